@@ -1,0 +1,62 @@
+"""One plain sentence per event, for transcripts, timelines and the after-action report."""
+
+from __future__ import annotations
+
+from game_rules import events as ev
+from game_rules.events import Event
+from game_rules.rulesets import RULESETS, Ruleset
+from game_rules.state import CHAIR
+
+
+def _who(actor: str) -> str:
+    return "The chair" if actor == CHAIR else actor
+
+
+def describe(event: Event, rules: Ruleset | None) -> str:
+    """Describe `event` in the words of the alliance's treaty (`rules`, None before the game opens)."""
+    match event:
+        case ev.GameOpened():
+            return (
+                f"{RULESETS[event.ruleset].council} opens with {len(event.members)} members: "
+                f"{', '.join(m.code for m in event.members)}."
+            )
+        case ev.ConsultationRequested():
+            joined = f" together with {', '.join(event.joined_by)}" if event.joined_by else ""
+            clause = rules.consultation_clause if rules else "consultation"
+            return f"{event.requested_by}{joined} requests consultation under {clause}; the council convenes."
+        case ev.ProposalTabled():
+            detail = ""
+            if event.forces_required:
+                detail = f" (requirement: {event.forces_required} force units)"
+            elif event.amount:
+                detail = f" (amount: {event.amount:g})"
+            elif event.victim and event.attack:
+                attributed = "attributed" if event.attack.attributed else "not yet attributed"
+                detail = f" for {event.victim} after a {event.attack.kind} attack, {attributed}"
+            return (
+                f"{_who(event.tabled_by)} tables {event.proposal}, {event.kind.replace('_', ' ')}{detail}, "
+                f"decided by {event.procedure}."
+            )
+        case ev.PositionTaken():
+            if event.stance == "reserve":
+                return f"{event.member} joins {event.proposal} with a reservation: {event.reservation}"
+            return f"{event.member} {'concurs with' if event.stance == 'concur' else 'objects to'} {event.proposal}."
+        case ev.SilenceBroken():
+            return f"{event.member} breaks silence on {event.proposal} with a formal letter of objection."
+        case ev.VoteCast():
+            return f"{event.member} votes {event.choice} on {event.proposal}."
+        case ev.ProposalClosed():
+            return f"{event.proposal} is closed: {event.outcome.replace('_', ' ')}."
+        case ev.CollectiveDefenceInvoked():
+            clause = rules.defence_clause if rules else "collective defence"
+            if event.status == "conditional":
+                return f"{clause} is invoked for {event.victim}, conditional on attribution of the attack."
+            return f"{clause} is invoked for {event.victim} ({event.status})."
+        case ev.AttributionConfirmed():
+            return f"{_who(event.by)} confirms attribution: invocation {event.invocation} is confirmed."
+        case ev.AssistanceRequested():
+            return f"{event.member} formally requests assistance from its allies."
+        case ev.ForcesPledged():
+            unit = "unit" if event.forces == 1 else "units"
+            return f"{event.member} pledges {event.forces} force {unit} to {event.proposal}."
+    raise AssertionError(f"no description for {type(event).__name__}")

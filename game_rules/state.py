@@ -1,0 +1,107 @@
+"""The authoritative state of one game, rebuilt only by folding events (see `engine.evolve`).
+
+Values that travel (members, attacks) are frozen.  The records that events change in place (proposals,
+invocations, the state itself) are not: `evolve` owns the state it folds into, so applying an event costs
+the same on the ten-thousandth event as on the first.  `decide` only reads.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from game_rules.rulesets import AttackKind, Procedure, ProposalKind, RulesetId
+
+CHAIR = "chair"
+"""The actor who presides: the council's chair, played by the facilitator (white cell)."""
+
+_MEMBER_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+def _member_code(code: str) -> str:
+    if not _MEMBER_CODE.match(code):
+        raise ValueError(f"{code!r} is not an ISO 3166 alpha-3 code (three capital letters)")
+    return code
+
+
+MemberCode = Annotated[str, AfterValidator(_member_code)]
+
+Stance = Literal["concur", "object", "reserve"]
+Choice = Literal["yes", "no", "abstain"]
+Outcome = Literal["pending", "adopted", "blocked", "no_consensus", "silence_broken", "rejected"]
+InvocationStatus = Literal["conditional", "confirmed", "active"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Record(BaseModel):
+    """Changed in place by `evolve` alone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Member(Frozen):
+    code: MemberCode
+    cost_share: float = Field(default=1.0, gt=0)
+    """Relative weight in burden-sharing formulas (NATO: by relative gross national income)."""
+    neutral: bool = False
+
+
+class Attack(Frozen):
+    kind: AttackKind = "armed"
+    in_treaty_area: bool = True
+    attributed: bool = True
+    """Whether the attacker is established; a council may invoke conditionally before that."""
+
+
+class Requirement(Frozen):
+    forces: int = Field(gt=0)
+
+
+class Consultation(Record):
+    requested_by: str
+    joined_by: tuple[str, ...] = ()
+    status: Literal["convened"] = "convened"
+
+
+class Proposal(Record):
+    id: str
+    kind: ProposalKind
+    procedure: Procedure
+    tabled_by: str
+    text: str = ""
+    victim: str | None = None
+    attack: Attack | None = None
+    forces_required: int | None = None
+    amount: float | None = None
+    parties: tuple[str, ...] = ()
+    positions: dict[str, Stance] = Field(default_factory=dict)
+    reservations: dict[str, str] = Field(default_factory=dict)
+    silence_broken_by: list[str] = Field(default_factory=list)
+    votes: dict[str, Choice] = Field(default_factory=dict)
+    outcome: Outcome = "pending"
+    pledges: dict[str, int] = Field(default_factory=dict)
+
+
+class Invocation(Record):
+    key: str
+    """The proposal that invoked, or the victim's code for a unilateral invocation."""
+    victim: str
+    attack: Attack
+    status: InvocationStatus
+    proposal: str | None = None
+
+
+class State(Record):
+    ruleset: RulesetId | None = None
+    members: dict[str, Member] = Field(default_factory=dict)
+    consultations: dict[str, Consultation] = Field(default_factory=dict)
+    proposals: dict[str, Proposal] = Field(default_factory=dict)
+    invocations: dict[str, Invocation] = Field(default_factory=dict)
+    assistance_requested_by: list[str] = Field(default_factory=list)
+    seq: int = 0
+    """How many events have been folded into this state."""
