@@ -1,5 +1,6 @@
 """Pure rules of the alliance crisis wargame: no I/O, no clock, no randomness outside recorded draws."""
 
+from game_rules import yaml12
 from game_rules.commands import COMMAND_ADAPTER, Command
 from game_rules.engine import canonical_json, decide, evolve, replay, state_hash
 from game_rules.events import EVENT_ADAPTER, Event, GameOpened
@@ -24,4 +25,5 @@ __all__ = [
     "evolve",
     "replay",
     "state_hash",
+    "yaml12",
 ]

@@ -29,6 +29,7 @@ _DECIDERS: dict[type[Any], Callable[[State, Any, str], Decision]] = {
     commands.PledgeForces: burden.pledge,
 }
 
+
 def _game_opened(state: State, e: events.GameOpened) -> None:
     state.ruleset = e.ruleset
     state.members = {m.code: m for m in e.members}

@@ -1,0 +1,203 @@
+"""Rules behaviour that vectors do not express: refusal wording, obligations in force, narration, hashing."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+
+from game_rules import (
+    COMMAND_ADAPTER,
+    EVENT_ADAPTER,
+    GameOpened,
+    Member,
+    Refusal,
+    State,
+    decide,
+    evolve,
+    replay,
+    state_hash,
+    yaml12,
+)
+from game_rules import events as ev
+from game_rules.collective_defence import obligation
+from game_rules.narrative import describe
+from game_rules.rulesets import RULESETS
+from game_rules.state import CHAIR
+
+
+def opened(ruleset: str = "nato", *codes: str, **flags: dict[str, object]) -> State:
+    members = tuple(Member(code=c, **flags.get(c, {})) for c in codes or ("USA", "GBR", "FRA"))
+    return evolve(State(), GameOpened(ruleset=ruleset, members=members))  # type: ignore[arg-type]
+
+
+def play(state: State, actor: str, **command: object) -> State:
+    decision = decide(state, COMMAND_ADAPTER.validate_python(command), actor)
+    assert not isinstance(decision, Refusal), decision.reason
+    for event in decision:
+        state = evolve(state, event)
+    return state
+
+
+def refusal(state: State, actor: str, **command: object) -> Refusal:
+    decision = decide(state, COMMAND_ADAPTER.validate_python(command), actor)
+    assert isinstance(decision, Refusal)
+    return decision
+
+
+def test_nothing_is_decided_before_the_game_opens() -> None:
+    assert refusal(State(), "USA", type="request_consultation").code == "not_opened"
+
+
+def test_a_conditional_invocation_creates_no_obligation_until_attribution() -> None:
+    s = opened()
+    s = play(
+        s,
+        "GBR",
+        type="table_proposal",
+        proposal="P1",
+        kind="invoke_collective_defence",
+        victim="USA",
+        attack={"kind": "armed", "attributed": False},
+    )
+    s = play(s, "USA", type="concur", proposal="P1")
+    s = play(s, "FRA", type="concur", proposal="P1")
+    s = play(s, CHAIR, type="close", proposal="P1")
+    assert s.invocations["P1"].status == "conditional"
+    assert obligation(s, "FRA", "P1") is None
+    s = play(s, "USA", type="confirm_attribution", proposal="P1")
+    assert obligation(s, "FRA", "P1") == "discretionary"
+    assert obligation(s, "USA", "P1") is None, "the victim owes itself nothing"
+
+
+@pytest.mark.parametrize(
+    ("ruleset", "expected"),
+    [
+        ("nato", "discretionary"),
+        ("rio", "binding_except_force"),
+        ("csto", "binding"),
+        ("eu-42-7", "binding"),
+        ("anzus", "discretionary"),
+    ],
+)
+def test_each_treaty_states_its_own_obligation(ruleset: str, expected: str) -> None:
+    rules = RULESETS[ruleset]
+    s = opened(ruleset, "AAA", "BBB", "CCC")
+    if rules.defence == "unilateral":
+        s = play(s, "AAA", type="invoke", attack={"kind": "armed"})
+        key = "AAA"
+    else:
+        if rules.defence_needs_request:
+            s = play(s, "AAA", type="request_assistance")
+        s = play(
+            s,
+            "BBB",
+            type="table_proposal",
+            proposal="P1",
+            kind="invoke_collective_defence",
+            victim="AAA",
+            attack={"kind": "armed"},
+        )
+        for m in ("AAA", "BBB", "CCC"):
+            if rules.procedures[0] == "vote":
+                s = play(s, m, type="vote", proposal="P1", choice="yes")
+            elif m != "BBB":
+                s = play(s, m, type="concur", proposal="P1")
+        s = play(s, CHAIR, type="close", proposal="P1")
+        key = "P1"
+    assert obligation(s, "CCC", key) == expected
+
+
+def test_refusals_explain_the_procedure_to_use() -> None:
+    s = play(opened(), "USA", type="table_proposal", proposal="P1", kind="sanctions", procedure="silence")
+    r = refusal(s, "FRA", type="object", proposal="P1")
+    assert r.code == "wrong_procedure"
+    assert "break" in r.reason and "silence" in r.reason
+    r = refusal(
+        opened("eu-42-7", "FRA", "DEU"),
+        "DEU",
+        type="table_proposal",
+        proposal="P1",
+        kind="invoke_collective_defence",
+        victim="FRA",
+        attack={"kind": "armed"},
+    )
+    assert "invoke" in r.reason and "42(7)" in r.reason
+    r = refusal(
+        opened("rio", "USA", "BRA", "COL"),
+        "USA",
+        type="table_proposal",
+        proposal="P1",
+        kind="sanctions",
+        parties=["COL", "VEN"],
+    )
+    assert "VEN" in r.reason and r.code == "not_a_member"
+
+
+def test_the_tabling_member_concurs_by_tabling_under_consensus_only() -> None:
+    s = play(opened(), "USA", type="table_proposal", proposal="P1", kind="joint_statement")
+    assert s.proposals["P1"].positions == {"USA": "concur"}
+    s = play(s, CHAIR, type="table_proposal", proposal="P2", kind="joint_statement", procedure="silence")
+    assert s.proposals["P2"].positions == {}
+
+
+def test_replay_of_the_log_reproduces_the_state_and_its_hash() -> None:
+    s = opened()
+    log: list[ev.Event] = [GameOpened(ruleset="nato", members=tuple(s.members.values()))]
+    for actor, command in [
+        ("USA", {"type": "request_consultation", "joined_by": ["GBR"]}),
+        ("USA", {"type": "table_proposal", "proposal": "P1", "kind": "deploy_forces", "requirement": {"forces": 9}}),
+        ("GBR", {"type": "concur", "proposal": "P1"}),
+        ("FRA", {"type": "concur_with_reservation", "proposal": "P1", "reservation": "caveat"}),
+        (CHAIR, {"type": "close", "proposal": "P1"}),
+        ("FRA", {"type": "pledge", "proposal": "P1", "forces": 3}),
+    ]:
+        decision = decide(s, COMMAND_ADAPTER.validate_python(command), actor)
+        assert not isinstance(decision, Refusal)
+        log.extend(decision)
+        for e in decision:
+            s = evolve(s, e)
+    replayed = replay(EVENT_ADAPTER.validate_json(EVENT_ADAPTER.dump_json(e)) for e in log)
+    assert state_hash(replayed) == state_hash(s)
+    assert replayed.seq == len(log) == 7
+    changed = evolve(replayed, ev.ForcesPledged(proposal="P1", member="GBR", forces=1))
+    assert state_hash(changed) != state_hash(s)
+
+
+def test_every_event_type_has_a_sentence() -> None:
+    event_types = typing.get_args(typing.get_args(ev.Event)[0])
+    assert len(event_types) >= 11
+    samples: dict[type[object], ev.Event] = {
+        ev.GameOpened: GameOpened(ruleset="nato", members=(Member(code="USA"),)),
+        ev.ConsultationRequested: ev.ConsultationRequested(requested_by="POL", joined_by=("LTU",)),
+        ev.ProposalTabled: ev.ProposalTabled(proposal="P1", kind="sanctions", procedure="consensus", tabled_by="POL"),
+        ev.PositionTaken: ev.PositionTaken(proposal="P1", member="DEU", stance="reserve", reservation="text"),
+        ev.SilenceBroken: ev.SilenceBroken(proposal="P1", member="FRA"),
+        ev.VoteCast: ev.VoteCast(proposal="P1", member="BRA", choice="yes"),
+        ev.ProposalClosed: ev.ProposalClosed(proposal="P1", outcome="silence_broken"),
+        ev.CollectiveDefenceInvoked: ev.CollectiveDefenceInvoked(
+            key="P1",
+            victim="USA",
+            attack={"kind": "armed"},
+            status="conditional",
+            proposal="P1",  # type: ignore[arg-type]
+        ),
+        ev.AttributionConfirmed: ev.AttributionConfirmed(invocation="P1", by=CHAIR),
+        ev.AssistanceRequested: ev.AssistanceRequested(member="KAZ"),
+        ev.ForcesPledged: ev.ForcesPledged(proposal="P1", member="USA", forces=1),
+    }
+    assert set(samples) == set(event_types)
+    sentences = {describe(e, RULESETS["nato"]) for e in samples.values()}
+    assert len(sentences) == len(samples)
+    assert "DEU joins P1 with a reservation: text" in sentences
+    assert "P1 is closed: silence broken." in sentences
+    assert "The chair confirms attribution: invocation P1 is confirmed." in sentences
+
+
+def test_yaml_keeps_yes_and_no_as_words() -> None:
+    assert yaml12.load("{choice: yes, member: NO, flag: true}") == {"choice": "yes", "member": "NO", "flag": True}
+
+
+def test_member_codes_must_be_iso_alpha_3() -> None:
+    with pytest.raises(ValueError, match="ISO 3166 alpha-3"):
+        Member(code="usa")

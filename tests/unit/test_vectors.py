@@ -1,0 +1,84 @@
+"""Every vector in tests/vectors passes; the CLI reports failures and exits non-zero on them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from game_rules import yaml12
+from game_rules.vectors import run_vector
+
+VECTORS = Path(__file__).parent.parent / "vectors"
+FILES = sorted(VECTORS.rglob("*.yaml"))
+
+
+def test_the_published_vectors_are_all_here() -> None:
+    assert len(list((VECTORS / "published").glob("*.yaml"))) >= 8
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_vector(path: Path) -> None:
+    result = run_vector(yaml12.load(path.read_text()))
+    assert result.passed, result.line()
+
+
+def _wargame(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_cli_runs_a_folder_and_prints_one_line_per_vector() -> None:
+    done = _wargame("vectors", "run", str(VECTORS))
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith(("PASS", "FAIL"))]
+    assert len(lines) == len(FILES)
+    assert all(line.startswith("PASS ") for line in lines)
+
+
+def test_cli_names_the_failing_expectation_and_what_was_found(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(
+        "name: wrong-outcome\nruleset: nato\nmembers: [USA, FRA]\nsteps:\n"
+        "  - {actor: USA, do: table_proposal, proposal: P1, kind: sanctions}\n"
+        "  - {actor: FRA, do: object, proposal: P1}\n  - {do: close, proposal: P1}\n"
+        "expect:\n  - {proposal: P1, outcome: adopted}\n"
+    )
+    done = _wargame("vectors", "run", str(wrong), str(VECTORS / "published" / "nato-consensus-all-concur.yaml"))
+    assert done.returncode == 1
+    assert "FAIL wrong-outcome: expected {'proposal': 'P1', 'outcome': 'adopted'}, found blocked" in done.stdout
+    assert "PASS nato-consensus-all-concur" in done.stdout
+
+
+def test_cli_reports_an_unexpected_refusal_with_its_reason(tmp_path: Path) -> None:
+    path = tmp_path / "refused.yaml"
+    path.write_text(
+        "name: refused\nruleset: nato\nmembers: [USA]\nsteps:\n  - {actor: UKR, do: request_consultation}\nexpect: []\n"
+    )
+    done = _wargame("vectors", "run", str(path))
+    assert done.returncode == 1
+    assert "step 1 (request_consultation) was refused: UKR is not a member" in done.stdout
+
+
+def test_cli_turns_broken_files_into_failures_not_tracebacks(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("name: [unclosed\n")
+    (tmp_path / "b.yaml").write_text("name: no-ruleset\nmembers: [USA]\n")
+    done = _wargame("vectors", "run", str(tmp_path))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "a.yaml is not valid YAML" in done.stdout
+    assert "FAIL no-ruleset: not a valid vector: ruleset: Field required" in done.stdout
+
+
+def test_demo_prints_a_transcript_with_refusals_and_outcomes() -> None:
+    done = _wargame("demo")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "EST together with LTU, POL requests consultation under Article 4" in out
+    assert "REFUSED FRA table_proposal: The North Atlantic Council decides by consensus" in out
+    assert "P2 is closed: blocked." in out
+    assert "Article 5 is invoked for EST, conditional on attribution" in out
+    assert "below fair share: DEU, LTU" in out
