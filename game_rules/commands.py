@@ -9,8 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
+from game_rules.base import Frozen
 from game_rules.rulesets import Procedure, ProposalKind
-from game_rules.state import Attack, Choice, Frozen, MemberCode, Requirement
+from game_rules.state import Attack, Choice, MemberCode, Requirement, Role, Ruling
 
 ProposalId = Annotated[str, Field(min_length=1, max_length=40)]
 
@@ -91,6 +92,92 @@ class PledgeForces(Frozen):
     forces: int = Field(ge=0)
 
 
+class SendMessage(Frozen):
+    """A message to other delegations; no recipients means the whole alliance."""
+
+    type: Literal["send_message"] = "send_message"
+    to: tuple[MemberCode, ...] = ()
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class ProposeAction(Frozen):
+    """A free-form national action the rules do not cover; the white cell rules on it."""
+
+    type: Literal["propose_action"] = "propose_action"
+    text: str = Field(min_length=1, max_length=4000)
+
+
+# --- white cell (the facilitator as chair; `at` is stamped by the server's clock, never the client's) ---
+
+
+class StartGame(Frozen):
+    type: Literal["start_game"] = "start_game"
+    at: float = 0
+
+
+class PauseGame(Frozen):
+    type: Literal["pause_game"] = "pause_game"
+    at: float = 0
+
+
+class ResumeGame(Frozen):
+    type: Literal["resume_game"] = "resume_game"
+    at: float = 0
+
+
+class ExtendPhase(Frozen):
+    type: Literal["extend_phase"] = "extend_phase"
+    seconds: float = Field(gt=0, le=86_400)
+
+
+class AdvancePhase(Frozen):
+    """Move on from the phase named; naming it makes a second, stale advance harmless."""
+
+    type: Literal["advance_phase"] = "advance_phase"
+    from_round: int
+    from_phase: str
+    at: float = 0
+
+
+class EndGame(Frozen):
+    type: Literal["end_game"] = "end_game"
+    reason: str = Field(default="ended by the facilitator", max_length=400)
+
+
+class DeliverInject(Frozen):
+    type: Literal["inject"] = "inject"
+    title: str = Field(min_length=1, max_length=200)
+    text: str = Field(default="", max_length=8000)
+    kind: str = Field(default="information", max_length=40)
+    visible_to: tuple[MemberCode, ...] | None = None
+
+
+class Broadcast(Frozen):
+    type: Literal["broadcast"] = "broadcast"
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class RuleOnAction(Frozen):
+    type: Literal["rule_on_action"] = "rule_on_action"
+    action: str
+    ruling: Ruling
+    note: str = Field(default="", max_length=4000)
+
+
+class ClaimSeat(Frozen):
+    type: Literal["claim_seat"] = "claim_seat"
+    seat: str = Field(min_length=1, max_length=64)
+    role: Role
+    member: MemberCode | None = None
+    player: str = Field(min_length=1, max_length=80)
+
+
+class ReassignSeat(Frozen):
+    type: Literal["reassign_seat"] = "reassign_seat"
+    seat: str
+    player: str = Field(min_length=1, max_length=80)
+
+
 Command = Annotated[
     RequestConsultation
     | TableProposal
@@ -103,8 +190,38 @@ Command = Annotated[
     | ConfirmAttribution
     | RequestAssistance
     | InvokeCollectiveDefence
-    | PledgeForces,
+    | PledgeForces
+    | SendMessage
+    | ProposeAction
+    | StartGame
+    | PauseGame
+    | ResumeGame
+    | ExtendPhase
+    | AdvancePhase
+    | EndGame
+    | DeliverInject
+    | Broadcast
+    | RuleOnAction
+    | ClaimSeat
+    | ReassignSeat,
     Field(discriminator="type"),
 ]
+
+WHITE_CELL_COMMANDS = frozenset(
+    {
+        "start_game",
+        "pause_game",
+        "resume_game",
+        "extend_phase",
+        "advance_phase",
+        "end_game",
+        "inject",
+        "broadcast",
+        "rule_on_action",
+        "reassign_seat",
+        "close",
+    }
+)
+SYSTEM_COMMANDS = frozenset({"claim_seat"})
 
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

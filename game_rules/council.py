@@ -159,17 +159,22 @@ def close_proposal(state: State, cmd: CloseProposal, actor: str) -> Decision:
     found = checks.open_proposal(state, cmd.proposal)
     if isinstance(found, Refusal):
         return found
-    outcome = outcome_at_close(state, found)
-    events: list[Event] = [ProposalClosed(proposal=found.id, outcome=outcome)]
-    if outcome == "adopted" and found.kind == "invoke_collective_defence":
-        assert found.victim is not None and found.attack is not None
+    return closing(state, found)
+
+
+def closing(state: State, p: Proposal) -> tuple[Event, ...]:
+    """The events of taking the decision on `p`: its outcome, and an invocation if one was adopted."""
+    outcome = outcome_at_close(state, p)
+    events: list[Event] = [ProposalClosed(proposal=p.id, outcome=outcome)]
+    if outcome == "adopted" and p.kind == "invoke_collective_defence":
+        assert p.victim is not None and p.attack is not None
         events.append(
             CollectiveDefenceInvoked(
-                key=found.id,
-                victim=found.victim,
-                attack=found.attack,
-                status="confirmed" if found.attack.attributed else "conditional",
-                proposal=found.id,
+                key=p.id,
+                victim=p.victim,
+                attack=p.attack,
+                status="confirmed" if p.attack.attributed else "conditional",
+                proposal=p.id,
             )
         )
     return tuple(events)

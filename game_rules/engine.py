@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from game_rules import burden, collective_defence, commands, council, events
+from game_rules import burden, collective_defence, commands, control, council, diplomacy, events
 from game_rules.checks import Decision
 from game_rules.commands import Command
 from game_rules.events import Event
@@ -27,12 +27,26 @@ _DECIDERS: dict[type[Any], Callable[[State, Any, str], Decision]] = {
     commands.RequestAssistance: collective_defence.request_assistance,
     commands.InvokeCollectiveDefence: collective_defence.invoke,
     commands.PledgeForces: burden.pledge,
+    commands.SendMessage: diplomacy.send_message,
+    commands.ProposeAction: diplomacy.propose_action,
+    commands.StartGame: control.start_game,
+    commands.PauseGame: control.pause_game,
+    commands.ResumeGame: control.resume_game,
+    commands.ExtendPhase: control.extend_phase,
+    commands.AdvancePhase: control.advance_phase,
+    commands.EndGame: control.end_game,
+    commands.DeliverInject: control.deliver_inject,
+    commands.Broadcast: control.broadcast,
+    commands.RuleOnAction: control.rule_on_action,
+    commands.ClaimSeat: control.claim_seat,
+    commands.ReassignSeat: control.reassign_seat,
 }
 
 
 def _game_opened(state: State, e: events.GameOpened) -> None:
-    state.ruleset = e.ruleset
+    state.ruleset, state.title, state.phases, state.rounds = e.ruleset, e.title, e.phases, e.rounds
     state.members = {m.code: m for m in e.members}
+    state.status = "lobby" if e.phases else "running"
 
 
 _EVOLVERS: dict[type[Any], Callable[[State, Any], None]] = {
@@ -47,6 +61,19 @@ _EVOLVERS: dict[type[Any], Callable[[State, Any], None]] = {
     events.AttributionConfirmed: collective_defence.attribution_confirmed,
     events.AssistanceRequested: collective_defence.assistance_requested,
     events.ForcesPledged: burden.forces_pledged,
+    events.SeatClaimed: control.seat_claimed,
+    events.SeatReassigned: control.seat_reassigned,
+    events.GameStarted: control.game_started,
+    events.PhaseBegan: control.phase_began,
+    events.GamePaused: control.game_paused,
+    events.GameResumed: control.game_resumed,
+    events.DeadlineExtended: control.deadline_extended,
+    events.GameEnded: control.game_ended,
+    events.InjectDelivered: control.inject_delivered,
+    events.Announced: control.announced,
+    events.MessageSent: diplomacy.message_sent,
+    events.ActionProposed: diplomacy.action_proposed,
+    events.ActionRuled: control.action_ruled,
 }
 
 
@@ -54,6 +81,8 @@ def decide(state: State, command: Command, actor: str) -> Decision:
     """The events a command causes, or a refusal that leaves the game as it was."""
     if state.ruleset is None:
         return Refusal(code="not_opened", reason="The game has not been opened yet.")
+    if refusal := control.gate(state, command, actor):
+        return refusal
     return _DECIDERS[type(command)](state, command, actor)
 
 

@@ -10,14 +10,31 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
+from game_rules.base import Frozen
+from game_rules.phases import PhaseSpec
 from game_rules.rulesets import Procedure, ProposalKind, RulesetId
-from game_rules.state import Attack, Choice, Frozen, InvocationStatus, Member, Outcome, Stance
+from game_rules.state import (
+    Attack,
+    Choice,
+    Inject,
+    InvocationStatus,
+    Member,
+    Message,
+    Outcome,
+    Role,
+    Ruling,
+    Stance,
+)
 
 
 class GameOpened(Frozen):
     type: Literal["game_opened"] = "game_opened"
     ruleset: RulesetId
     members: tuple[Member, ...]
+    title: str = ""
+    phases: tuple[PhaseSpec, ...] = ()
+    """No phases: free play, every command at any time (adjudication vectors)."""
+    rounds: int = 0
 
 
 class ConsultationRequested(Frozen):
@@ -94,6 +111,81 @@ class ForcesPledged(Frozen):
     forces: int
 
 
+class SeatClaimed(Frozen):
+    type: Literal["seat_claimed"] = "seat_claimed"
+    seat: str
+    role: Role
+    member: str | None = None
+    player: str
+
+
+class SeatReassigned(Frozen):
+    type: Literal["seat_reassigned"] = "seat_reassigned"
+    seat: str
+    player: str
+
+
+class GameStarted(Frozen):
+    type: Literal["game_started"] = "game_started"
+
+
+class PhaseBegan(Frozen):
+    type: Literal["phase_began"] = "phase_began"
+    round: int
+    phase: str
+    deadline: float
+
+
+class GamePaused(Frozen):
+    type: Literal["game_paused"] = "game_paused"
+    remaining: float
+
+
+class GameResumed(Frozen):
+    type: Literal["game_resumed"] = "game_resumed"
+    deadline: float
+
+
+class DeadlineExtended(Frozen):
+    type: Literal["deadline_extended"] = "deadline_extended"
+    seconds: float
+
+
+class GameEnded(Frozen):
+    type: Literal["game_ended"] = "game_ended"
+    reason: str
+
+
+class InjectDelivered(Frozen):
+    type: Literal["inject_delivered"] = "inject_delivered"
+    inject: Inject
+
+
+class Announced(Frozen):
+    type: Literal["announced"] = "announced"
+    text: str
+
+
+class MessageSent(Frozen):
+    type: Literal["message_sent"] = "message_sent"
+    message: Message
+
+
+class ActionProposed(Frozen):
+    type: Literal["action_proposed"] = "action_proposed"
+    action: str
+    member: str
+    text: str
+    round: int
+
+
+class ActionRuled(Frozen):
+    type: Literal["action_ruled"] = "action_ruled"
+    action: str
+    ruling: Ruling
+    note: str = ""
+
+
 Event = Annotated[
     GameOpened
     | ConsultationRequested
@@ -105,7 +197,20 @@ Event = Annotated[
     | CollectiveDefenceInvoked
     | AttributionConfirmed
     | AssistanceRequested
-    | ForcesPledged,
+    | ForcesPledged
+    | SeatClaimed
+    | SeatReassigned
+    | GameStarted
+    | PhaseBegan
+    | GamePaused
+    | GameResumed
+    | DeadlineExtended
+    | GameEnded
+    | InjectDelivered
+    | Announced
+    | MessageSent
+    | ActionProposed
+    | ActionRuled,
     Field(discriminator="type"),
 ]
 

@@ -59,4 +59,34 @@ def describe(event: Event, rules: Ruleset | None) -> str:
         case ev.ForcesPledged():
             unit = "unit" if event.forces == 1 else "units"
             return f"{event.member} pledges {event.forces} force {unit} to {event.proposal}."
+        case ev.SeatClaimed():
+            seat = f"the {event.member} delegation" if event.member else f"a {event.role.replace('_', ' ')} seat"
+            return f"{event.player} takes {seat}."
+        case ev.SeatReassigned():
+            return f"Seat {event.seat} is reassigned to {event.player}."
+        case ev.GameStarted():
+            return "The facilitator starts the exercise."
+        case ev.PhaseBegan():
+            return f"Round {event.round}: the {event.phase} phase begins."
+        case ev.GamePaused():
+            return f"The facilitator pauses the exercise ({event.remaining:.0f} s left in the phase)."
+        case ev.GameResumed():
+            return "Play resumes."
+        case ev.DeadlineExtended():
+            return f"The facilitator extends the phase by {event.seconds:.0f} s."
+        case ev.GameEnded():
+            return f"The exercise ends: {event.reason}."
+        case ev.InjectDelivered():
+            to = "all" if event.inject.visible_to is None else ", ".join(event.inject.visible_to)
+            return f"Inject {event.inject.id} ({event.inject.kind}, to {to}): {event.inject.title}"
+        case ev.Announced():
+            return f"The facilitator announces: {event.text}"
+        case ev.MessageSent():
+            m = event.message
+            return f"{m.sender} writes to {', '.join(m.recipients)}: {m.text}"
+        case ev.ActionProposed():
+            return f"{event.member} proposes action {event.action}: {event.text}"
+        case ev.ActionRuled():
+            note = f" ({event.note})" if event.note else ""
+            return f"The facilitator rules on {event.action}: {event.ruling}{note}."
     raise AssertionError(f"no description for {type(event).__name__}")

@@ -10,12 +10,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
+from game_rules.base import Frozen, Record
+from game_rules.phases import PhaseSpec
 from game_rules.rulesets import AttackKind, Procedure, ProposalKind, RulesetId
 
 CHAIR = "chair"
 """The actor who presides: the council's chair, played by the facilitator (white cell)."""
+SYSTEM = "system"
+"""The server's own machinery (phase deadlines, the lobby); never accepted from a socket."""
+WHITE_CELL = (CHAIR, SYSTEM)
 
 _MEMBER_CODE = re.compile(r"^[A-Z]{3}$")
 
@@ -32,23 +37,19 @@ Stance = Literal["concur", "object", "reserve"]
 Choice = Literal["yes", "no", "abstain"]
 Outcome = Literal["pending", "adopted", "blocked", "no_consensus", "silence_broken", "rejected"]
 InvocationStatus = Literal["conditional", "confirmed", "active"]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Record(BaseModel):
-    """Changed in place by `evolve` alone."""
-
-    model_config = ConfigDict(extra="forbid")
+GameStatus = Literal["lobby", "running", "paused", "ended"]
+Role = Literal["delegation", "red_cell", "observer", "facilitator"]
+Ruling = Literal["accepted", "modified", "rejected"]
 
 
 class Member(Frozen):
     code: MemberCode
+    name: str = ""
     cost_share: float = Field(default=1.0, gt=0)
     """Relative weight in burden-sharing formulas (NATO: by relative gross national income)."""
     neutral: bool = False
+    gdp_usd_bn: float | None = Field(default=None, gt=0)
+    defence_pct_gdp: float | None = Field(default=None, ge=0)
 
 
 class Attack(Frozen):
@@ -96,12 +97,62 @@ class Invocation(Record):
     proposal: str | None = None
 
 
+class Seat(Frozen):
+    role: Role
+    member: str | None = None
+    player: str
+
+
+class Message(Frozen):
+    id: str
+    sender: str
+    recipients: tuple[str, ...]
+    """Member codes; the sender always sees its own message."""
+    text: str
+    round: int
+
+
+class Inject(Frozen):
+    id: str
+    title: str
+    text: str
+    kind: str = "information"
+    visible_to: tuple[str, ...] | None = None
+    """None: every seat; otherwise only these members (and the white cell)."""
+    round: int
+    phase: str | None = None
+
+
+class Action(Record):
+    id: str
+    member: str
+    text: str
+    round: int
+    ruling: Ruling | None = None
+    note: str = ""
+
+
 class State(Record):
+    title: str = ""
     ruleset: RulesetId | None = None
     members: dict[str, Member] = Field(default_factory=dict)
     consultations: dict[str, Consultation] = Field(default_factory=dict)
     proposals: dict[str, Proposal] = Field(default_factory=dict)
     invocations: dict[str, Invocation] = Field(default_factory=dict)
     assistance_requested_by: list[str] = Field(default_factory=list)
+    phases: tuple[PhaseSpec, ...] = ()
+    """The round structure; empty for free play (no phases, no deadlines: adjudication vectors)."""
+    rounds: int = 0
+    status: GameStatus = "running"
+    round: int = 0
+    phase: str | None = None
+    deadline: float | None = None
+    """Epoch seconds at which the current phase ends, as stamped by the server; None while paused."""
+    paused_remaining: float | None = None
+    seats: dict[str, Seat] = Field(default_factory=dict)
+    messages: list[Message] = Field(default_factory=list)
+    injects: list[Inject] = Field(default_factory=list)
+    announcements: list[str] = Field(default_factory=list)
+    actions: dict[str, Action] = Field(default_factory=dict)
     seq: int = 0
     """How many events have been folded into this state."""

@@ -23,13 +23,13 @@ from game_rules.state import CHAIR, Member, MemberCode, State
 
 
 class _MemberAttributes(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     cost_share: float = Field(default=1.0, gt=0)
     neutral: bool = False
 
 
 class Vector(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str
     ruleset: RulesetId
     members: list[MemberCode] | dict[MemberCode, _MemberAttributes | None]

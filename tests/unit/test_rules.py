@@ -165,33 +165,46 @@ def test_replay_of_the_log_reproduces_the_state_and_its_hash() -> None:
 
 
 def test_every_event_type_has_a_sentence() -> None:
-    event_types = typing.get_args(typing.get_args(ev.Event)[0])
-    assert len(event_types) >= 11
-    samples: dict[type[object], ev.Event] = {
-        ev.GameOpened: GameOpened(ruleset="nato", members=(Member(code="USA"),)),
-        ev.ConsultationRequested: ev.ConsultationRequested(requested_by="POL", joined_by=("LTU",)),
-        ev.ProposalTabled: ev.ProposalTabled(proposal="P1", kind="sanctions", procedure="consensus", tabled_by="POL"),
-        ev.PositionTaken: ev.PositionTaken(proposal="P1", member="DEU", stance="reserve", reservation="text"),
-        ev.SilenceBroken: ev.SilenceBroken(proposal="P1", member="FRA"),
-        ev.VoteCast: ev.VoteCast(proposal="P1", member="BRA", choice="yes"),
-        ev.ProposalClosed: ev.ProposalClosed(proposal="P1", outcome="silence_broken"),
-        ev.CollectiveDefenceInvoked: ev.CollectiveDefenceInvoked(
-            key="P1",
-            victim="USA",
-            attack={"kind": "armed"},
-            status="conditional",
-            proposal="P1",  # type: ignore[arg-type]
+    event_types = set(typing.get_args(typing.get_args(ev.Event)[0]))
+    samples: list[ev.Event] = [
+        GameOpened(ruleset="nato", members=(Member(code="USA"),)),
+        ev.ConsultationRequested(requested_by="POL", joined_by=("LTU",)),
+        ev.ProposalTabled(proposal="P1", kind="sanctions", procedure="consensus", tabled_by="POL"),
+        ev.PositionTaken(proposal="P1", member="DEU", stance="reserve", reservation="text"),
+        ev.SilenceBroken(proposal="P1", member="FRA"),
+        ev.VoteCast(proposal="P1", member="BRA", choice="yes"),
+        ev.ProposalClosed(proposal="P1", outcome="silence_broken"),
+        ev.CollectiveDefenceInvoked.model_validate(
+            {"key": "P1", "victim": "USA", "attack": {"kind": "armed"}, "status": "conditional", "proposal": "P1"}
         ),
-        ev.AttributionConfirmed: ev.AttributionConfirmed(invocation="P1", by=CHAIR),
-        ev.AssistanceRequested: ev.AssistanceRequested(member="KAZ"),
-        ev.ForcesPledged: ev.ForcesPledged(proposal="P1", member="USA", forces=1),
-    }
-    assert set(samples) == set(event_types)
-    sentences = {describe(e, RULESETS["nato"]) for e in samples.values()}
+        ev.AttributionConfirmed(invocation="P1", by=CHAIR),
+        ev.AssistanceRequested(member="KAZ"),
+        ev.ForcesPledged(proposal="P1", member="USA", forces=1),
+        ev.SeatClaimed(seat="s1", role="delegation", member="USA", player="Ann"),
+        ev.SeatReassigned(seat="s1", player="Bob"),
+        ev.GameStarted(),
+        ev.PhaseBegan(round=1, phase="council", deadline=100.0),
+        ev.GamePaused(remaining=30.0),
+        ev.GameResumed(deadline=130.0),
+        ev.DeadlineExtended(seconds=60),
+        ev.GameEnded(reason="done"),
+        ev.InjectDelivered.model_validate(
+            {"inject": {"id": "I1", "title": "Grid down", "text": "", "visible_to": ["EST"], "round": 1}}
+        ),
+        ev.Announced(text="Coffee"),
+        ev.MessageSent.model_validate(
+            {"message": {"id": "M1", "sender": "USA", "recipients": ["POL"], "text": "hi", "round": 1}}
+        ),
+        ev.ActionProposed(action="A1", member="POL", text="Close the border", round=1),
+        ev.ActionRuled(action="A1", ruling="modified", note="partly"),
+    ]
+    assert {type(e) for e in samples} == event_types
+    sentences = {describe(e, RULESETS["nato"]) for e in samples}
     assert len(sentences) == len(samples)
     assert "DEU joins P1 with a reservation: text" in sentences
     assert "P1 is closed: silence broken." in sentences
     assert "The chair confirms attribution: invocation P1 is confirmed." in sentences
+    assert "Inject I1 (information, to EST): Grid down" in sentences
 
 
 def test_yaml_keeps_yes_and_no_as_words() -> None:

@@ -1,0 +1,215 @@
+"""The white cell's control of play: seats, start, phases and deadlines, pause, injects, rulings, end.
+
+Time is an input: the server stamps `at` on the commands that need it, so the rules never read a clock.
+"""
+
+from __future__ import annotations
+
+from game_rules import checks, council
+from game_rules import commands as cmd
+from game_rules import events as ev
+from game_rules.checks import Decision
+from game_rules.commands import SYSTEM_COMMANDS, WHITE_CELL_COMMANDS, Command
+from game_rules.events import Event
+from game_rules.phases import PhaseSpec
+from game_rules.refusal import Refusal
+from game_rules.state import SYSTEM, WHITE_CELL, Action, Inject, Seat, State
+
+
+def gate(state: State, command: Command, actor: str) -> Refusal | None:
+    """Who may send this command, and whether the game's status and phase allow it now."""
+    if command.type in SYSTEM_COMMANDS and actor != SYSTEM:
+        return Refusal(code="server_only", reason="Seats are claimed through the lobby.")
+    if command.type in WHITE_CELL_COMMANDS and actor not in WHITE_CELL:
+        return Refusal(code="facilitator_only", reason=f"Only the facilitator may {command.type.replace('_', ' ')}.")
+    if not state.phases or actor in WHITE_CELL:
+        if state.status == "ended" and command.type not in SYSTEM_COMMANDS:
+            return Refusal(code="game_ended", reason="The exercise has ended.")
+        return None
+    if state.status != "running":
+        reasons = {
+            "lobby": "The exercise has not started yet; the facilitator starts it.",
+            "paused": "The facilitator has paused the exercise; wait for play to resume.",
+            "ended": "The exercise has ended.",
+        }
+        return Refusal(code=f"game_{state.status}", reason=reasons[state.status])
+    spec = current_phase(state)
+    if command.type not in spec.allows:
+        allowed_in = [p.name for p in state.phases if command.type in p.allows]
+        where = f"it belongs to the {' and '.join(allowed_in)} phase" if allowed_in else "no phase allows it"
+        return Refusal(
+            code="wrong_phase",
+            reason=f"{command.type.replace('_', ' ').capitalize()} is not open during the {spec.name} phase; {where}.",
+        )
+    return None
+
+
+def current_phase(state: State) -> PhaseSpec:
+    return next(p for p in state.phases if p.name == state.phase)
+
+
+def _next_phase(state: State) -> tuple[int, PhaseSpec] | None:
+    index = next(i for i, p in enumerate(state.phases) if p.name == state.phase)
+    if index + 1 < len(state.phases):
+        return state.round, state.phases[index + 1]
+    if state.round < state.rounds:
+        return state.round + 1, state.phases[0]
+    return None
+
+
+def claim_seat(state: State, c: cmd.ClaimSeat, actor: str) -> Decision:
+    if c.seat in state.seats:
+        return Refusal(code="seat_taken", reason=f"Seat {c.seat} is already claimed.")
+    if c.role == "delegation":
+        if c.member is None:
+            return Refusal(code="no_member", reason="A delegation seat names the member state it represents.")
+        if refusal := checks.not_members(state, (c.member,), "represented by a delegation"):
+            return refusal
+    elif c.member is not None:
+        return Refusal(code="member_for_delegations", reason="Only delegation seats represent a member state.")
+    return (ev.SeatClaimed(seat=c.seat, role=c.role, member=c.member, player=c.player),)
+
+
+def reassign_seat(state: State, c: cmd.ReassignSeat, actor: str) -> Decision:
+    if c.seat not in state.seats:
+        return Refusal(code="unknown_seat", reason=f"There is no seat {c.seat}.")
+    return (ev.SeatReassigned(seat=c.seat, player=c.player),)
+
+
+def _no_phases(state: State) -> Refusal | None:
+    if state.phases:
+        return None
+    return Refusal(code="no_round_structure", reason="This game is played without rounds or phases.")
+
+
+def start_game(state: State, c: cmd.StartGame, actor: str) -> Decision:
+    if refusal := _no_phases(state):
+        return refusal
+    if state.status != "lobby":
+        return Refusal(code="already_started", reason="The exercise has already started.")
+    first = state.phases[0]
+    return (ev.GameStarted(), ev.PhaseBegan(round=1, phase=first.name, deadline=c.at + first.seconds))
+
+
+def pause_game(state: State, c: cmd.PauseGame, actor: str) -> Decision:
+    if state.status != "running" or state.deadline is None:
+        return Refusal(code="not_running", reason="Only a running exercise can be paused.")
+    return (ev.GamePaused(remaining=max(0.0, state.deadline - c.at)),)
+
+
+def resume_game(state: State, c: cmd.ResumeGame, actor: str) -> Decision:
+    if state.status != "paused" or state.paused_remaining is None:
+        return Refusal(code="not_paused", reason="The exercise is not paused.")
+    return (ev.GameResumed(deadline=c.at + state.paused_remaining),)
+
+
+def extend_phase(state: State, c: cmd.ExtendPhase, actor: str) -> Decision:
+    if state.status not in ("running", "paused") or not state.phases:
+        return Refusal(code="not_running", reason="There is no phase under way to extend.")
+    return (ev.DeadlineExtended(seconds=c.seconds),)
+
+
+def advance_phase(state: State, c: cmd.AdvancePhase, actor: str) -> Decision:
+    if refusal := _no_phases(state):
+        return refusal
+    if state.status != "running":
+        return Refusal(code="not_running", reason="Resume the exercise before moving to the next phase.")
+    if (c.from_round, c.from_phase) != (state.round, state.phase):
+        return Refusal(
+            code="stale_phase",
+            reason=f"The {c.from_phase} phase of round {c.from_round} is already over; "
+            f"play is in the {state.phase} phase of round {state.round}.",
+        )
+    events: list[Event] = []
+    if current_phase(state).closes_proposals:
+        for proposal in state.proposals.values():
+            if proposal.outcome == "pending":
+                events.extend(council.closing(state, proposal))
+    following = _next_phase(state)
+    if following is None:
+        events.append(ev.GameEnded(reason=f"round {state.round} of {state.rounds} complete"))
+    else:
+        round_, spec = following
+        events.append(ev.PhaseBegan(round=round_, phase=spec.name, deadline=c.at + spec.seconds))
+    return tuple(events)
+
+
+def end_game(state: State, c: cmd.EndGame, actor: str) -> Decision:
+    return (ev.GameEnded(reason=c.reason),)
+
+
+def deliver_inject(state: State, c: cmd.DeliverInject, actor: str) -> Decision:
+    if c.visible_to is not None and (refusal := checks.not_members(state, c.visible_to, "told of an inject")):
+        return refusal
+    inject = Inject(
+        id=f"I{len(state.injects) + 1}",
+        title=c.title,
+        text=c.text,
+        kind=c.kind,
+        visible_to=c.visible_to,
+        round=state.round,
+        phase=state.phase,
+    )
+    return (ev.InjectDelivered(inject=inject),)
+
+
+def broadcast(state: State, c: cmd.Broadcast, actor: str) -> Decision:
+    return (ev.Announced(text=c.text),)
+
+
+def rule_on_action(state: State, c: cmd.RuleOnAction, actor: str) -> Decision:
+    # A later ruling on the same action replaces the earlier one: the white cell's undo.
+    if c.action not in state.actions:
+        return Refusal(code="unknown_action", reason=f"No action {c.action} has been proposed.")
+    return (ev.ActionRuled(action=c.action, ruling=c.ruling, note=c.note),)
+
+
+# --- evolve ------------------------------------------------------------------------------------------
+
+
+def seat_claimed(state: State, e: ev.SeatClaimed) -> None:
+    state.seats[e.seat] = Seat(role=e.role, member=e.member, player=e.player)
+
+
+def seat_reassigned(state: State, e: ev.SeatReassigned) -> None:
+    state.seats[e.seat] = state.seats[e.seat].model_copy(update={"player": e.player})
+
+
+def game_started(state: State, e: ev.GameStarted) -> None:
+    state.status = "running"
+
+
+def phase_began(state: State, e: ev.PhaseBegan) -> None:
+    state.round, state.phase, state.deadline = e.round, e.phase, e.deadline
+
+
+def game_paused(state: State, e: ev.GamePaused) -> None:
+    state.status, state.deadline, state.paused_remaining = "paused", None, e.remaining
+
+
+def game_resumed(state: State, e: ev.GameResumed) -> None:
+    state.status, state.deadline, state.paused_remaining = "running", e.deadline, None
+
+
+def deadline_extended(state: State, e: ev.DeadlineExtended) -> None:
+    if state.deadline is not None:
+        state.deadline += e.seconds
+    elif state.paused_remaining is not None:
+        state.paused_remaining += e.seconds
+
+
+def game_ended(state: State, e: ev.GameEnded) -> None:
+    state.status, state.deadline, state.paused_remaining = "ended", None, None
+
+
+def inject_delivered(state: State, e: ev.InjectDelivered) -> None:
+    state.injects.append(e.inject)
+
+
+def announced(state: State, e: ev.Announced) -> None:
+    state.announcements.append(e.text)
+
+
+def action_ruled(state: State, e: ev.ActionRuled) -> None:
+    action: Action = state.actions[e.action]
+    action.ruling, action.note = e.ruling, e.note

@@ -1,0 +1,39 @@
+"""Messages between delegations and free-form national actions."""
+
+from __future__ import annotations
+
+from game_rules import checks
+from game_rules import commands as cmd
+from game_rules import events as ev
+from game_rules.checks import Decision
+from game_rules.refusal import Refusal
+from game_rules.state import Action, Message, State
+
+
+def send_message(state: State, c: cmd.SendMessage, actor: str) -> Decision:
+    if refusal := checks.not_a_member(state, actor, "send messages between delegations"):
+        return refusal
+    if refusal := checks.not_members(state, c.to, "sent a message"):
+        return refusal
+    recipients = tuple(dict.fromkeys(c.to)) if c.to else tuple(state.members)
+    recipients = tuple(m for m in recipients if m != actor)
+    if not recipients:
+        return Refusal(code="no_recipient", reason="A message needs at least one other delegation to receive it.")
+    message = Message(
+        id=f"M{len(state.messages) + 1}", sender=actor, recipients=recipients, text=c.text, round=state.round
+    )
+    return (ev.MessageSent(message=message),)
+
+
+def propose_action(state: State, c: cmd.ProposeAction, actor: str) -> Decision:
+    if refusal := checks.not_a_member(state, actor, "propose national actions"):
+        return refusal
+    return (ev.ActionProposed(action=f"A{len(state.actions) + 1}", member=actor, text=c.text, round=state.round),)
+
+
+def message_sent(state: State, e: ev.MessageSent) -> None:
+    state.messages.append(e.message)
+
+
+def action_proposed(state: State, e: ev.ActionProposed) -> None:
+    state.actions[e.action] = Action(id=e.action, member=e.member, text=e.text, round=e.round)

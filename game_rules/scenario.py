@@ -1,0 +1,64 @@
+"""Scenario files: the alliance, its members' figures, the round structure and the injects to play."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+
+from game_rules import yaml12
+from game_rules.base import Frozen
+from game_rules.events import GameOpened
+from game_rules.phases import DEFAULT_PHASES, PhaseSpec
+from game_rules.rulesets import RulesetId
+from game_rules.state import Member
+
+
+class Scenario(Frozen):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,60}$")
+    title: str
+    description: str = ""
+    ruleset: RulesetId
+    sources: list[str] = Field(default_factory=list)
+    """Where the figures come from; estimates are marked (approx.) in the member entries."""
+    members: list[Member] = Field(min_length=2, max_length=40)
+    rounds: int = Field(default=3, ge=1, le=20)
+    phases: tuple[PhaseSpec, ...] = DEFAULT_PHASES
+
+    @model_validator(mode="after")
+    def _unique(self) -> Scenario:
+        codes = [m.code for m in self.members]
+        if len(set(codes)) != len(codes):
+            raise ValueError(
+                f"members: a member appears twice ({', '.join(sorted({c for c in codes if codes.count(c) > 1}))})"
+            )
+        names = [p.name for p in self.phases]
+        if len(set(names)) != len(names):
+            raise ValueError("phases: two phases share a name")
+        return self
+
+    def opening(self) -> GameOpened:
+        return GameOpened(
+            ruleset=self.ruleset, members=tuple(self.members), title=self.title, phases=self.phases, rounds=self.rounds
+        )
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be played, with every problem and where it is in the file."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def parse_scenario(text: str) -> Scenario:
+    try:
+        document: Any = yaml12.load(text)
+    except yaml12.YAMLError as error:
+        raise ScenarioError([f"not valid YAML: {error}"]) from None
+    try:
+        return Scenario.model_validate(document)
+    except ValidationError as error:
+        raise ScenarioError(
+            [f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()]
+        ) from None

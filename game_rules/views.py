@@ -1,0 +1,89 @@
+"""What each seat may see: one audience rule per event, one view per seat.
+
+A delegation sees the alliance's public business, its own member's messages, injects addressed to it
+and its own free-form actions; the white cell (facilitator) sees everything; observers and the red cell
+see the public record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from game_rules import events as ev
+from game_rules.base import Frozen
+from game_rules.events import Event
+from game_rules.state import Role, State
+
+
+class Viewer(Frozen):
+    role: Role
+    member: str | None = None
+
+    @property
+    def omniscient(self) -> bool:
+        return self.role == "facilitator"
+
+    def key(self) -> str:
+        """Viewers with equal keys see exactly the same thing."""
+        if self.omniscient:
+            return "facilitator"
+        return f"member:{self.member}" if self.role == "delegation" and self.member else "public"
+
+
+FACILITATOR = Viewer(role="facilitator")
+
+
+def audience(event: Event) -> frozenset[str] | None:
+    """The members an event is for, or None when it is public. The white cell sees every event."""
+    match event:
+        case ev.MessageSent():
+            return frozenset((event.message.sender, *event.message.recipients))
+        case ev.InjectDelivered() if event.inject.visible_to is not None:
+            return frozenset(event.inject.visible_to)
+        case ev.ActionProposed():
+            return frozenset((event.member,))
+    return None
+
+
+def may_see(viewer: Viewer, event: Event, state: State) -> bool:
+    """Whether `viewer` may see `event`; `state` is any state in which an ActionRuled's action exists."""
+    if viewer.omniscient:
+        return True
+    if isinstance(event, ev.ActionRuled):
+        action = state.actions.get(event.action)
+        return action is not None and action.member == viewer.member
+    members = audience(event)
+    return members is None or (viewer.member is not None and viewer.member in members)
+
+
+def view(state: State, viewer: Viewer) -> dict[str, Any]:
+    """The state as `viewer` may see it, as JSON-ready data."""
+    member = viewer.member if viewer.role == "delegation" else None
+    everything = viewer.omniscient
+
+    def addressed(members: tuple[str, ...] | None) -> bool:
+        return everything or members is None or (member is not None and member in members)
+
+    return {
+        "seq": state.seq,
+        "you": viewer.model_dump(),
+        "title": state.title,
+        "ruleset": state.ruleset,
+        "status": state.status,
+        "round": state.round,
+        "rounds": state.rounds,
+        "phase": state.phase,
+        "phases": [p.model_dump() for p in state.phases],
+        "deadline": state.deadline,
+        "paused_remaining": state.paused_remaining,
+        "members": {code: m.model_dump() for code, m in state.members.items()},
+        "seats": {seat_id: seat.model_dump() for seat_id, seat in state.seats.items()},
+        "consultations": [c.model_dump() for c in state.consultations.values()],
+        "proposals": [p.model_dump() for p in state.proposals.values()],
+        "invocations": [i.model_dump() for i in state.invocations.values()],
+        "assistance_requested_by": list(state.assistance_requested_by),
+        "messages": [m.model_dump() for m in state.messages if addressed((m.sender, *m.recipients))],
+        "injects": [i.model_dump() for i in state.injects if addressed(i.visible_to)],
+        "announcements": list(state.announcements),
+        "actions": [a.model_dump() for a in state.actions.values() if everything or a.member == member],
+    }

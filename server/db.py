@@ -1,0 +1,75 @@
+"""Engine construction and programmatic Alembic migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+import migrations
+from server.config import normalise_database_url
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run while one writer appends; the busy timeout makes writers queue, not fail.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def make_engine(url: str) -> AsyncEngine:
+    url = normalise_database_url(url)
+    if not _is_sqlite(url):
+        return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def sync_url(url: str) -> str:
+    """The URL Alembic connects with: psycopg 3 is sync and async, aiosqlite is async only."""
+    url = normalise_database_url(url)
+    scheme, _, rest = url.partition("://")
+    if scheme == "sqlite+aiosqlite":
+        scheme = "sqlite"
+    return f"{scheme}://{rest}"
+
+
+def migrations_dir() -> Path:
+    """Resolved from the package, not the working directory, so an installed server can migrate."""
+    # __path__, not __file__: an editable install made before __init__.py existed maps a namespace package.
+    for entry in migrations.__path__:
+        candidate = Path(entry)
+        if (candidate / "alembic.ini").is_file():
+            return candidate.resolve()
+    raise RuntimeError(f"no alembic.ini in {list(migrations.__path__)}: is the package data installed?")
+
+
+def alembic_config(url: str) -> Config:
+    directory = migrations_dir()
+    config = Config(str(directory / "alembic.ini"))
+    config.set_main_option("script_location", str(directory).replace("%", "%%"))
+    config.attributes["sqlalchemy.url"] = sync_url(url)
+    # Alembic's fileConfig would otherwise replace the host application's logging setup.
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    command.downgrade(alembic_config(url), revision)

@@ -1,0 +1,357 @@
+"""Append-only event store. Payloads are opaque JSON text: the store knows nothing of game rules."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, cast, get_args
+
+from sqlalchemy import Update, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server.db import make_engine
+from server.tables import EventRow, GameRow, SeatRow, SnapshotRow, utcnow
+
+GameStatus = Literal["lobby", "running", "paused", "ended"]
+SeatRole = Literal["delegation", "red_cell", "observer", "facilitator"]
+
+_SEQ_CONSTRAINT = "uq_events_game_id_seq"
+_SQLITE_SEQ_CLASH = "UNIQUE constraint failed: events.game_id, events.seq"
+_JOIN_CODE_CONSTRAINTS = ("uq_games_join_code", "games.join_code")
+
+
+class SeqConflict(Exception):
+    """Another writer appended first: re-read the stream and retry with the new last seq."""
+
+    def __init__(self, game_id: str, expected_seq: int, actual_seq: int) -> None:
+        super().__init__(f"game {game_id}: expected last seq {expected_seq}, found {actual_seq}")
+        self.game_id = game_id
+        self.expected_seq = expected_seq
+        self.actual_seq = actual_seq
+
+
+class UnknownGame(LookupError):
+    pass
+
+
+class UnknownSeat(LookupError):
+    pass
+
+
+class JoinCodeTaken(ValueError):
+    """Join codes are short and random; the caller draws another one."""
+
+
+@dataclass(frozen=True, slots=True)
+class GameRecord:
+    id: str
+    scenario: str
+    ruleset: str
+    title: str
+    join_code: str
+    facilitator_key_hash: str
+    status: GameStatus
+    last_seq: int
+    seed: int
+    forked_from_game: str | None
+    forked_at_seq: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SeatRecord:
+    id: str
+    game_id: str
+    role: SeatRole
+    member: str | None
+    player_name: str
+    credential_hash: str
+    revoked: bool
+    is_bot: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    game_id: str
+    seq: int
+    type: str
+    payload: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    game_id: str
+    seq: int
+    state: str
+    state_hash: str
+    created_at: datetime
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _check_choice(value: str, allowed: object) -> None:
+    if value not in get_args(allowed):
+        raise ValueError(f"{value!r} is not one of {get_args(allowed)}")
+
+
+def _violates(exc: IntegrityError, *markers: str) -> bool:
+    message = str(exc.orig)
+    return any(marker in message for marker in markers)
+
+
+def _game_record(row: GameRow) -> GameRecord:
+    return GameRecord(
+        id=row.id,
+        scenario=row.scenario,
+        ruleset=row.ruleset,
+        title=row.title,
+        join_code=row.join_code,
+        facilitator_key_hash=row.facilitator_key_hash,
+        status=cast(GameStatus, row.status),
+        last_seq=row.last_seq,
+        seed=row.seed,
+        forked_from_game=row.forked_from_game,
+        forked_at_seq=row.forked_at_seq,
+        created_at=row.created_at,
+    )
+
+
+def _seat_record(row: SeatRow) -> SeatRecord:
+    return SeatRecord(
+        id=row.id,
+        game_id=row.game_id,
+        role=cast(SeatRole, row.role),
+        member=row.member,
+        player_name=row.player_name,
+        credential_hash=row.credential_hash,
+        revoked=row.revoked,
+        is_bot=row.is_bot,
+        created_at=row.created_at,
+    )
+
+
+def _event(row: EventRow) -> StoredEvent:
+    return StoredEvent(row.game_id, row.seq, row.type, row.payload, row.recorded_at)
+
+
+def _snapshot(row: SnapshotRow) -> Snapshot:
+    return Snapshot(row.game_id, row.seq, row.state, row.state_hash, row.created_at)
+
+
+class EventStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> EventStore:
+        return cls(make_engine(url))
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    async def dispose(self) -> None:
+        await self._engine.dispose()
+
+    # games
+
+    async def create_game(
+        self,
+        *,
+        scenario: str,
+        ruleset: str,
+        title: str,
+        join_code: str,
+        facilitator_key_hash: str,
+        seed: int,
+        forked_from_game: str | None = None,
+        forked_at_seq: int | None = None,
+    ) -> GameRecord:
+        row = GameRow(
+            id=_new_id(),
+            scenario=scenario,
+            ruleset=ruleset,
+            title=title,
+            join_code=join_code,
+            facilitator_key_hash=facilitator_key_hash,
+            status="lobby",
+            last_seq=0,
+            seed=seed,
+            forked_from_game=forked_from_game,
+            forked_at_seq=forked_at_seq,
+            created_at=utcnow(),
+        )
+        try:
+            async with self._sessions.begin() as session:
+                session.add(row)
+        except IntegrityError as exc:
+            if _violates(exc, *_JOIN_CODE_CONSTRAINTS):
+                raise JoinCodeTaken(join_code) from exc
+            raise
+        return _game_record(row)
+
+    async def get_game(self, game_id: str) -> GameRecord | None:
+        async with self._sessions() as session:
+            row = await session.get(GameRow, game_id)
+            return None if row is None else _game_record(row)
+
+    async def game_by_join_code(self, code: str) -> GameRecord | None:
+        async with self._sessions() as session:
+            row = await session.scalar(select(GameRow).where(GameRow.join_code == code))
+            return None if row is None else _game_record(row)
+
+    async def list_games(self) -> list[GameRecord]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(GameRow).order_by(GameRow.created_at, GameRow.id))
+            return [_game_record(row) for row in rows]
+
+    async def set_status(self, game_id: str, status: GameStatus) -> None:
+        _check_choice(status, GameStatus)
+        async with self._sessions.begin() as session:
+            changed = await _rows_changed(session, update(GameRow).where(GameRow.id == game_id).values(status=status))
+            if changed != 1:
+                raise UnknownGame(game_id)
+
+    # events
+
+    async def append(self, game_id: str, expected_seq: int, events: Sequence[tuple[str, str]]) -> list[StoredEvent]:
+        """Compare-and-set on games.last_seq, then insert: concurrent writers can't lose or fork a stream."""
+        if expected_seq < 0:
+            raise ValueError("expected_seq must be >= 0")
+        recorded_at = utcnow()
+        stored = [
+            StoredEvent(game_id, expected_seq + i, type_, payload, recorded_at)
+            for i, (type_, payload) in enumerate(events, start=1)
+        ]
+        try:
+            async with self._sessions.begin() as session:
+                await self._claim_seqs(session, game_id, expected_seq, len(stored))
+                if stored:
+                    await session.execute(insert(EventRow), [_event_values(event) for event in stored])
+        except IntegrityError as exc:
+            # Rows written behind the store's back (or a bug) can still clash on (game_id, seq).
+            if not _violates(exc, _SEQ_CONSTRAINT, _SQLITE_SEQ_CLASH):
+                raise
+            raise SeqConflict(game_id, expected_seq, await self._max_event_seq(game_id)) from exc
+        return stored
+
+    async def _claim_seqs(self, session: AsyncSession, game_id: str, expected_seq: int, count: int) -> None:
+        claim = (
+            update(GameRow)
+            .where(GameRow.id == game_id, GameRow.last_seq == expected_seq)
+            .values(last_seq=expected_seq + count)
+        )
+        if await _rows_changed(session, claim) == 1:
+            return
+        actual = await session.scalar(select(GameRow.last_seq).where(GameRow.id == game_id))
+        if actual is None:
+            raise UnknownGame(game_id)
+        raise SeqConflict(game_id, expected_seq, actual)
+
+    async def _max_event_seq(self, game_id: str) -> int:
+        async with self._sessions() as session:
+            found = await session.scalar(select(func.max(EventRow.seq)).where(EventRow.game_id == game_id))
+            return found or 0
+
+    async def read(self, game_id: str, after_seq: int = 0, until_seq: int | None = None) -> list[StoredEvent]:
+        query = select(EventRow).where(EventRow.game_id == game_id, EventRow.seq > after_seq)
+        if until_seq is not None:
+            query = query.where(EventRow.seq <= until_seq)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.order_by(EventRow.seq))
+            return [_event(row) for row in rows]
+
+    # snapshots
+
+    async def save_snapshot(self, game_id: str, seq: int, state_json: str, state_hash: str) -> None:
+        """Idempotent per (game, seq): the state at a seq is deterministic, so a rewrite is harmless."""
+        row = SnapshotRow(game_id=game_id, seq=seq, state=state_json, state_hash=state_hash, created_at=utcnow())
+        async with self._sessions.begin() as session:
+            await session.merge(row)
+
+    async def latest_snapshot(self, game_id: str, at_or_before: int | None = None) -> Snapshot | None:
+        query = select(SnapshotRow).where(SnapshotRow.game_id == game_id)
+        if at_or_before is not None:
+            query = query.where(SnapshotRow.seq <= at_or_before)
+        async with self._sessions() as session:
+            row = await session.scalar(query.order_by(SnapshotRow.seq.desc()).limit(1))
+            return None if row is None else _snapshot(row)
+
+    # seats
+
+    async def add_seat(
+        self,
+        game_id: str,
+        *,
+        role: SeatRole,
+        member: str | None,
+        player_name: str,
+        credential_hash: str,
+        is_bot: bool = False,
+    ) -> SeatRecord:
+        _check_choice(role, SeatRole)
+        row = SeatRow(
+            id=_new_id(),
+            game_id=game_id,
+            role=role,
+            member=member,
+            player_name=player_name,
+            credential_hash=credential_hash,
+            revoked=False,
+            is_bot=is_bot,
+            created_at=utcnow(),
+        )
+        async with self._sessions.begin() as session:
+            if await session.get(GameRow, game_id) is None:
+                raise UnknownGame(game_id)
+            session.add(row)
+        return _seat_record(row)
+
+    async def seat_by_credential_hash(self, credential_hash: str) -> SeatRecord | None:
+        """Revoked seats are returned too (with revoked=True) so callers can say why access is refused."""
+        async with self._sessions() as session:
+            row = await session.scalar(select(SeatRow).where(SeatRow.credential_hash == credential_hash))
+            return None if row is None else _seat_record(row)
+
+    async def seats(self, game_id: str) -> list[SeatRecord]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(SeatRow).where(SeatRow.game_id == game_id).order_by(SeatRow.created_at, SeatRow.id)
+            )
+            return [_seat_record(row) for row in rows]
+
+    async def revoke_seat(self, seat_id: str) -> None:
+        await self._update_seat(seat_id, revoked=True)
+
+    async def reassign_seat(self, seat_id: str, player_name: str, credential_hash: str) -> None:
+        # A reassigned seat belongs to someone new, so an earlier revocation no longer applies.
+        await self._update_seat(seat_id, player_name=player_name, credential_hash=credential_hash, revoked=False)
+
+    async def _update_seat(self, seat_id: str, **values: object) -> None:
+        async with self._sessions.begin() as session:
+            if await _rows_changed(session, update(SeatRow).where(SeatRow.id == seat_id).values(**values)) != 1:
+                raise UnknownSeat(seat_id)
+
+
+async def _rows_changed(session: AsyncSession, statement: Update) -> int:
+    # Core execution on the session's connection: same transaction, and a typed rowcount.
+    connection = await session.connection()
+    return (await connection.execute(statement)).rowcount
+
+
+def _event_values(event: StoredEvent) -> dict[str, object]:
+    return {
+        "game_id": event.game_id,
+        "seq": event.seq,
+        "type": event.type,
+        "payload": event.payload,
+        "recorded_at": event.recorded_at,
+    }

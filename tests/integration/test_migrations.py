@@ -1,0 +1,150 @@
+"""Alembic migrations, run the way the server runs them: programmatically, from the package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, create_engine, inspect
+
+from server.config import Settings, normalise_database_url
+from server.db import downgrade, migrations_dir, sync_url, upgrade
+from server.tables import Base
+
+APP_TABLES = {"games", "seats", "events", "snapshots"}
+
+
+@contextmanager
+def _connect(url: str) -> Iterator[Connection]:
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def _app_tables(url: str) -> set[str]:
+    with _connect(url) as connection:
+        return set(inspect(connection).get_table_names()) & APP_TABLES
+
+
+def _revision(url: str) -> str | None:
+    with _connect(url) as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def test_upgrade_head_creates_tables(database_url: str) -> None:
+    assert _app_tables(database_url) == set()
+
+    upgrade(database_url)
+
+    assert _app_tables(database_url) == APP_TABLES
+    assert _revision(database_url) == "0001"
+
+
+def test_upgrade_creates_constraints(migrated_url: str) -> None:
+    with _connect(migrated_url) as connection:
+        schema = inspect(connection)
+        unique = {
+            table: {tuple(c["column_names"]) for c in schema.get_unique_constraints(table)}
+            for table in ("games", "seats", "events")
+        }
+        foreign = {table: schema.get_foreign_keys(table) for table in ("seats", "events", "snapshots")}
+        snapshot_pk = schema.get_pk_constraint("snapshots")["constrained_columns"]
+        seat_indexes = {tuple(i["column_names"]) for i in schema.get_indexes("seats")}
+
+    assert unique == {
+        "games": {("join_code",)},
+        "seats": {("credential_hash",)},
+        "events": {("game_id", "seq")},
+    }
+    for table, keys in foreign.items():
+        assert [(k["referred_table"], k["constrained_columns"]) for k in keys] == [("games", ["game_id"])], table
+        assert keys[0]["options"].get("ondelete") == "CASCADE", table
+    assert snapshot_pk == ["game_id", "seq"]
+    assert ("game_id",) in seat_indexes
+
+
+def test_migration_matches_models(migrated_url: str) -> None:
+    with _connect(migrated_url) as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+    assert differences == []
+
+
+def test_downgrade_base_removes_tables_then_upgrade_again(migrated_url: str) -> None:
+    downgrade(migrated_url, "base")
+
+    assert _app_tables(migrated_url) == set()
+    assert _revision(migrated_url) is None
+
+    upgrade(migrated_url)
+
+    assert _app_tables(migrated_url) == APP_TABLES
+    assert _revision(migrated_url) == "0001"
+
+
+def test_upgrade_twice_is_a_no_op(migrated_url: str) -> None:
+    upgrade(migrated_url)
+
+    assert _revision(migrated_url) == "0001"
+
+
+def test_migrations_do_not_depend_on_working_directory(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    upgrade(database_url)
+
+    assert _app_tables(database_url) == APP_TABLES
+    assert (migrations_dir() / "alembic.ini").is_file()
+    assert not (migrations_dir() / "versions" / "__init__.py").exists()
+
+
+# URLs that reach the engine and Alembic
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@db:5432/wg", "postgresql+psycopg://u:p@db:5432/wg"),
+        ("postgresql://u@db/wg?sslmode=require", "postgresql+psycopg://u@db/wg?sslmode=require"),
+        ("postgresql+psycopg://u@db/wg", "postgresql+psycopg://u@db/wg"),
+        ("sqlite:///./wargame.db", "sqlite+aiosqlite:///./wargame.db"),
+        ("sqlite+aiosqlite:////abs/wargame.db", "sqlite+aiosqlite:////abs/wargame.db"),
+    ],
+)
+def test_database_url_from_environment_uses_async_drivers(
+    given: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", given)
+
+    assert Settings().database_url == expected
+    assert normalise_database_url(given) == expected
+
+
+def test_default_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    assert Settings().database_url == "sqlite+aiosqlite:///./wargame.db"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite+aiosqlite:///./wargame.db", "sqlite:///./wargame.db"),
+        ("sqlite:///./wargame.db", "sqlite:///./wargame.db"),
+        ("postgresql+psycopg://u:p@db/wg", "postgresql+psycopg://u:p@db/wg"),
+        ("postgres://u:p@db/wg", "postgresql+psycopg://u:p@db/wg"),
+    ],
+)
+def test_sync_url_for_alembic(given: str, expected: str) -> None:
+    assert sync_url(given) == expected

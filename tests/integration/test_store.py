@@ -1,0 +1,391 @@
+"""EventStore against a real database (SQLite file, or PostgreSQL when DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC
+from pathlib import Path
+
+import anyio
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from server.db import make_engine
+from server.store import (
+    EventStore,
+    GameRecord,
+    JoinCodeTaken,
+    SeqConflict,
+    UnknownGame,
+    UnknownSeat,
+)
+
+pytestmark = pytest.mark.anyio
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Odd spacing, key order, escapes and non-ASCII: any re-serialisation would change these bytes.
+PAYLOADS = [
+    '{"b": 2,   "a": 1}',
+    '{"text":"d\\u00e9j\\u00e0 vu","raw":"déjà vu ✓","n":1.50}',
+    "[1,2,\n 3]",
+    '{"nested": {"z": null, "y": [true, false]}}',
+]
+
+
+async def _new_game(store: EventStore, join_code: str = "ABCD1234", **overrides: object) -> GameRecord:
+    fields: dict[str, object] = {
+        "scenario": "baltic_crisis",
+        "ruleset": "standard",
+        "title": "Exercise",
+        "join_code": join_code,
+        "facilitator_key_hash": "f" * 64,
+        "seed": 2**40 + 7,
+    }
+    fields.update(overrides)
+    return await store.create_game(**fields)  # type: ignore[arg-type]
+
+
+# games
+
+
+async def test_create_game_round_trips(store: EventStore) -> None:
+    game = await _new_game(store, forked_from_game="a" * 32, forked_at_seq=12)
+
+    assert len(game.id) == 32
+    assert game.status == "lobby"
+    assert game.last_seq == 0
+    assert game.created_at.tzinfo is not None
+    assert await store.get_game(game.id) == game
+    assert await store.game_by_join_code("ABCD1234") == game
+    assert await store.list_games() == [game]
+
+
+async def test_unknown_game_and_join_code_return_none(store: EventStore) -> None:
+    assert await store.get_game("0" * 32) is None
+    assert await store.game_by_join_code("NOPE0000") is None
+    assert await store.list_games() == []
+
+
+async def test_join_code_is_unique(store: EventStore) -> None:
+    first = await _new_game(store, join_code="SAME0001")
+
+    with pytest.raises(JoinCodeTaken):
+        await _new_game(store, join_code="SAME0001", title="Second")
+
+    assert await store.list_games() == [first]
+
+
+async def test_set_status(store: EventStore) -> None:
+    game = await _new_game(store)
+
+    await store.set_status(game.id, "running")
+
+    reloaded = await store.get_game(game.id)
+    assert reloaded is not None and reloaded.status == "running"
+    with pytest.raises(UnknownGame):
+        await store.set_status("0" * 32, "ended")
+    with pytest.raises(ValueError):
+        await store.set_status(game.id, "exploded")  # type: ignore[arg-type]
+
+
+# events
+
+
+async def test_append_then_read_returns_same_payload_bytes_in_seq_order(store: EventStore) -> None:
+    game = await _new_game(store)
+
+    appended = await store.append(game.id, 0, [(f"type_{i}", p) for i, p in enumerate(PAYLOADS)])
+    read = await store.read(game.id)
+
+    assert [e.seq for e in read] == [1, 2, 3, 4]
+    assert [e.payload.encode() for e in read] == [p.encode() for p in PAYLOADS]
+    assert [e.type for e in read] == ["type_0", "type_1", "type_2", "type_3"]
+    assert read == appended
+    assert all(e.recorded_at.tzinfo == UTC for e in read)
+    reloaded = await store.get_game(game.id)
+    assert reloaded is not None and reloaded.last_seq == 4
+
+
+async def test_append_continues_from_last_seq(store: EventStore) -> None:
+    game = await _new_game(store)
+    await store.append(game.id, 0, [("a", "{}")])
+
+    second = await store.append(game.id, 1, [("b", "{}"), ("c", "{}")])
+
+    assert [(e.seq, e.type) for e in second] == [(2, "b"), (3, "c")]
+    assert [(e.seq, e.type) for e in await store.read(game.id)] == [(1, "a"), (2, "b"), (3, "c")]
+
+
+@pytest.mark.parametrize("stale", [0, 1, 3, 9])
+async def test_stale_or_future_expected_seq_raises_and_writes_nothing(store: EventStore, stale: int) -> None:
+    game = await _new_game(store)
+    before = await store.append(game.id, 0, [("a", "{}"), ("b", "{}")])
+
+    with pytest.raises(SeqConflict) as raised:
+        await store.append(game.id, stale, [("late", '{"x": 1}')])
+
+    assert (raised.value.game_id, raised.value.expected_seq, raised.value.actual_seq) == (game.id, stale, 2)
+    assert await store.read(game.id) == before
+    reloaded = await store.get_game(game.id)
+    assert reloaded is not None and reloaded.last_seq == 2
+
+
+async def test_unique_seq_clash_surfaces_as_seq_conflict(store: EventStore) -> None:
+    game = await _new_game(store)
+    # An event row that last_seq does not account for: only the (game_id, seq) constraint can catch it.
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO events (game_id, seq, type, payload, recorded_at) "
+                "VALUES (:game_id, 1, 'rogue', '{}', CURRENT_TIMESTAMP)"
+            ),
+            {"game_id": game.id},
+        )
+
+    with pytest.raises(SeqConflict) as raised:
+        await store.append(game.id, 0, [("a", "{}"), ("b", "{}")])
+
+    assert raised.value.actual_seq == 1
+    assert [e.type for e in await store.read(game.id)] == ["rogue"]
+    reloaded = await store.get_game(game.id)
+    assert reloaded is not None and reloaded.last_seq == 0, "the compare-and-set must roll back too"
+
+
+async def test_append_to_unknown_game(store: EventStore) -> None:
+    with pytest.raises(UnknownGame):
+        await store.append("0" * 32, 0, [("a", "{}")])
+
+
+async def test_empty_append_only_checks_seq(store: EventStore) -> None:
+    game = await _new_game(store)
+
+    assert await store.append(game.id, 0, []) == []
+    with pytest.raises(SeqConflict):
+        await store.append(game.id, 1, [])
+
+
+async def test_read_after_and_until(store: EventStore) -> None:
+    game = await _new_game(store)
+    await store.append(game.id, 0, [("e", json.dumps({"n": n})) for n in range(1, 11)])
+
+    assert [e.seq for e in await store.read(game.id, after_seq=7)] == [8, 9, 10]
+    assert [e.seq for e in await store.read(game.id, after_seq=3, until_seq=5)] == [4, 5]
+    assert [e.seq for e in await store.read(game.id, until_seq=2)] == [1, 2]
+    assert await store.read(game.id, after_seq=10) == []
+
+
+async def test_streams_are_per_game(store: EventStore) -> None:
+    one = await _new_game(store, join_code="ONE00001")
+    two = await _new_game(store, join_code="TWO00002")
+
+    await store.append(one.id, 0, [("a", '"one"')])
+    await store.append(two.id, 0, [("a", '"two"')])
+
+    assert [(e.game_id, e.seq, e.payload) for e in await store.read(one.id)] == [(one.id, 1, '"one"')]
+    assert [(e.game_id, e.seq, e.payload) for e in await store.read(two.id)] == [(two.id, 1, '"two"')]
+
+
+class _Barrier:
+    """Holds every appender until all have read the same last seq, so the first round must collide."""
+
+    def __init__(self, parties: int) -> None:
+        self._waiting = parties
+        self._released = anyio.Event()
+
+    async def wait(self) -> None:
+        self._waiting -= 1
+        if self._waiting == 0:
+            self._released.set()
+        await self._released.wait()
+
+
+async def _append_with_retry(store: EventStore, game_id: str, payload: str, barrier: _Barrier) -> int:
+    conflicts = 0
+    while True:
+        game = await store.get_game(game_id)
+        assert game is not None
+        if conflicts == 0:
+            await barrier.wait()
+        try:
+            await store.append(game_id, game.last_seq, [("note", payload)])
+            return conflicts
+        except SeqConflict:
+            conflicts += 1
+
+
+async def test_concurrent_appenders_neither_lose_nor_duplicate(store: EventStore, migrated_url: str) -> None:
+    game = await _new_game(store)
+    other = EventStore(make_engine(migrated_url))  # a second connection pool, as a second process has
+    tasks = 20
+    barrier = _Barrier(tasks)
+    try:
+        conflicts: list[int] = [0] * tasks
+
+        async def run(i: int) -> None:
+            writer = store if i % 2 else other
+            conflicts[i] = await _append_with_retry(writer, game.id, json.dumps({"task": i}), barrier)
+
+        async with anyio.create_task_group() as group:
+            for i in range(tasks):
+                group.start_soon(run, i)
+    finally:
+        await other.dispose()
+
+    events = await store.read(game.id)
+    assert [e.seq for e in events] == list(range(1, tasks + 1))
+    assert sorted(json.loads(e.payload)["task"] for e in events) == list(range(tasks))
+    assert sum(conflicts) >= tasks - 1, "all read seq 0 first, so all but one must have conflicted"
+    reloaded = await store.get_game(game.id)
+    assert reloaded is not None and reloaded.last_seq == tasks
+
+
+CHILD_APPENDER = """
+import asyncio, json, sys
+from server.store import EventStore, SeqConflict
+
+async def main(url, game_id, writer, count):
+    store = EventStore.from_url(url)
+    try:
+        for n in range(count):
+            while True:
+                game = await store.get_game(game_id)
+                try:
+                    await store.append(game_id, game.last_seq, [("note", json.dumps({"w": writer, "n": n}))])
+                    break
+                except SeqConflict:
+                    pass
+    finally:
+        await store.dispose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
+"""
+
+
+def _run_appender_processes(url: str, game_id: str, writers: list[str], count: int) -> None:
+    command = [sys.executable, "-W", "error", "-c", CHILD_APPENDER, url, game_id]
+    processes = [subprocess.Popen([*command, w, str(count)], cwd=REPO_ROOT) for w in writers]
+    codes = []
+    for process in processes:
+        try:
+            codes.append(process.wait(timeout=120))
+        finally:
+            process.kill()
+            process.wait()
+    assert codes == [0] * len(writers)
+
+
+async def test_two_processes_append_to_one_game(store: EventStore, migrated_url: str) -> None:
+    game = await _new_game(store)
+    count = 15
+
+    await anyio.to_thread.run_sync(_run_appender_processes, migrated_url, game.id, ["a", "b"], count)
+
+    events = await store.read(game.id)
+    assert [e.seq for e in events] == list(range(1, 2 * count + 1))
+    written = [json.loads(e.payload) for e in events]
+    for writer in ("a", "b"):
+        assert [w["n"] for w in written if w["w"] == writer] == list(range(count))
+
+
+# snapshots
+
+
+async def test_snapshots_latest_and_at_or_before(store: EventStore) -> None:
+    game = await _new_game(store)
+    assert await store.latest_snapshot(game.id) is None
+
+    await store.save_snapshot(game.id, 5, '{"turn": 1}', "5" * 64)
+    await store.save_snapshot(game.id, 10, '{"turn":  2}', "a" * 64)
+
+    latest = await store.latest_snapshot(game.id)
+    assert latest is not None
+    assert (latest.seq, latest.state, latest.state_hash) == (10, '{"turn":  2}', "a" * 64)
+    assert latest.created_at.tzinfo is not None
+    assert [(await store.latest_snapshot(game.id, at_or_before=s)) is not None for s in (4, 5)] == [False, True]
+    earlier = await store.latest_snapshot(game.id, at_or_before=9)
+    assert earlier is not None and earlier.seq == 5
+    at_ten = await store.latest_snapshot(game.id, at_or_before=10)
+    assert at_ten is not None and at_ten.seq == 10
+
+
+async def test_snapshot_saved_twice_keeps_one_row(store: EventStore) -> None:
+    game = await _new_game(store)
+
+    await store.save_snapshot(game.id, 3, '{"v": 1}', "1" * 64)
+    await store.save_snapshot(game.id, 3, '{"v": 2}', "2" * 64)
+
+    again = await store.latest_snapshot(game.id)
+    assert again is not None and (again.state, again.state_hash) == ('{"v": 2}', "2" * 64)
+    other = await _new_game(store, join_code="OTHER001")
+    assert await store.latest_snapshot(other.id) is None
+
+
+# seats
+
+
+async def test_seats_by_credential_revoke_and_reassign(store: EventStore) -> None:
+    game = await _new_game(store)
+    delegation = await store.add_seat(
+        game.id, role="delegation", member="POL", player_name="Ana", credential_hash="1" * 64
+    )
+    bot = await store.add_seat(
+        game.id, role="red_cell", member=None, player_name="bot", credential_hash="2" * 64, is_bot=True
+    )
+
+    assert await store.seats(game.id) == [delegation, bot]
+    assert await store.seat_by_credential_hash("1" * 64) == delegation
+    assert (delegation.revoked, delegation.is_bot, bot.is_bot) == (False, False, True)
+    assert await store.seat_by_credential_hash("9" * 64) is None
+
+    await store.revoke_seat(delegation.id)
+    revoked = await store.seat_by_credential_hash("1" * 64)
+    assert revoked is not None and revoked.revoked
+
+    await store.reassign_seat(delegation.id, "Bea", "3" * 64)
+    assert await store.seat_by_credential_hash("1" * 64) is None
+    reassigned = await store.seat_by_credential_hash("3" * 64)
+    assert reassigned is not None
+    assert (reassigned.id, reassigned.player_name, reassigned.revoked) == (delegation.id, "Bea", False)
+
+
+async def test_seat_errors(store: EventStore) -> None:
+    game = await _new_game(store)
+    await store.add_seat(game.id, role="observer", member=None, player_name="O", credential_hash="1" * 64)
+
+    with pytest.raises(UnknownGame):
+        await store.add_seat("0" * 32, role="observer", member=None, player_name="X", credential_hash="2" * 64)
+    with pytest.raises(IntegrityError):
+        await store.add_seat(game.id, role="observer", member=None, player_name="Y", credential_hash="1" * 64)
+    with pytest.raises(ValueError):
+        await store.add_seat(game.id, role="king", member=None, player_name="Z", credential_hash="4" * 64)  # type: ignore[arg-type]
+    with pytest.raises(UnknownSeat):
+        await store.revoke_seat("0" * 32)
+    with pytest.raises(UnknownSeat):
+        await store.reassign_seat("0" * 32, "Q", "5" * 64)
+    assert [s.player_name for s in await store.seats(game.id)] == ["O"]
+
+
+# the engine itself
+
+
+async def test_foreign_keys_are_enforced(store: EventStore) -> None:
+    with pytest.raises(IntegrityError):
+        async with store.engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO events (game_id, seq, type, payload, recorded_at) "
+                    "VALUES ('missing', 1, 'x', '{}', CURRENT_TIMESTAMP)"
+                )
+            )
+
+
+async def test_sqlite_runs_in_wal_mode(store: EventStore) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragma")
+    async with store.engine.connect() as connection:
+        assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
