@@ -47,6 +47,31 @@ def demo() -> int:
     return 0
 
 
+def serve(host: str | None, port: int | None, database_url: str | None) -> int:
+    import uvicorn
+
+    from server.app import create_app
+    from server.config import Settings
+
+    overrides = {k: v for k, v in {"host": host, "port": port, "database_url": database_url}.items() if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    print(f"Alliance crisis wargame on http://{settings.host}:{settings.port}  (store: {settings.database_url})")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", ws="websockets")
+    return 0
+
+
+def replay(game_id: str, verify: bool, database_url: str | None) -> int:
+    import asyncio
+
+    from server.config import Settings
+    from server.replay import replay_game
+
+    settings = Settings(**({"database_url": database_url} if database_url else {}))  # type: ignore[arg-type]
+    report = asyncio.run(replay_game(settings.database_url, game_id))
+    print(report.text())
+    return 1 if verify and not report.consistent else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wargame", description="Alliance crisis wargame.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -57,9 +82,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("demo", help="play a scripted council round and print the transcript")
 
+    serve_cmd = commands.add_parser("serve", help="start the server (SQLite file and the demo scenario by default)")
+    serve_cmd.add_argument("--host")
+    serve_cmd.add_argument("--port", type=int)
+    serve_cmd.add_argument("--database-url", help="default: $DATABASE_URL or sqlite file ./wargame.db")
+
+    replay_cmd = commands.add_parser("replay", help="rebuild a stored game from its events")
+    replay_cmd.add_argument("game")
+    replay_cmd.add_argument("--verify", action="store_true", help="exit 1 unless every snapshot hash matches")
+    replay_cmd.add_argument("--database-url")
+
     args = parser.parse_args(argv)
     if args.command == "vectors":
         return vectors_run(args.paths)
+    if args.command == "serve":
+        return serve(args.host, args.port, args.database_url)
+    if args.command == "replay":
+        return replay(args.game, args.verify, args.database_url)
     return demo()
 
 

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./wargame.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_frame_bytes: int = 64 * 1024
+    """Largest WebSocket frame accepted from a client; larger ones close the socket with 1009."""
 
     @field_validator("database_url")
     @classmethod

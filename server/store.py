@@ -285,6 +285,13 @@ class EventStore:
             row = await session.scalar(query.order_by(SnapshotRow.seq.desc()).limit(1))
             return None if row is None else _snapshot(row)
 
+    async def snapshots(self, game_id: str) -> list[Snapshot]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(SnapshotRow).where(SnapshotRow.game_id == game_id).order_by(SnapshotRow.seq)
+            )
+            return [_snapshot(row) for row in rows]
+
     # seats
 
     async def add_seat(

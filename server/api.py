@@ -1,0 +1,239 @@
+"""REST: scenarios, the lobby, seats, and commands for clients that do not keep a socket open."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, Field
+
+from game_rules import EVENT_ADAPTER, Command, Refusal
+from game_rules.commands import EndGame
+from game_rules.state import CHAIR, Role
+from game_rules.views import may_see, view
+from server.errors import ApiError, ErrorResponse
+from server.lobby import Lobby, actor_for, viewer_for
+from server.rooms import Accepted
+from server.store import SeatRecord
+
+router = APIRouter(prefix="/api", responses={400: {"model": ErrorResponse}, 404: {"model": ErrorResponse}})
+
+
+def lobby(request: Request) -> Lobby:
+    found: Lobby = request.app.state.lobby
+    return found
+
+
+LobbyDep = Annotated[Lobby, Depends(lobby)]
+
+
+async def seat(game_id: str, lobby: LobbyDep, authorization: Annotated[str | None, Header()] = None) -> SeatRecord:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "no_credential", "Send your seat's credential as 'Authorization: Bearer <token>'.")
+    return await lobby.seat_for_token(game_id, token.strip())
+
+
+SeatDep = Annotated[SeatRecord, Depends(seat)]
+
+
+def facilitator(seat: SeatDep) -> SeatRecord:
+    if seat.role != "facilitator":
+        raise ApiError(403, "facilitator_only", "Only the facilitator may do this.")
+    return seat
+
+
+FacilitatorDep = Annotated[SeatRecord, Depends(facilitator)]
+
+
+class ScenarioSummary(BaseModel):
+    id: str
+    title: str
+    description: str
+    ruleset: str
+    rounds: int
+    members: list[dict[str, Any]]
+
+
+class CreateGame(BaseModel):
+    scenario: str = Field(examples=["baltic-demo"])
+    title: str | None = Field(default=None, max_length=200)
+    facilitator: str = Field(default="Facilitator", min_length=1, max_length=80)
+
+
+class SeatOut(BaseModel):
+    seat_id: str
+    role: str
+    member: str | None
+    player: str
+    is_bot: bool = False
+
+
+class GameCreated(BaseModel):
+    game_id: str
+    join_code: str
+    facilitator_key: str = Field(description="The facilitator's credential; shown once.")
+    seat: SeatOut
+
+
+class GameSummary(BaseModel):
+    game_id: str
+    title: str
+    scenario: str
+    ruleset: str
+    status: str
+    last_seq: int
+
+
+class JoinInfo(BaseModel):
+    game_id: str
+    title: str
+    scenario: str
+    status: str
+    members: list[dict[str, Any]]
+    seats: list[SeatOut]
+
+
+class ClaimSeat(BaseModel):
+    join_code: str = Field(min_length=4, max_length=12)
+    role: Role
+    member: str | None = None
+    player: str = Field(min_length=1, max_length=80)
+    is_bot: bool = False
+
+
+class SeatCredential(BaseModel):
+    seat: SeatOut
+    token: str = Field(description="This seat's credential; shown once.")
+
+
+class Reassign(BaseModel):
+    player: str = Field(min_length=1, max_length=80)
+
+
+class CommandAccepted(BaseModel):
+    seq: int
+
+
+def _seat_out(s: SeatRecord) -> SeatOut:
+    return SeatOut(seat_id=s.id, role=s.role, member=s.member, player=s.player_name, is_bot=s.is_bot)
+
+
+@router.get("/scenarios", response_model=list[ScenarioSummary])
+async def list_scenarios(lobby: LobbyDep) -> list[ScenarioSummary]:
+    from server import scenarios
+
+    return [
+        ScenarioSummary(
+            id=s.id,
+            title=s.title,
+            description=s.description,
+            ruleset=s.ruleset,
+            rounds=s.rounds,
+            members=[{"code": m.code, "name": m.name} for m in s.members],
+        )
+        for s in scenarios.builtin().values()
+    ]
+
+
+@router.post("/games", status_code=201, response_model=GameCreated)
+async def create_game(body: CreateGame, lobby: LobbyDep) -> GameCreated:
+    created = await lobby.create_game(body.scenario, body.title, body.facilitator)
+    return GameCreated(
+        game_id=created.game.id,
+        join_code=created.game.join_code,
+        facilitator_key=created.facilitator_key,
+        seat=_seat_out(created.seat),
+    )
+
+
+@router.get("/games", response_model=list[GameSummary])
+async def list_games(lobby: LobbyDep) -> list[GameSummary]:
+    return [
+        GameSummary(
+            game_id=g.id, title=g.title, scenario=g.scenario, ruleset=g.ruleset, status=g.status, last_seq=g.last_seq
+        )
+        for g in await lobby.store.list_games()
+    ]
+
+
+@router.get("/join/{join_code}", response_model=JoinInfo)
+async def join_info(join_code: str, lobby: LobbyDep) -> JoinInfo:
+    game = await lobby.game_by_code(join_code)
+    room = await lobby.room(game.id)
+    seats = [s for s in await lobby.store.seats(game.id) if not s.revoked]
+    return JoinInfo(
+        game_id=game.id,
+        title=game.title,
+        scenario=game.scenario,
+        status=room.state.status,
+        members=[{"code": m.code, "name": m.name} for m in room.state.members.values()],
+        seats=[_seat_out(s) for s in seats],
+    )
+
+
+@router.post("/games/{game_id}/seats", status_code=201, response_model=SeatCredential)
+async def claim_seat(game_id: str, body: ClaimSeat, lobby: LobbyDep) -> SeatCredential:
+    new = await lobby.claim_seat(game_id, body.join_code, body.role, body.member, body.player, body.is_bot)
+    return SeatCredential(seat=_seat_out(new.seat), token=new.token)
+
+
+@router.get("/games/{game_id}/seats", response_model=list[SeatOut])
+async def list_seats(game_id: str, lobby: LobbyDep, you: SeatDep) -> list[SeatOut]:
+    return [_seat_out(s) for s in await lobby.store.seats(game_id) if not s.revoked]
+
+
+@router.post("/games/{game_id}/seats/{seat_id}/reassign", response_model=SeatCredential)
+async def reassign_seat(
+    game_id: str, seat_id: str, body: Reassign, lobby: LobbyDep, _: FacilitatorDep
+) -> SeatCredential:
+    new = await lobby.reassign(game_id, seat_id, body.player)
+    return SeatCredential(seat=_seat_out(new.seat), token=new.token)
+
+
+@router.get("/games/{game_id}/view")
+async def get_view(game_id: str, lobby: LobbyDep, you: SeatDep) -> dict[str, Any]:
+    room = await lobby.room(game_id)
+    return view(room.state, viewer_for(you))
+
+
+@router.get("/games/{game_id}/events")
+async def get_events(game_id: str, lobby: LobbyDep, you: SeatDep, after: int = 0) -> list[dict[str, Any]]:
+    """The log as this seat may see it: events it may not see appear with `event: null`."""
+    room = await lobby.room(game_id)
+    viewer = viewer_for(you)
+    out = []
+    for stored in await lobby.store.read(game_id, after_seq=max(0, after)):
+        event = EVENT_ADAPTER.validate_json(stored.payload)
+        visible = may_see(viewer, event, room.state)
+        out.append({"seq": stored.seq, "event": event.model_dump(mode="json") if visible else None})
+    return out
+
+
+@router.post(
+    "/games/{game_id}/commands",
+    response_model=CommandAccepted,
+    responses={403: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+)
+async def post_command(game_id: str, command: Command, lobby: LobbyDep, you: SeatDep) -> CommandAccepted:
+    return CommandAccepted(seq=await submit_as(lobby, game_id, you, command))
+
+
+@router.post("/games/{game_id}/end", response_model=CommandAccepted)
+async def end_game(game_id: str, lobby: LobbyDep, _: FacilitatorDep) -> CommandAccepted:
+    room = await lobby.room(game_id)
+    return _accepted(await room.submit(EndGame(), CHAIR))
+
+
+async def submit_as(lobby: Lobby, game_id: str, you: SeatRecord, command: Command) -> int:
+    actor = actor_for(you)
+    if actor is None:
+        raise ApiError(403, "read_only", "Observers watch; they do not send commands.")
+    room = await lobby.room(game_id)
+    return _accepted(await room.submit(command, actor)).seq
+
+
+def _accepted(result: Accepted | Refusal) -> CommandAccepted:
+    if isinstance(result, Refusal):
+        raise ApiError(409, result.code, result.reason)
+    return CommandAccepted(seq=result.seq)

@@ -1,0 +1,30 @@
+"""Phase deadlines, enforced by the server: when one passes, the phase advances.
+
+The advance names the phase it ends, so if several processes (or the facilitator) try at once, the
+rules accept the first and refuse the rest as stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from game_rules.commands import AdvancePhase
+from game_rules.state import SYSTEM
+from server.rooms import Rooms
+
+log = logging.getLogger("wargame.deadlines")
+
+
+async def enforce(rooms: Rooms, clock: Callable[[], float], every: float = 0.25) -> None:
+    while True:
+        for room in rooms.loaded():
+            state = room.state
+            if state.status == "running" and state.deadline is not None and clock() >= state.deadline:
+                assert state.phase is not None
+                try:
+                    await room.submit(AdvancePhase(from_round=state.round, from_phase=state.phase), SYSTEM)
+                except Exception:  # a store outage must not stop the other games' clocks
+                    log.exception("advancing a phase failed", extra={"game_id": room.game_id})
+        await asyncio.sleep(every)

@@ -1,0 +1,147 @@
+"""Games and seats: creating a game from a scenario, joining by code, credentials for each seat."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from game_rules import EVENT_ADAPTER, Refusal, decide
+from game_rules.commands import ClaimSeat, ReassignSeat
+from game_rules.scenario import Scenario
+from game_rules.state import CHAIR, SYSTEM, Role
+from game_rules.views import Viewer
+from server import auth, scenarios
+from server.errors import ApiError
+from server.rooms import Room, Rooms
+from server.store import EventStore, GameRecord, JoinCodeTaken, SeatRecord
+
+RED_CELL = "red_cell"
+
+
+@dataclass(frozen=True)
+class NewGame:
+    game: GameRecord
+    facilitator_key: str
+    seat: SeatRecord
+
+
+@dataclass(frozen=True)
+class NewSeat:
+    seat: SeatRecord
+    token: str
+
+
+def actor_for(seat: SeatRecord) -> str | None:
+    """Who a seat acts as in the rules; None for a read-only seat."""
+    if seat.role == "facilitator":
+        return CHAIR
+    if seat.role == "delegation":
+        return seat.member
+    if seat.role == "red_cell":
+        return RED_CELL
+    return None
+
+
+def viewer_for(seat: SeatRecord) -> Viewer:
+    return Viewer(role=seat.role, member=seat.member)
+
+
+class Lobby:
+    def __init__(self, store: EventStore, rooms: Rooms) -> None:
+        self.store = store
+        self.rooms = rooms
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        found = scenarios.builtin().get(scenario_id)
+        if found is None:
+            raise ApiError(404, "unknown_scenario", f"There is no scenario {scenario_id!r}.")
+        return found
+
+    async def create_game(self, scenario_id: str, title: str | None, facilitator: str) -> NewGame:
+        scenario = self.scenario(scenario_id)
+        key = auth.new_token()
+        for _ in range(10):
+            try:
+                game = await self.store.create_game(
+                    scenario=scenario.id,
+                    ruleset=scenario.ruleset,
+                    title=title or scenario.title,
+                    join_code=auth.new_join_code(),
+                    facilitator_key_hash=auth.token_hash(key),
+                    seed=secrets.randbits(48),
+                )
+                break
+            except JoinCodeTaken:
+                continue
+        else:
+            raise ApiError(503, "no_join_code", "Could not find a free join code; try again.")
+        opening = scenario.opening().model_copy(update={"title": game.title})
+        await self.store.append(game.id, 0, [(opening.type, EVENT_ADAPTER.dump_json(opening).decode())])
+        seat = await self._seat(game.id, "facilitator", None, facilitator, auth.token_hash(key), is_bot=False)
+        return NewGame(game=game, facilitator_key=key, seat=seat)
+
+    async def room(self, game_id: str) -> Room:
+        room = await self.rooms.get(game_id)
+        if room is None:
+            raise ApiError(404, "unknown_game", f"There is no game {game_id}.")
+        return room
+
+    async def game_by_code(self, join_code: str) -> GameRecord:
+        game = await self.store.game_by_join_code(join_code.strip().upper())
+        if game is None:
+            raise ApiError(404, "unknown_join_code", "No game has that join code; check it with your facilitator.")
+        return game
+
+    async def claim_seat(
+        self, game_id: str, join_code: str, role: Role, member: str | None, player: str, is_bot: bool = False
+    ) -> NewSeat:
+        game = await self.store.get_game(game_id)
+        if game is None or not hmac.compare_digest(game.join_code, join_code.strip().upper()):
+            raise ApiError(403, "wrong_join_code", "That join code does not open this game.")
+        if role == "facilitator":
+            raise ApiError(403, "facilitator_seat", "The facilitator's seat comes with the game's facilitator key.")
+        token = auth.new_token()
+        seat = await self._seat(game_id, role, member, player, auth.token_hash(token), is_bot=is_bot)
+        return NewSeat(seat=seat, token=token)
+
+    async def _seat(
+        self, game_id: str, role: Role, member: str | None, player: str, credential_hash: str, *, is_bot: bool
+    ) -> SeatRecord:
+        room = await self.room(game_id)
+        trial = ClaimSeat(seat="pending", role=role, member=member, player=player)
+        if isinstance(refusal := decide(room.state, trial, SYSTEM), Refusal):
+            raise ApiError(409, refusal.code, refusal.reason)
+        seat = await self.store.add_seat(
+            game_id, role=role, member=member, player_name=player, credential_hash=credential_hash, is_bot=is_bot
+        )
+        claimed = await room.submit(trial.model_copy(update={"seat": seat.id}), SYSTEM)
+        if isinstance(claimed, Refusal):
+            await self.store.revoke_seat(seat.id)
+            raise ApiError(409, claimed.code, claimed.reason)
+        return seat
+
+    async def seat_for_token(self, game_id: str, token: str) -> SeatRecord:
+        seat = await self.store.seat_by_credential_hash(auth.token_hash(token))
+        if seat is None or seat.revoked or seat.game_id != game_id:
+            raise ApiError(401, "bad_credential", "This credential does not open a seat in this game.")
+        return seat
+
+    async def reassign(self, game_id: str, seat_id: str, player: str) -> NewSeat:
+        """Give a seat to someone else: a new credential, the old one stops working."""
+        seats = {s.id: s for s in await self.store.seats(game_id)}
+        if seat_id not in seats or seats[seat_id].role == "facilitator":
+            raise ApiError(404, "unknown_seat", f"There is no player seat {seat_id} in this game.")
+        room = await self.room(game_id)
+        done = await room.submit(ReassignSeat(seat=seat_id, player=player), CHAIR)
+        if isinstance(done, Refusal):
+            raise ApiError(409, done.code, done.reason)
+        token = auth.new_token()
+        await self.store.reassign_seat(seat_id, player, auth.token_hash(token))
+        for conn in room.connections:
+            if conn.seat_id == seat_id:
+                room.leave(conn)
+                conn.close()
+        return NewSeat(
+            seat=(await self.store.seat_by_credential_hash(auth.token_hash(token))) or seats[seat_id], token=token
+        )
