@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from game_rules import checks
+from game_rules import caveats, checks
 from game_rules.checks import Decision
 from game_rules.commands import PledgeForces
 from game_rules.events import ForcesPledged
@@ -43,12 +43,21 @@ def pledge(state: State, cmd: PledgeForces, actor: str) -> Decision:
             code="not_adopted",
             reason=f"Pledges follow adoption: proposal {found.id} is {state_word}.",
         )
-    return (ForcesPledged(proposal=found.id, member=actor, forces=cmd.forces),)
+    member = state.members[actor]
+    if refusal := caveats.pledge_refusal(state, member, found, cmd.forces):
+        return refusal
+    return (
+        ForcesPledged(
+            proposal=found.id, member=actor, forces=cmd.forces, effective_from=caveats.deploys_from(state, member)
+        ),
+    )
 
 
 def forces_pledged(state: State, e: ForcesPledged) -> None:
     # A new pledge replaces the member's earlier one: it is the member's contribution, not an increment.
-    state.proposals[e.proposal].pledges[e.member] = e.forces
+    p = state.proposals[e.proposal]
+    p.pledges[e.member] = e.forces
+    p.effective_from[e.member] = e.effective_from
 
 
 # --- queries -----------------------------------------------------------------------------------------

@@ -95,11 +95,11 @@ def invoke(state: State, cmd: InvokeCollectiveDefence, actor: str) -> Decision:
         )
     if refusal := _attack_refusal(rules, cmd.attack):
         return refusal
-    if cmd.attack.kind not in rules.unilateral_attacks:
+    if cmd.attack.kind not in rules.unilateral_attacks and actor not in state.threshold_crossed:
         return Refusal(
             code="not_an_armed_attack",
             reason=f"{rules.defence_clause} is invoked on armed aggression; a {cmd.attack.kind} attack "
-            "has first to be judged to amount to one.",
+            "counts as one only once its cumulative effects reach the armed-attack threshold.",
         )
     if actor in state.invocations:
         return Refusal(code="already_invoked", reason=f"{actor} has already invoked {rules.defence_clause}.")

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from game_rules.base import Frozen
+from game_rules.exercise import InjectKind
 from game_rules.rulesets import Procedure, ProposalKind
 from game_rules.state import Attack, Choice, MemberCode, Requirement, Role, Ruling
 
@@ -145,10 +146,13 @@ class EndGame(Frozen):
 
 
 class DeliverInject(Frozen):
+    """An ad-hoc inject: a catalogue entry (`template`), or free text written by the white cell."""
+
     type: Literal["inject"] = "inject"
-    title: str = Field(min_length=1, max_length=200)
+    template: str | None = None
+    title: str = Field(default="", max_length=200)
     text: str = Field(default="", max_length=8000)
-    kind: str = Field(default="information", max_length=40)
+    kind: InjectKind = "information"
     visible_to: tuple[MemberCode, ...] | None = None
 
 
@@ -178,6 +182,29 @@ class ReassignSeat(Frozen):
     player: str = Field(min_length=1, max_length=80)
 
 
+class ShareIntelligence(Frozen):
+    """Share one of the member's own intelligence reports with other members."""
+
+    type: Literal["share_intelligence"] = "share_intelligence"
+    report: str
+    to: tuple[MemberCode, ...] = Field(min_length=1)
+
+
+class OfferSharing(Frozen):
+    """Offer a standing intelligence-sharing agreement; it holds once the partner offers too."""
+
+    type: Literal["offer_sharing"] = "offer_sharing"
+    partner: MemberCode
+
+
+class AdversaryMove(Frozen):
+    """The red cell's move on the escalation ladder for this round."""
+
+    type: Literal["adversary_move"] = "adversary_move"
+    change: Literal[-1, 0, 1]
+    inject: str | None = None
+
+
 Command = Annotated[
     RequestConsultation
     | TableProposal
@@ -203,7 +230,10 @@ Command = Annotated[
     | Broadcast
     | RuleOnAction
     | ClaimSeat
-    | ReassignSeat,
+    | ReassignSeat
+    | ShareIntelligence
+    | OfferSharing
+    | AdversaryMove,
     Field(discriminator="type"),
 ]
 

@@ -5,15 +5,16 @@ Time is an input: the server stamps `at` on the commands that need it, so the ru
 
 from __future__ import annotations
 
-from game_rules import checks, council
+from game_rules import adversary, checks, council, injects, metrics
 from game_rules import commands as cmd
 from game_rules import events as ev
 from game_rules.checks import Decision
 from game_rules.commands import SYSTEM_COMMANDS, WHITE_CELL_COMMANDS, Command
-from game_rules.events import Event
+from game_rules.exercise import Contingency
 from game_rules.phases import PhaseSpec
 from game_rules.refusal import Refusal
 from game_rules.state import SYSTEM, WHITE_CELL, Action, Inject, Seat, State
+from game_rules.unfolding import Unfolding
 
 
 def gate(state: State, command: Command, actor: str) -> Refusal | None:
@@ -87,8 +88,37 @@ def start_game(state: State, c: cmd.StartGame, actor: str) -> Decision:
         return refusal
     if state.status != "lobby":
         return Refusal(code="already_started", reason="The exercise has already started.")
-    first = state.phases[0]
-    return (ev.GameStarted(), ev.PhaseBegan(round=1, phase=first.name, deadline=c.at + first.seconds))
+    u = Unfolding(state)
+    u.add(ev.GameStarted())
+    _begin(u, 1, state.phases[0], c.at)
+    return u.done()
+
+
+def _begin(u: Unfolding, round_: int, spec: PhaseSpec, at: float) -> None:
+    """Open a phase and deliver what the MSEL schedules for it (and, at a round's start, contingencies)."""
+    first_of_round = spec.name == u.state.phases[0].name
+    fired, contingencies = u.state.fired, u.state.exercise.contingencies
+    due = [c for c in contingencies if first_of_round and c.inject not in fired and _holds(u.state, c, round_)]
+    u.add(ev.PhaseBegan(round=round_, phase=spec.name, deadline=at + spec.seconds))
+    for entry in u.state.exercise.msel:
+        if (entry.round, entry.phase) == (round_, spec.name):
+            template = u.state.exercise.template(entry.inject)
+            assert template is not None, "scenario validation checks every MSEL inject"
+            injects.deliver_template(u, template, source=f"MSEL #{entry.number}")
+    for contingency in due:
+        template = u.state.exercise.template(contingency.inject)
+        assert template is not None
+        injects.deliver_template(u, template, source="contingency")
+
+
+def _holds(state: State, c: Contingency, round_: int) -> bool:
+    w = c.when
+    return (
+        round_ >= w.from_round
+        and (not w.no_consultation or not state.consultations)
+        and (w.cohesion_below is None or state.cohesion < w.cohesion_below)
+        and (w.escalation_at_least is None or state.escalation >= w.escalation_at_least)
+    )
 
 
 def pause_game(state: State, c: cmd.PauseGame, actor: str) -> Decision:
@@ -120,18 +150,22 @@ def advance_phase(state: State, c: cmd.AdvancePhase, actor: str) -> Decision:
             reason=f"The {c.from_phase} phase of round {c.from_round} is already over; "
             f"play is in the {state.phase} phase of round {state.round}.",
         )
-    events: list[Event] = []
+    u = Unfolding(state)
     if current_phase(state).closes_proposals:
         for proposal in state.proposals.values():
             if proposal.outcome == "pending":
-                events.extend(council.closing(state, proposal))
+                u.add(*council.closing(u.state, proposal))
     following = _next_phase(state)
+    round_over = following is None or following[0] != state.round
+    if round_over:
+        u.add(ev.RoundAssessed(metrics=metrics.assess(u.state)))
     if following is None:
-        events.append(ev.GameEnded(reason=f"round {state.round} of {state.rounds} complete"))
-    else:
-        round_, spec = following
-        events.append(ev.PhaseBegan(round=round_, phase=spec.name, deadline=c.at + spec.seconds))
-    return tuple(events)
+        u.add(ev.GameEnded(reason=f"round {state.round} of {state.rounds} complete"))
+        return u.done()
+    if round_over and not adversary.has_red_cell(state) and state.adversary_moved_in != state.round:
+        adversary.scripted_move(u, u.state.assessments[-1])
+    _begin(u, following[0], following[1], c.at)
+    return u.done()
 
 
 def end_game(state: State, c: cmd.EndGame, actor: str) -> Decision:
@@ -139,6 +173,15 @@ def end_game(state: State, c: cmd.EndGame, actor: str) -> Decision:
 
 
 def deliver_inject(state: State, c: cmd.DeliverInject, actor: str) -> Decision:
+    u = Unfolding(state)
+    if c.template is not None:
+        template = state.exercise.template(c.template)
+        if template is None:
+            return Refusal(code="unknown_inject", reason=f"The inject catalogue has no entry {c.template!r}.")
+        injects.deliver_template(u, template, source="white cell")
+        return u.done()
+    if not c.title:
+        return Refusal(code="no_title", reason="A free-text inject needs a title.")
     if c.visible_to is not None and (refusal := checks.not_members(state, c.visible_to, "told of an inject")):
         return refusal
     inject = Inject(
@@ -150,7 +193,8 @@ def deliver_inject(state: State, c: cmd.DeliverInject, actor: str) -> Decision:
         round=state.round,
         phase=state.phase,
     )
-    return (ev.InjectDelivered(inject=inject),)
+    injects.deliver(u, inject)
+    return u.done()
 
 
 def broadcast(state: State, c: cmd.Broadcast, actor: str) -> Decision:
@@ -181,6 +225,13 @@ def game_started(state: State, e: ev.GameStarted) -> None:
 
 def phase_began(state: State, e: ev.PhaseBegan) -> None:
     state.round, state.phase, state.deadline = e.round, e.phase, e.deadline
+    state.phase_count += 1
+
+
+def round_assessed(state: State, e: ev.RoundAssessed) -> None:
+    state.assessments.append(e.metrics)
+    state.cohesion = e.metrics.cohesion
+    state.public_support = dict(e.metrics.public_support)
 
 
 def game_paused(state: State, e: ev.GamePaused) -> None:
@@ -200,10 +251,6 @@ def deadline_extended(state: State, e: ev.DeadlineExtended) -> None:
 
 def game_ended(state: State, e: ev.GameEnded) -> None:
     state.status, state.deadline, state.paused_remaining = "ended", None, None
-
-
-def inject_delivered(state: State, e: ev.InjectDelivered) -> None:
-    state.injects.append(e.inject)
 
 
 def announced(state: State, e: ev.Announced) -> None:

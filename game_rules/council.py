@@ -75,6 +75,7 @@ def table_proposal(state: State, cmd: TableProposal, actor: str) -> Decision:
             victim=cmd.victim,
             attack=cmd.attack if cmd.kind == "invoke_collective_defence" else None,
             forces_required=cmd.requirement.forces if cmd.requirement else None,
+            requirement=cmd.requirement if cmd.kind == "deploy_forces" else None,
             amount=cmd.amount,
             parties=tuple(dict.fromkeys(cmd.parties)),
         ),
@@ -201,6 +202,13 @@ def outcome_at_close(state: State, p: Proposal) -> Outcome:
 
 def consultation_requested(state: State, e: ConsultationRequested) -> None:
     state.consultations[e.requested_by] = Consultation(requested_by=e.requested_by, joined_by=e.joined_by)
+    _council_responds(state)
+
+
+def _council_responds(state: State) -> None:
+    if state.awaiting_response_since is not None:
+        state.latencies.append((state.round, state.phase_count - state.awaiting_response_since))
+        state.awaiting_response_since = None
 
 
 def proposal_tabled(state: State, e: ProposalTabled) -> None:
@@ -217,10 +225,13 @@ def proposal_tabled(state: State, e: ProposalTabled) -> None:
         victim=e.victim,
         attack=e.attack,
         forces_required=e.forces_required,
+        requirement=e.requirement,
         amount=e.amount,
         parties=e.parties,
+        round=state.round,
         positions=positions,
     )
+    _council_responds(state)
 
 
 def position_taken(state: State, e: PositionTaken) -> None:

@@ -7,7 +7,18 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from game_rules import burden, collective_defence, commands, control, council, diplomacy, events
+from game_rules import (
+    adversary,
+    burden,
+    collective_defence,
+    commands,
+    control,
+    council,
+    diplomacy,
+    events,
+    injects,
+    intelligence,
+)
 from game_rules.checks import Decision
 from game_rules.commands import Command
 from game_rules.events import Event
@@ -40,12 +51,18 @@ _DECIDERS: dict[type[Any], Callable[[State, Any, str], Decision]] = {
     commands.RuleOnAction: control.rule_on_action,
     commands.ClaimSeat: control.claim_seat,
     commands.ReassignSeat: control.reassign_seat,
+    commands.ShareIntelligence: intelligence.share_intelligence,
+    commands.OfferSharing: intelligence.offer_sharing,
+    commands.AdversaryMove: adversary.red_cell_move,
 }
 
 
 def _game_opened(state: State, e: events.GameOpened) -> None:
     state.ruleset, state.title, state.phases, state.rounds = e.ruleset, e.title, e.phases, e.rounds
+    state.seed, state.exercise = e.seed, e.exercise
     state.members = {m.code: m for m in e.members}
+    state.public_support = {m.code: m.public_support for m in e.members}
+    state.cohesion, state.escalation = e.exercise.starting_cohesion, e.exercise.adversary.start_level
     state.status = "lobby" if e.phases else "running"
 
 
@@ -69,11 +86,18 @@ _EVOLVERS: dict[type[Any], Callable[[State, Any], None]] = {
     events.GameResumed: control.game_resumed,
     events.DeadlineExtended: control.deadline_extended,
     events.GameEnded: control.game_ended,
-    events.InjectDelivered: control.inject_delivered,
+    events.InjectDelivered: injects.inject_delivered,
     events.Announced: control.announced,
     events.MessageSent: diplomacy.message_sent,
     events.ActionProposed: diplomacy.action_proposed,
     events.ActionRuled: control.action_ruled,
+    events.ThresholdCrossed: injects.threshold_crossed,
+    events.IntelligenceReported: intelligence.intelligence_reported,
+    events.IntelligenceShared: intelligence.intelligence_shared,
+    events.SharingOffered: intelligence.sharing_offered,
+    events.SharingAgreed: intelligence.sharing_agreed,
+    events.AdversaryMoved: adversary.adversary_moved,
+    events.RoundAssessed: control.round_assessed,
 }
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from game_rules.base import Frozen
+from game_rules.exercise import Exercise
 from game_rules.phases import PhaseSpec
 from game_rules.rulesets import Procedure, ProposalKind, RulesetId
 from game_rules.state import (
@@ -21,7 +22,9 @@ from game_rules.state import (
     Member,
     Message,
     Outcome,
+    Requirement,
     Role,
+    RoundMetrics,
     Ruling,
     Stance,
 )
@@ -35,6 +38,8 @@ class GameOpened(Frozen):
     phases: tuple[PhaseSpec, ...] = ()
     """No phases: free play, every command at any time (adjudication vectors)."""
     rounds: int = 0
+    seed: int = 0
+    exercise: Exercise = Exercise()
 
 
 class ConsultationRequested(Frozen):
@@ -53,6 +58,7 @@ class ProposalTabled(Frozen):
     victim: str | None = None
     attack: Attack | None = None
     forces_required: int | None = None
+    requirement: Requirement | None = None
     amount: float | None = None
     parties: tuple[str, ...] = ()
 
@@ -109,6 +115,8 @@ class ForcesPledged(Frozen):
     proposal: str
     member: str
     forces: int
+    effective_from: int = 0
+    """The round from which the forces deploy: later than pledged where parliament must approve first."""
 
 
 class SeatClaimed(Frozen):
@@ -186,6 +194,56 @@ class ActionRuled(Frozen):
     note: str = ""
 
 
+class ThresholdCrossed(Frozen):
+    type: Literal["threshold_crossed"] = "threshold_crossed"
+    member: str
+    total: float
+
+
+class IntelligenceReported(Frozen):
+    type: Literal["intelligence_reported"] = "intelligence_reported"
+    report: str
+    inject: str
+    owner: str
+    attributed_to: str
+    confidence: float
+    draw: float
+    """The random draw that shaded this report's confidence, kept so replay never draws."""
+
+
+class IntelligenceShared(Frozen):
+    type: Literal["intelligence_shared"] = "intelligence_shared"
+    report: str
+    member: str
+    confidence: float
+
+
+class SharingOffered(Frozen):
+    type: Literal["sharing_offered"] = "sharing_offered"
+    by: str
+    to: str
+
+
+class SharingAgreed(Frozen):
+    type: Literal["sharing_agreed"] = "sharing_agreed"
+    members: tuple[str, str]
+
+
+class AdversaryMoved(Frozen):
+    type: Literal["adversary_moved"] = "adversary_moved"
+    round: int
+    from_level: int
+    to_level: int
+    by: Literal["script", "red_cell"]
+    draws: tuple[float, ...] = ()
+    reason: str = ""
+
+
+class RoundAssessed(Frozen):
+    type: Literal["round_assessed"] = "round_assessed"
+    metrics: RoundMetrics
+
+
 Event = Annotated[
     GameOpened
     | ConsultationRequested
@@ -210,7 +268,14 @@ Event = Annotated[
     | Announced
     | MessageSent
     | ActionProposed
-    | ActionRuled,
+    | ActionRuled
+    | ThresholdCrossed
+    | IntelligenceReported
+    | IntelligenceShared
+    | SharingOffered
+    | SharingAgreed
+    | AdversaryMoved
+    | RoundAssessed,
     Field(discriminator="type"),
 ]
 

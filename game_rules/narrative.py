@@ -89,4 +89,31 @@ def describe(event: Event, rules: Ruleset | None) -> str:
         case ev.ActionRuled():
             note = f" ({event.note})" if event.note else ""
             return f"The facilitator rules on {event.action}: {event.ruling}{note}."
+        case ev.ThresholdCrossed():
+            return (
+                f"Cumulative attacks on {event.member} (severity {event.total:g}) may now amount to an armed "
+                "attack; the council decides case by case."
+            )
+        case ev.IntelligenceReported():
+            return (
+                f"{event.owner}'s services report on {event.inject}: {event.attributed_to}, "
+                f"confidence {event.confidence:.0%}."
+            )
+        case ev.IntelligenceShared():
+            return f"Report {event.report} is shared with {event.member}."
+        case ev.SharingOffered():
+            return f"{event.by} offers {event.to} a standing intelligence-sharing agreement."
+        case ev.SharingAgreed():
+            return f"{event.members[0]} and {event.members[1]} agree to share intelligence."
+        case ev.AdversaryMoved():
+            who = "The red cell" if event.by == "red_cell" else "The adversary"
+            moved = {1: "escalates", -1: "steps back", 0: "holds"}[max(-1, min(1, event.to_level - event.from_level))]
+            why = f" ({event.reason})" if event.reason else ""
+            return f"{who} {moved}: level {event.from_level} to {event.to_level}{why}."
+        case ev.RoundAssessed():
+            score = event.metrics
+            return (
+                f"Round {score.round} assessed: cohesion {score.cohesion:.0f}, deterrence {score.deterrence:.0f}, "
+                f"escalation level {score.escalation}."
+            )
     raise AssertionError(f"no description for {type(event).__name__}")

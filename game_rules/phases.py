@@ -23,7 +23,15 @@ DEFAULT_PHASES: tuple[PhaseSpec, ...] = (
     PhaseSpec(
         name="deliberation",
         seconds=600,
-        allows=("send_message", "request_consultation", "request_assistance", "invoke", "propose_action"),
+        allows=(
+            "send_message",
+            "request_consultation",
+            "request_assistance",
+            "invoke",
+            "propose_action",
+            "share_intelligence",
+            "offer_sharing",
+        ),
     ),
     PhaseSpec(
         name="council",
@@ -35,10 +43,11 @@ DEFAULT_PHASES: tuple[PhaseSpec, ...] = (
             "invoke",
             "table_proposal",
             "confirm_attribution",
+            "share_intelligence",
             *POSITION_COMMANDS,
         ),
         closes_proposals=True,
     ),
     PhaseSpec(name="commitments", seconds=300, allows=("send_message", "pledge", "propose_action")),
-    PhaseSpec(name="adjudication", seconds=180, allows=("send_message",)),
+    PhaseSpec(name="adjudication", seconds=180, allows=("send_message", "adversary_move")),
 )

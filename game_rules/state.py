@@ -13,11 +13,15 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from game_rules.base import Frozen, Record
+from game_rules.exercise import Effects, Evidence, Exercise
 from game_rules.phases import PhaseSpec
+from game_rules.profiles import Domain, MemberProfile
 from game_rules.rulesets import AttackKind, Procedure, ProposalKind, RulesetId
 
 CHAIR = "chair"
 """The actor who presides: the council's chair, played by the facilitator (white cell)."""
+RED_CELL = "red_cell"
+"""The red cell (adversary) seat's actor."""
 SYSTEM = "system"
 """The server's own machinery (phase deadlines, the lobby); never accepted from a socket."""
 WHITE_CELL = (CHAIR, SYSTEM)
@@ -42,7 +46,7 @@ Role = Literal["delegation", "red_cell", "observer", "facilitator"]
 Ruling = Literal["accepted", "modified", "rejected"]
 
 
-class Member(Frozen):
+class Member(MemberProfile):
     code: MemberCode
     name: str = ""
     cost_share: float = Field(default=1.0, gt=0)
@@ -61,6 +65,10 @@ class Attack(Frozen):
 
 class Requirement(Frozen):
     forces: int = Field(gt=0)
+    domain: Domain = "land"
+    out_of_area: bool = False
+    offensive: bool = False
+    """For the cyber domain: offensive operations, which some members' caveats exclude."""
 
 
 class Consultation(Record):
@@ -78,14 +86,18 @@ class Proposal(Record):
     victim: str | None = None
     attack: Attack | None = None
     forces_required: int | None = None
+    requirement: Requirement | None = None
     amount: float | None = None
     parties: tuple[str, ...] = ()
+    round: int = 0
     positions: dict[str, Stance] = Field(default_factory=dict)
     reservations: dict[str, str] = Field(default_factory=dict)
     silence_broken_by: list[str] = Field(default_factory=list)
     votes: dict[str, Choice] = Field(default_factory=dict)
     outcome: Outcome = "pending"
     pledges: dict[str, int] = Field(default_factory=dict)
+    effective_from: dict[str, int] = Field(default_factory=dict)
+    """Round from which each pledge is deployed (later than pledged where parliament must approve)."""
 
 
 class Invocation(Record):
@@ -121,6 +133,41 @@ class Inject(Frozen):
     """None: every seat; otherwise only these members (and the white cell)."""
     round: int
     phase: str | None = None
+    template: str | None = None
+    severity: int = 0
+    targets: tuple[str, ...] = ()
+    evidence: Evidence | None = None
+    """The ground truth of attribution; seats see only their services' reports of it."""
+    effects: Effects = Effects()
+    source: str = "white cell"
+    """white cell, MSEL #n, contingency, or the adversary."""
+
+
+class Report(Record):
+    """An intelligence report: one member's services' reading of an inject's evidence."""
+
+    id: str
+    inject: str
+    owner: str
+    attributed_to: str
+    confidence: float
+    shared_with: dict[str, float] = Field(default_factory=dict)
+    """Members it was shared with, and the confidence each draws from it."""
+
+
+class RoundMetrics(Frozen):
+    round: int
+    cohesion: float
+    deterrence: float
+    public_support: dict[str, float]
+    pledge_fairness: float
+    """Mean over members of pledges against fair shares (capped at 1), over adopted requirements."""
+    at_2_pct: float
+    at_3_5_pct: float
+    """Shares of members whose defence spending meets 2% and 3.5% of GDP."""
+    decision_latency: float | None
+    """Mean phases from a serious inject to the council's first response, this round."""
+    escalation: int
 
 
 class Action(Record):
@@ -135,6 +182,10 @@ class Action(Record):
 class State(Record):
     title: str = ""
     ruleset: RulesetId | None = None
+    seed: int = 0
+    draws: int = 0
+    """Random draws used so far; the next draw is rng.draw(seed, draws)."""
+    exercise: Exercise = Exercise()
     members: dict[str, Member] = Field(default_factory=dict)
     consultations: dict[str, Consultation] = Field(default_factory=dict)
     proposals: dict[str, Proposal] = Field(default_factory=dict)
@@ -154,5 +205,24 @@ class State(Record):
     injects: list[Inject] = Field(default_factory=list)
     announcements: list[str] = Field(default_factory=list)
     actions: dict[str, Action] = Field(default_factory=dict)
+    public_support: dict[str, float] = Field(default_factory=dict)
+    cohesion: float = 70
+    escalation: int = 0
+    cumulative: dict[str, float] = Field(default_factory=dict)
+    """Severity of hostile injects suffered so far, by member."""
+    threshold_crossed: list[str] = Field(default_factory=list)
+    reports: dict[str, Report] = Field(default_factory=dict)
+    sharing_offers: list[tuple[str, str]] = Field(default_factory=list)
+    sharing_agreements: list[tuple[str, str]] = Field(default_factory=list)
+    assessments: list[RoundMetrics] = Field(default_factory=list)
+    fired: list[str] = Field(default_factory=list)
+    """Contingency injects already delivered, by catalogue id."""
+    adversary_moved_in: int = 0
+    """The last round in which the adversary moved."""
+    phase_count: int = 0
+    awaiting_response_since: int | None = None
+    """phase_count when a serious inject arrived that the council has not yet answered."""
+    latencies: list[tuple[int, int]] = Field(default_factory=list)
+    """(round, phases taken) for each answered serious inject."""
     seq: int = 0
     """How many events have been folded into this state."""

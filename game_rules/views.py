@@ -12,7 +12,8 @@ from typing import Any
 from game_rules import events as ev
 from game_rules.base import Frozen
 from game_rules.events import Event
-from game_rules.state import Role, State
+from game_rules.metrics import national_score
+from game_rules.state import Inject, Member, Role, State
 
 
 class Viewer(Frozen):
@@ -42,6 +43,14 @@ def audience(event: Event) -> frozenset[str] | None:
             return frozenset(event.inject.visible_to)
         case ev.ActionProposed():
             return frozenset((event.member,))
+        case ev.IntelligenceReported():
+            return frozenset((event.owner,))
+        case ev.IntelligenceShared():
+            return frozenset((event.member,))
+        case ev.SharingOffered():
+            return frozenset((event.by, event.to))
+        case ev.SharingAgreed():
+            return frozenset(event.members)
     return None
 
 
@@ -52,6 +61,10 @@ def may_see(viewer: Viewer, event: Event, state: State) -> bool:
     if isinstance(event, ev.ActionRuled):
         action = state.actions.get(event.action)
         return action is not None and action.member == viewer.member
+    if isinstance(event, ev.IntelligenceShared):
+        report = state.reports.get(event.report)
+        owner = report.owner if report else None
+        return viewer.member is not None and viewer.member in (event.member, owner)
     members = audience(event)
     return members is None or (viewer.member is not None and viewer.member in members)
 
@@ -63,6 +76,16 @@ def view(state: State, viewer: Viewer) -> dict[str, Any]:
 
     def addressed(members: tuple[str, ...] | None) -> bool:
         return everything or members is None or (member is not None and member in members)
+
+    def inject(i: Inject) -> dict[str, Any]:
+        return i.model_dump(exclude=None if everything else {"evidence"})
+
+    def member_view(code: str, m: Member) -> dict[str, Any]:
+        data = m.model_dump(exclude=None if everything or code == member else {"objectives"})
+        if everything or code == member:
+            points, met = national_score(state, code)
+            data["score"] = {"points": points, "met": met}
+        return data
 
     return {
         "seq": state.seq,
@@ -76,14 +99,33 @@ def view(state: State, viewer: Viewer) -> dict[str, Any]:
         "phases": [p.model_dump() for p in state.phases],
         "deadline": state.deadline,
         "paused_remaining": state.paused_remaining,
-        "members": {code: m.model_dump() for code, m in state.members.items()},
+        "members": {code: member_view(code, m) for code, m in state.members.items()},
         "seats": {seat_id: seat.model_dump() for seat_id, seat in state.seats.items()},
         "consultations": [c.model_dump() for c in state.consultations.values()],
         "proposals": [p.model_dump() for p in state.proposals.values()],
         "invocations": [i.model_dump() for i in state.invocations.values()],
         "assistance_requested_by": list(state.assistance_requested_by),
         "messages": [m.model_dump() for m in state.messages if addressed((m.sender, *m.recipients))],
-        "injects": [i.model_dump() for i in state.injects if addressed(i.visible_to)],
+        "injects": [inject(i) for i in state.injects if addressed(i.visible_to)],
         "announcements": list(state.announcements),
         "actions": [a.model_dump() for a in state.actions.values() if everything or a.member == member],
+        "reports": [
+            r.model_dump()
+            for r in state.reports.values()
+            if everything or r.owner == member or (member is not None and member in r.shared_with)
+        ],
+        "sharing": {
+            "offers": [o for o in state.sharing_offers if everything or member in o],
+            "agreements": [a for a in state.sharing_agreements if everything or member in a],
+        },
+        "public_support": dict(state.public_support),
+        "cohesion": state.cohesion,
+        "escalation": {
+            "level": state.escalation,
+            "name": state.exercise.adversary.ladder[state.escalation].name,
+            "adversary": state.exercise.adversary.name,
+        },
+        "cumulative": dict(state.cumulative),
+        "threshold_crossed": list(state.threshold_crossed),
+        "assessments": [a.model_dump() for a in state.assessments],
     }

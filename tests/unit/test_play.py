@@ -131,7 +131,7 @@ def test_messages_reach_only_their_recipients(game: Game) -> None:
 
 
 def test_injects_actions_and_rulings_reach_the_right_seats(game: Game) -> None:
-    game.do(CHAIR, type="inject", title="Grid failure in Tallinn", kind="cyber", visible_to=["EST"])
+    game.do(CHAIR, type="inject", title="Grid failure in Tallinn", kind="cyber_attack", visible_to=["EST"])
     game.do(CHAIR, type="inject", title="Drones over Rzeszów")
     assert [i["title"] for i in view(game.state, EST)["injects"]] == ["Grid failure in Tallinn", "Drones over Rzeszów"]
     assert [i["title"] for i in view(game.state, POL)["injects"]] == ["Drones over Rzeszów"]

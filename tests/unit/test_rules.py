@@ -197,6 +197,29 @@ def test_every_event_type_has_a_sentence() -> None:
         ),
         ev.ActionProposed(action="A1", member="POL", text="Close the border", round=1),
         ev.ActionRuled(action="A1", ruling="modified", note="partly"),
+        ev.ThresholdCrossed(member="EST", total=11),
+        ev.IntelligenceReported(
+            report="R1", inject="I1", owner="EST", attributed_to="adversary", confidence=0.7, draw=0.5
+        ),
+        ev.IntelligenceShared(report="R1", member="LVA", confidence=0.63),
+        ev.SharingOffered(by="EST", to="LVA"),
+        ev.SharingAgreed(members=("EST", "LVA")),
+        ev.AdversaryMoved(round=1, from_level=1, to_level=2, by="script", draws=(0.1, 0.2), reason="weak"),
+        ev.RoundAssessed.model_validate(
+            {
+                "metrics": {
+                    "round": 1,
+                    "cohesion": 66,
+                    "deterrence": 48,
+                    "public_support": {},
+                    "pledge_fairness": 1,
+                    "at_2_pct": 1,
+                    "at_3_5_pct": 0.5,
+                    "decision_latency": None,
+                    "escalation": 2,
+                }
+            }
+        ),
     ]
     assert {type(e) for e in samples} == event_types
     sentences = {describe(e, RULESETS["nato"]) for e in samples}
@@ -205,6 +228,8 @@ def test_every_event_type_has_a_sentence() -> None:
     assert "P1 is closed: silence broken." in sentences
     assert "The chair confirms attribution: invocation P1 is confirmed." in sentences
     assert "Inject I1 (information, to EST): Grid down" in sentences
+    assert "The adversary escalates: level 1 to 2 (weak)." in sentences
+    assert "EST's services report on I1: adversary, confidence 70%." in sentences
 
 
 def test_yaml_keeps_yes_and_no_as_words() -> None:

@@ -74,7 +74,7 @@ def test_cli_turns_broken_files_into_failures_not_tracebacks(tmp_path: Path) -> 
 
 
 def test_demo_prints_a_transcript_with_refusals_and_outcomes() -> None:
-    done = _wargame("demo")
+    done = _wargame("demo", "--script")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "EST together with LTU, POL requests consultation under Article 4" in out
