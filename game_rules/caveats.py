@@ -27,7 +27,8 @@ def pledge_refusal(state: State, member: Member, p: Proposal, forces: int) -> Re
         if forces > available:
             return Refusal(
                 code="not_enough_forces",
-                reason=f"{member.code} has {max(0, available)} ready {req.domain} units left to pledge.",
+                reason=f"{member.code} has {max(0, available)} ready {req.domain} "
+                f"unit{'' if available == 1 else 's'} left to pledge.",
             )
     return None
 

@@ -36,7 +36,8 @@ def request_consultation(state: State, cmd: RequestConsultation, actor: str) -> 
     if refusal:
         return refusal
     joined = tuple(dict.fromkeys(m for m in cmd.joined_by if m != actor))
-    if actor in state.consultations:
+    earlier = state.consultations.get(actor)
+    if earlier is not None and earlier.round == state.round:
         return Refusal(
             code="already_convened",
             reason=f"The {checks.ruleset(state).council} is already convened at {actor}'s request.",
@@ -201,7 +202,9 @@ def outcome_at_close(state: State, p: Proposal) -> Outcome:
 
 
 def consultation_requested(state: State, e: ConsultationRequested) -> None:
-    state.consultations[e.requested_by] = Consultation(requested_by=e.requested_by, joined_by=e.joined_by)
+    state.consultations[e.requested_by] = Consultation(
+        requested_by=e.requested_by, joined_by=e.joined_by, round=state.round
+    )
     _council_responds(state)
 
 

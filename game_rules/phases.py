@@ -1,4 +1,5 @@
-"""The round structure: phases, what each allows, and the default briefing-to-adjudication cycle."""
+"""The round structure: phases, what each allows, and the default briefing-to-adjudication cycle
+(thirty minutes a round, so that four rounds fill a seminar's afternoon)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ class PhaseSpec(Frozen):
 
 
 DEFAULT_PHASES: tuple[PhaseSpec, ...] = (
-    PhaseSpec(name="briefing", seconds=120, allows=("send_message",)),
+    PhaseSpec(name="briefing", seconds=180, allows=("send_message",)),
     PhaseSpec(
         name="deliberation",
-        seconds=600,
+        seconds=480,
         allows=(
             "send_message",
             "request_consultation",
@@ -49,5 +50,5 @@ DEFAULT_PHASES: tuple[PhaseSpec, ...] = (
         closes_proposals=True,
     ),
     PhaseSpec(name="commitments", seconds=300, allows=("send_message", "pledge", "propose_action")),
-    PhaseSpec(name="adjudication", seconds=180, allows=("send_message", "adversary_move")),
+    PhaseSpec(name="adjudication", seconds=240, allows=("send_message", "adversary_move")),
 )

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, model_validator
 from game_rules import yaml12
 from game_rules.base import Frozen
 from game_rules.events import GameOpened
+from game_rules.exercise import Exercise
 from game_rules.phases import DEFAULT_PHASES, PhaseSpec
 from game_rules.rulesets import RulesetId
 from game_rules.state import Member
@@ -24,6 +25,9 @@ class Scenario(Frozen):
     members: list[Member] = Field(min_length=2, max_length=40)
     rounds: int = Field(default=3, ge=1, le=20)
     phases: tuple[PhaseSpec, ...] = DEFAULT_PHASES
+    phase_seconds: dict[str, float] = Field(default_factory=dict)
+    """Durations that replace those of the named phases (to retime the standard cycle)."""
+    exercise: Exercise = Exercise()
 
     @model_validator(mode="after")
     def _unique(self) -> Scenario:
@@ -35,12 +39,38 @@ class Scenario(Frozen):
         names = [p.name for p in self.phases]
         if len(set(names)) != len(names):
             raise ValueError("phases: two phases share a name")
+        if unknown := sorted(set(self.phase_seconds) - set(names)):
+            raise ValueError(f"phase_seconds: no phase named {', '.join(unknown)}")
+        phases_named = {(e.round, e.phase) for e in self.exercise.msel} - {
+            (r, n) for r in range(1, self.rounds + 1) for n in names
+        }
+        if phases_named:
+            raise ValueError(f"exercise.msel: no such round and phase: {sorted(phases_named)}")
+        codes_used = {c for t in self.exercise.catalogue for c in t.targets} | {
+            c for t in self.exercise.catalogue for c in t.effects.public_support if c not in ("targets", "all")
+        }
+        if strangers := sorted(codes_used - set(codes)):
+            raise ValueError(f"exercise.catalogue: targets or effects name non-members {', '.join(strangers)}")
         return self
 
-    def opening(self) -> GameOpened:
-        return GameOpened(
-            ruleset=self.ruleset, members=tuple(self.members), title=self.title, phases=self.phases, rounds=self.rounds
+    def opening(self, seed: int = 0) -> GameOpened:
+        phases = tuple(
+            p.model_copy(update={"seconds": self.phase_seconds[p.name]}) if p.name in self.phase_seconds else p
+            for p in self.phases
         )
+        return GameOpened(
+            ruleset=self.ruleset,
+            members=tuple(self.members),
+            title=self.title,
+            phases=phases,
+            rounds=self.rounds,
+            seed=seed,
+            exercise=self.exercise,
+        )
+
+    def estimates(self) -> dict[str, tuple[str, ...]]:
+        """The figures marked as estimates, by member."""
+        return {m.code: m.estimates for m in self.members if m.estimates}
 
 
 class ScenarioError(ValueError):

@@ -75,6 +75,7 @@ class Consultation(Record):
     requested_by: str
     joined_by: tuple[str, ...] = ()
     status: Literal["convened"] = "convened"
+    round: int = 0
 
 
 class Proposal(Record):
