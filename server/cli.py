@@ -40,11 +40,20 @@ def vectors_run(paths: Sequence[str]) -> int:
     return 1 if failed or not results else 0
 
 
-def demo() -> int:
-    from server import council_demo
+def demo(script: bool, scenario: str | None = None, seed: int | None = None, pause: float | None = None) -> int:
+    if script:
+        from server import council_demo
 
-    council_demo.run(sys.stdout)
-    return 0
+        council_demo.run(sys.stdout)
+        return 0
+    from server import live_demo
+
+    return live_demo.main(
+        sys.stdout,
+        scenario=scenario or live_demo.DEFAULT_SCENARIO,
+        seed=live_demo.DEFAULT_SEED if seed is None else seed,
+        pause=live_demo.DEFAULT_PAUSE if pause is None else pause,
+    )
 
 
 def serve(host: str | None, port: int | None, database_url: str | None) -> int:
@@ -80,7 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = vectors.add_parser("run", help="run vector files or folders; exit 1 on any failure")
     run.add_argument("paths", nargs="+", metavar="PATH")
 
-    commands.add_parser("demo", help="play a scripted council round and print the transcript")
+    demo_cmd = commands.add_parser(
+        "demo", help="start the server in-process and let bots play a whole game over WebSockets"
+    )
+    demo_cmd.add_argument("--script", action="store_true", help="print the scripted council transcript instead")
+    demo_cmd.add_argument("--scenario", help="scenario to play (default: baltic-demo)")
+    demo_cmd.add_argument("--seed", type=int, help="the bots' seed (default: 3)")
+    demo_cmd.add_argument("--pause", type=float, help="seconds the facilitator bot waits before each advance")
 
     serve_cmd = commands.add_parser("serve", help="start the server (SQLite file and the demo scenario by default)")
     serve_cmd.add_argument("--host")
@@ -92,14 +107,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     replay_cmd.add_argument("--verify", action="store_true", help="exit 1 unless every snapshot hash matches")
     replay_cmd.add_argument("--database-url")
 
+    scenario_cmd = commands.add_parser("scenario", help="scenario files").add_subparsers(dest="action", required=True)
+    validate_cmd = scenario_cmd.add_parser("validate", help="check scenario files; print every problem with its place")
+    validate_cmd.add_argument("files", nargs="+", metavar="FILE")
+    scenario_cmd.add_parser("schema", help="print the scenario format's JSON Schema")
+    msel_cmd = scenario_cmd.add_parser("msel", help="turn an MSEL in CSV into catalogue and MSEL entries (YAML)")
+    msel_cmd.add_argument("csv", metavar="MSEL.csv")
+    msel_cmd.add_argument("--scenario", default="baltic-hybrid", help="shipped scenario id or file to check against")
+
     args = parser.parse_args(argv)
+    if args.command == "scenario":
+        from server import scenario_cli
+
+        if args.action == "validate":
+            return scenario_cli.validate(args.files)
+        if args.action == "schema":
+            return scenario_cli.schema()
+        return scenario_cli.import_msel(args.csv, args.scenario)
     if args.command == "vectors":
         return vectors_run(args.paths)
     if args.command == "serve":
         return serve(args.host, args.port, args.database_url)
     if args.command == "replay":
         return replay(args.game, args.verify, args.database_url)
-    return demo()
+    return demo(args.script, args.scenario, args.seed, args.pause)
 
 
 if __name__ == "__main__":
