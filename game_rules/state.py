@@ -42,7 +42,8 @@ Choice = Literal["yes", "no", "abstain"]
 Outcome = Literal["pending", "adopted", "blocked", "no_consensus", "silence_broken", "rejected"]
 InvocationStatus = Literal["conditional", "confirmed", "active"]
 GameStatus = Literal["lobby", "running", "paused", "ended"]
-Role = Literal["delegation", "red_cell", "observer", "facilitator"]
+Role = Literal["delegation", "red_cell", "observer", "umpire", "facilitator"]
+"""umpire: the control cell's analysts, read-only and seeing everything; observer: read-only, the public record."""
 Ruling = Literal["accepted", "modified", "rejected"]
 
 

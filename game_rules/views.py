@@ -1,8 +1,8 @@
 """What each seat may see: one audience rule per event, one view per seat.
 
-A delegation sees the alliance's public business, its own member's messages, injects addressed to it
-and its own free-form actions; the white cell (facilitator) sees everything; observers and the red cell
-see the public record.
+A delegation sees the alliance's public business, its own member's messages, injects addressed to it,
+its own intelligence and its own secret objectives; the white cell (facilitator) and umpires see
+everything; observers and the red cell see the public record.
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ class Viewer(Frozen):
 
     @property
     def omniscient(self) -> bool:
-        return self.role == "facilitator"
+        return self.role in ("facilitator", "umpire")
 
     def key(self) -> str:
         """Viewers with equal keys see exactly the same thing."""
-        if self.omniscient:
-            return "facilitator"
-        return f"member:{self.member}" if self.role == "delegation" and self.member else "public"
+        return f"{self.role}:{self.member or ''}"
 
 
 FACILITATOR = Viewer(role="facilitator")

@@ -9,14 +9,12 @@ from dataclasses import dataclass
 from game_rules import EVENT_ADAPTER, Refusal, decide
 from game_rules.commands import ClaimSeat, ReassignSeat
 from game_rules.scenario import Scenario
-from game_rules.state import CHAIR, SYSTEM, Role
+from game_rules.state import CHAIR, RED_CELL, SYSTEM, Role
 from game_rules.views import Viewer
 from server import auth, scenarios
 from server.errors import ApiError
 from server.rooms import Room, Rooms
 from server.store import EventStore, GameRecord, JoinCodeTaken, SeatRecord
-
-RED_CELL = "red_cell"
 
 
 @dataclass(frozen=True)

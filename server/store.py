@@ -16,7 +16,7 @@ from server.db import make_engine
 from server.tables import EventRow, GameRow, SeatRow, SnapshotRow, utcnow
 
 GameStatus = Literal["lobby", "running", "paused", "ended"]
-SeatRole = Literal["delegation", "red_cell", "observer", "facilitator"]
+SeatRole = Literal["delegation", "red_cell", "observer", "umpire", "facilitator"]
 
 _SEQ_CONSTRAINT = "uq_events_game_id_seq"
 _SQLITE_SEQ_CLASH = "UNIQUE constraint failed: events.game_id, events.seq"

@@ -425,3 +425,23 @@ def test_no_view_holds_another_members_secrets(seed: int, scenario_id: str, data
     observer = str(view(state, Viewer(role="observer")))
     assert all(o.text not in observer for m in state.members.values() for o in m.objectives)
     assert data.draw(st.sampled_from(codes)) in codes
+
+
+def test_umpires_see_everything_and_observers_only_the_public_record() -> None:
+    template = {
+        "id": "x",
+        "kind": "cyber_attack",
+        "title": "Quiet hack",
+        "targets": ["EST"],
+        "visibility": "targets",
+        "evidence": {"attributed_to": "Russia", "confidence": 0.6},
+    }
+    play = Play(scenario(catalogue=[template]))
+    play.do(CHAIR, type="inject", template="x")
+    umpire = view(play.state, Viewer(role="umpire"))
+    observer = view(play.state, Viewer(role="observer"))
+    assert [i["title"] for i in umpire["injects"]] == ["Quiet hack"] and "evidence" in umpire["injects"][0]
+    assert umpire["reports"] and umpire["members"]["EST"]["objectives"]
+    assert observer["injects"] == [] and observer["reports"] == []
+    assert "objectives" not in observer["members"]["EST"]
+    assert Viewer(role="umpire").key() != Viewer(role="facilitator").key()
