@@ -12,4 +12,5 @@ RUN pip install --no-cache-dir . && useradd --create-home --uid 10001 wargame &&
 USER wargame
 ENV DATABASE_URL=sqlite+aiosqlite:////data/wargame.db
 EXPOSE 8000
-CMD ["wargame", "demo"]
+ENV HOST=0.0.0.0
+CMD ["wargame", "serve"]

@@ -1,0 +1,151 @@
+"""Bots play whole games against the real server over real sockets: uvicorn on a free loopback port,
+REST to create the game and claim the seats, one WebSocket per seat.  No mocks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from game_rules import state_hash
+from server import scenarios
+from server.app import create_app
+from server.bots import SeatBot, play_game, rest, websocket_url
+from server.config import Settings
+from server.live_demo import running_server
+from server.lobby import Lobby
+from server.replay import replay_game
+
+SCENARIO = "baltic-demo"
+SEED = 3
+"""Under this seed some proposals are adopted, some blocked, and some pledges fall short (asserted below)."""
+PAUSE = 0.05
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    app: FastAPI
+    database_url: str
+
+    @property
+    def lobby(self) -> Lobby:
+        found: Lobby = self.app.state.lobby
+        return found
+
+
+@pytest.fixture
+async def live(database_url: str, anyio_backend: str) -> AsyncIterator[LiveServer]:
+    app = create_app(Settings(database_url=database_url))
+    async with running_server(app) as base_url:
+        yield LiveServer(base_url, app, database_url)
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+async def test_bots_play_a_whole_game_that_replays_to_the_live_state(live: LiveServer) -> None:
+    outcome = await play_game(live.base_url, SCENARIO, SEED, PAUSE)
+    scenario = scenarios.builtin()[SCENARIO]
+
+    assert outcome.status == "ended"
+    assert outcome.rounds == scenario.rounds == outcome.rounds_reached
+    assert outcome.phases_played == [(r, p.name) for r in range(1, scenario.rounds + 1) for p in scenario.phases]
+    assert outcome.refusals == []
+
+    room = await live.lobby.room(outcome.game_id)
+    state = room.state
+    assert state.status == "ended"
+    assert outcome.events == state.seq
+    assert {p.id: p.outcome for p in outcome.proposals} == {p.id: p.outcome for p in state.proposals.values()}
+
+    outcomes = [p.outcome for p in state.proposals.values()]
+    assert "adopted" in outcomes
+    assert any(o != "adopted" for o in outcomes)
+    assert "blocked" in outcomes
+    assert "pending" not in outcomes
+    assert {p.round for p in outcome.proposals} == set(range(1, scenario.rounds + 1))
+
+    # Pledges only against adopted deploy_forces proposals, and on each of those from every member.
+    deployments = [p for p in state.proposals.values() if p.kind == "deploy_forces" and p.outcome == "adopted"]
+    assert deployments
+    for p in state.proposals.values():
+        if p.pledges:
+            assert (p.kind, p.outcome) == ("deploy_forces", "adopted"), p.id
+    for p in deployments:
+        assert set(p.pledges) == set(state.members)
+    assert any(r.below_fair_share for r in outcome.adopted if r.kind == "deploy_forces")
+    assert outcome.shortfalls == {p.id: max(0, (p.forces_required or 0) - sum(p.pledges.values())) for p in deployments}
+
+    # Every delegation seat was claimed as a bot, and the game's log replays to the live state.
+    seats = [s for s in await live.lobby.store.seats(outcome.game_id) if s.role == "delegation"]
+    assert sorted(s.member or "" for s in seats) == sorted(state.members)
+    assert all(s.is_bot for s in seats)
+    report = await replay_game(live.database_url, outcome.game_id)
+    assert report.consistent, report.text()
+    assert report.events == state.seq
+    assert report.final_hash == state_hash(state)
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+async def test_the_same_seed_plays_the_same_game(live: LiveServer) -> None:
+    first = await play_game(live.base_url, SCENARIO, SEED, PAUSE)
+    second = await play_game(live.base_url, SCENARIO, SEED, PAUSE)
+    assert first.game_id != second.game_id
+
+    def summary(outcome: Any) -> list[tuple[Any, ...]]:
+        return [(p.id, p.kind, p.outcome, p.positions, p.pledges) for p in outcome.proposals]
+
+    assert summary(first) == summary(second)
+    assert first.events == second.events
+
+
+class Blunderer(SeatBot):
+    """Sends commands the server refuses, then leaves."""
+
+    answers: list[bool]
+
+    async def play(self) -> None:
+        await self.wait_until(lambda: self.view is not None, 10, "the first view")
+        self.answers = [
+            await self.command({"type": "table_proposal", "proposal": "P1", "kind": "joint_statement"}),
+            await self.command({"type": "pledge", "proposal": "P1", "forces": -3}),
+            await self.command({"type": "start_game"}),
+        ]
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(60)
+async def test_a_refused_command_is_recorded_and_the_bot_carries_on(live: LiveServer) -> None:
+    created = await rest("POST", f"{live.base_url}/api/games", {"scenario": SCENARIO})
+    claim = {"join_code": created["join_code"], "role": "delegation", "member": "EST", "player": "EST bot"}
+    seat = await rest("POST", f"{live.base_url}/api/games/{created['game_id']}/seats", {**claim, "is_bot": True})
+    bot = Blunderer("EST", seat["token"], websocket_url(live.base_url, created["game_id"]))
+    await bot.run()
+    assert bot.answers == [False, False, False]
+    assert [n.code for n in bot.refusals] == ["game_lobby", "malformed_command", "facilitator_only"]
+    assert bot.view is not None and bot.view["status"] == "lobby"
+
+
+@pytest.mark.timeout(150)
+def test_wargame_demo_plays_a_game_and_prints_the_outcome() -> None:
+    began = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "demo"], capture_output=True, text=True, timeout=120, check=False
+    )
+    wall = time.monotonic() - began
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for expected in ("Round 1", "Round 3", "ADOPTED", "BLOCKED", "pledged / fair share", "below fair share"):
+        assert expected in out, expected
+    assert "status ended after round 3 of 3" in out
+    assert "stored events matches" in out
+    assert "total wall time" in out
+    assert "Traceback" not in done.stderr
+    assert wall < 60
