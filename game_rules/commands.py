@@ -205,6 +205,15 @@ class AdversaryMove(Frozen):
     inject: str | None = None
 
 
+class RecordObservation(Frozen):
+    """A hotwash note by the white cell, an umpire or an observer, tagged to a moment and a member."""
+
+    type: Literal["record_observation"] = "record_observation"
+    text: str = Field(min_length=1, max_length=4000)
+    member: MemberCode | None = None
+    about_seq: int | None = Field(default=None, ge=1)
+
+
 Command = Annotated[
     RequestConsultation
     | TableProposal
@@ -233,7 +242,8 @@ Command = Annotated[
     | ReassignSeat
     | ShareIntelligence
     | OfferSharing
-    | AdversaryMove,
+    | AdversaryMove
+    | RecordObservation,
     Field(discriminator="type"),
 ]
 
@@ -253,5 +263,7 @@ WHITE_CELL_COMMANDS = frozenset(
     }
 )
 SYSTEM_COMMANDS = frozenset({"claim_seat"})
+ANY_TIME_COMMANDS = frozenset({"record_observation"})
+"""Open to every seat that may send it, in any phase and after the end: the hotwash runs on."""
 
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

@@ -9,16 +9,18 @@ from game_rules import adversary, checks, council, injects, metrics
 from game_rules import commands as cmd
 from game_rules import events as ev
 from game_rules.checks import Decision
-from game_rules.commands import SYSTEM_COMMANDS, WHITE_CELL_COMMANDS, Command
+from game_rules.commands import ANY_TIME_COMMANDS, SYSTEM_COMMANDS, WHITE_CELL_COMMANDS, Command
 from game_rules.exercise import Contingency
 from game_rules.phases import PhaseSpec
 from game_rules.refusal import Refusal
-from game_rules.state import SYSTEM, WHITE_CELL, Action, Inject, Seat, State
+from game_rules.state import CHAIR, OBSERVER, SYSTEM, UMPIRE, WHITE_CELL, Action, Inject, Observation, Seat, State
 from game_rules.unfolding import Unfolding
 
 
 def gate(state: State, command: Command, actor: str) -> Refusal | None:
     """Who may send this command, and whether the game's status and phase allow it now."""
+    if command.type in ANY_TIME_COMMANDS:
+        return None
     if command.type in SYSTEM_COMMANDS and actor != SYSTEM:
         return Refusal(code="server_only", reason="Seats are claimed through the lobby.")
     if command.type in WHITE_CELL_COMMANDS and actor not in WHITE_CELL:
@@ -208,6 +210,19 @@ def rule_on_action(state: State, c: cmd.RuleOnAction, actor: str) -> Decision:
     return (ev.ActionRuled(action=c.action, ruling=c.ruling, note=c.note),)
 
 
+def record_observation(state: State, c: cmd.RecordObservation, actor: str) -> Decision:
+    if actor not in (CHAIR, OBSERVER, UMPIRE):
+        return Refusal(
+            code="observers_only", reason="Hotwash observations are recorded by the facilitator, umpires and observers."
+        )
+    if c.member is not None and (refusal := checks.not_members(state, (c.member,), "the subject of a note")):
+        return refusal
+    about = c.about_seq if c.about_seq is not None else state.seq
+    if about > state.seq:
+        return Refusal(code="future_seq", reason=f"Event {about} has not happened yet (the latest is {state.seq}).")
+    return (ev.ObservationRecorded(by=actor, text=c.text, member=c.member, about_seq=about),)
+
+
 # --- evolve ------------------------------------------------------------------------------------------
 
 
@@ -226,6 +241,12 @@ def game_started(state: State, e: ev.GameStarted) -> None:
 def phase_began(state: State, e: ev.PhaseBegan) -> None:
     state.round, state.phase, state.deadline = e.round, e.phase, e.deadline
     state.phase_count += 1
+
+
+def observation_recorded(state: State, e: ev.ObservationRecorded) -> None:
+    state.observations.append(
+        Observation(by=e.by, text=e.text, member=e.member, about_seq=e.about_seq, round=state.round)
+    )
 
 
 def round_assessed(state: State, e: ev.RoundAssessed) -> None:

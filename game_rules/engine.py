@@ -54,6 +54,7 @@ _DECIDERS: dict[type[Any], Callable[[State, Any, str], Decision]] = {
     commands.ShareIntelligence: intelligence.share_intelligence,
     commands.OfferSharing: intelligence.offer_sharing,
     commands.AdversaryMove: adversary.red_cell_move,
+    commands.RecordObservation: control.record_observation,
 }
 
 
@@ -98,6 +99,7 @@ _EVOLVERS: dict[type[Any], Callable[[State, Any], None]] = {
     events.SharingAgreed: intelligence.sharing_agreed,
     events.AdversaryMoved: adversary.adversary_moved,
     events.RoundAssessed: control.round_assessed,
+    events.ObservationRecorded: control.observation_recorded,
 }
 
 

@@ -244,6 +244,15 @@ class RoundAssessed(Frozen):
     metrics: RoundMetrics
 
 
+class ObservationRecorded(Frozen):
+    type: Literal["observation_recorded"] = "observation_recorded"
+    by: str
+    text: str
+    member: str | None = None
+    about_seq: int
+    """The seq the note is about: the latest event when it was written, unless the author named one."""
+
+
 Event = Annotated[
     GameOpened
     | ConsultationRequested
@@ -275,7 +284,8 @@ Event = Annotated[
     | SharingOffered
     | SharingAgreed
     | AdversaryMoved
-    | RoundAssessed,
+    | RoundAssessed
+    | ObservationRecorded,
     Field(discriminator="type"),
 ]
 

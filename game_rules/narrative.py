@@ -116,4 +116,7 @@ def describe(event: Event, rules: Ruleset | None) -> str:
                 f"Round {score.round} assessed: cohesion {score.cohesion:.0f}, deterrence {score.deterrence:.0f}, "
                 f"escalation level {score.escalation}."
             )
+        case ev.ObservationRecorded():
+            about = f" on {event.member}" if event.member else ""
+            return f"Observation by the {event.by}{about} (at event {event.about_seq}): {event.text}"
     raise AssertionError(f"no description for {type(event).__name__}")

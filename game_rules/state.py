@@ -22,6 +22,9 @@ CHAIR = "chair"
 """The actor who presides: the council's chair, played by the facilitator (white cell)."""
 RED_CELL = "red_cell"
 """The red cell (adversary) seat's actor."""
+OBSERVER = "observer"
+UMPIRE = "umpire"
+"""The actors of read-only seats, who may still record hotwash observations."""
 SYSTEM = "system"
 """The server's own machinery (phase deadlines, the lobby); never accepted from a socket."""
 WHITE_CELL = (CHAIR, SYSTEM)
@@ -181,6 +184,14 @@ class Action(Record):
     note: str = ""
 
 
+class Observation(Frozen):
+    by: str
+    text: str
+    member: str | None = None
+    about_seq: int
+    round: int
+
+
 class State(Record):
     title: str = ""
     ruleset: RulesetId | None = None
@@ -226,5 +237,6 @@ class State(Record):
     """phase_count when a serious inject arrived that the council has not yet answered."""
     latencies: list[tuple[int, int]] = Field(default_factory=list)
     """(round, phases taken) for each answered serious inject."""
+    observations: list[Observation] = Field(default_factory=list)
     seq: int = 0
     """How many events have been folded into this state."""

@@ -56,6 +56,8 @@ def may_see(viewer: Viewer, event: Event, state: State) -> bool:
     """Whether `viewer` may see `event`; `state` is any state in which an ActionRuled's action exists."""
     if viewer.omniscient:
         return True
+    if isinstance(event, ev.ObservationRecorded):
+        return viewer.role in ("observer", "umpire")
     if isinstance(event, ev.ActionRuled):
         action = state.actions.get(event.action)
         return action is not None and action.member == viewer.member
@@ -126,4 +128,5 @@ def view(state: State, viewer: Viewer) -> dict[str, Any]:
         "cumulative": dict(state.cumulative),
         "threshold_crossed": list(state.threshold_crossed),
         "assessments": [a.model_dump() for a in state.assessments],
+        "observations": [o.model_dump() for o in state.observations] if everything or viewer.role == "observer" else [],
     }

@@ -226,9 +226,9 @@ async def end_game(game_id: str, lobby: LobbyDep, _: FacilitatorDep) -> CommandA
 
 
 async def submit_as(lobby: Lobby, game_id: str, you: SeatRecord, command: Command) -> int:
-    actor = actor_for(you)
+    actor = actor_for(you, command)
     if actor is None:
-        raise ApiError(403, "read_only", "Observers watch; they do not send commands.")
+        raise ApiError(403, "read_only", "Observers and umpires watch; they only record observations.")
     room = await lobby.room(game_id)
     return _accepted(await room.submit(command, actor)).seq
 

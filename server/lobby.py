@@ -6,8 +6,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from game_rules import EVENT_ADAPTER, Refusal, decide
-from game_rules.commands import ClaimSeat, ReassignSeat
+from game_rules import EVENT_ADAPTER, Command, Refusal, decide
+from game_rules.commands import ANY_TIME_COMMANDS, ClaimSeat, ReassignSeat
 from game_rules.scenario import Scenario
 from game_rules.state import CHAIR, RED_CELL, SYSTEM, Role
 from game_rules.views import Viewer
@@ -30,14 +30,16 @@ class NewSeat:
     token: str
 
 
-def actor_for(seat: SeatRecord) -> str | None:
-    """Who a seat acts as in the rules; None for a read-only seat."""
+def actor_for(seat: SeatRecord, command: Command) -> str | None:
+    """Who a seat acts as in the rules for this command; None where the seat may not send it."""
     if seat.role == "facilitator":
         return CHAIR
     if seat.role == "delegation":
         return seat.member
     if seat.role == "red_cell":
         return RED_CELL
+    if seat.role in ("observer", "umpire") and command.type in ANY_TIME_COMMANDS:
+        return seat.role  # read-only seats may still record hotwash observations
     return None
 
 

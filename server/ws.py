@@ -106,9 +106,14 @@ async def _answer(text: str, room: Room, seat: SeatRecord) -> str:
         details = readable_errors(list(error.errors()))
         reason = "; ".join(f"{d['at'] or 'command'}: {d['problem']}" for d in details)
         return _frame(type="refusal", ref=ref, code="malformed_command", reason=reason)
-    actor = actor_for(seat)
+    actor = actor_for(seat, command)
     if actor is None:
-        return _frame(type="refusal", ref=ref, code="read_only", reason="Observers watch; they do not send commands.")
+        return _frame(
+            type="refusal",
+            ref=ref,
+            code="read_only",
+            reason="Observers and umpires watch; they only record observations.",
+        )
     result = await room.submit(command, actor)
     if isinstance(result, Refusal):
         return _frame(type="refusal", ref=ref, code=result.code, reason=result.reason)

@@ -385,10 +385,10 @@ def test_the_shipped_scenarios_are_playable_seminars() -> None:
 # The final state hash of a scripted game (tests/unit/scripted.py, seed 20261122) per shipped scenario.
 # A change of rules or content that alters play changes these on purpose: update them in the same commit.
 GOLDEN = {
-    "baltic-demo": "3100623de483603b8ba18b60d7253d4f1ba72380a9c239b261edc62c856a4e9c",
-    "baltic-hybrid": "39441a47b125a6545027bdae5ccf22357a4c7d60587c34e24159c36f1d10d152",
-    "eu-solidarity": "57258ba472118738497de264fa5954e96e514aceba44b3c5bfbf4d916d09bd42",
-    "grid-cyber": "ea7db0fe8f9822fa02e0f9b0248be719f2ebe093e4469368f06b9fd81196b7af",
+    "baltic-demo": "bc69b610718184dfc575ac3adf474fb6dc55785e967d672f74fa6b121372b6bc",
+    "baltic-hybrid": "0a5c2074febd6dc582272673f51516ac4e75c052a7dbeaf8b8ff4f09bea143a0",
+    "eu-solidarity": "f5a55868c28b179ab4a8f6b5e645cf381e07b45699c601040811b3177101e306",
+    "grid-cyber": "78f70236e7cb66da1725dd2d73349624d16d16b70514f0f46504412455876a7e",
 }
 
 

@@ -175,3 +175,27 @@ def test_a_broken_scenario_lists_every_problem_with_its_place() -> None:
     assert any(p.startswith("members.0.code:") for p in problems)
     with pytest.raises(ScenarioError, match="not valid YAML"):
         parse_scenario("id: [")
+
+
+def test_hotwash_observations_are_recorded_by_control_and_observers_at_any_time(game: Game) -> None:
+    from game_rules.state import OBSERVER, UMPIRE
+
+    latest = game.state.seq
+    game.do(OBSERVER, type="record_observation", text="EST hesitated to request consultation", member="EST")
+    game.do(UMPIRE, type="record_observation", text="Good chairing", about_seq=2)
+    assert game.refused("EST", type="record_observation", text="I did well").code == "observers_only"
+    assert game.refused(CHAIR, type="record_observation", text="x", about_seq=999).code == "future_seq"
+    notes = game.state.observations
+    assert [(o.by, o.member, o.about_seq) for o in notes] == [
+        ("observer", "EST", latest),
+        ("umpire", None, 2),
+    ]
+    assert view(game.state, EST)["observations"] == []
+    assert len(view(game.state, OBSERVER_VIEWER)["observations"]) == 2
+    for _ in range(SCENARIO.rounds * len(SCENARIO.phases)):
+        game.advance()
+    game.do(CHAIR, type="record_observation", text="Hotwash: consult earlier")
+    assert game.state.observations[-1].text == "Hotwash: consult earlier"
+
+
+OBSERVER_VIEWER = Viewer(role="observer")

@@ -205,6 +205,7 @@ def test_every_event_type_has_a_sentence() -> None:
         ev.SharingOffered(by="EST", to="LVA"),
         ev.SharingAgreed(members=("EST", "LVA")),
         ev.AdversaryMoved(round=1, from_level=1, to_level=2, by="script", draws=(0.1, 0.2), reason="weak"),
+        ev.ObservationRecorded(by="umpire", text="Slow to consult", member="EST", about_seq=4),
         ev.RoundAssessed.model_validate(
             {
                 "metrics": {
