@@ -12,7 +12,7 @@ import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from server import api, db, deadlines, errors, ws
+from server import api, db, deadlines, errors, review_api, ws
 from server.config import Settings, get_settings
 from server.lobby import Lobby
 from server.rooms import Rooms
@@ -51,7 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.include_router(review_api.imports)
     app.include_router(api.router)
+    app.include_router(review_api.router)
     app.include_router(ws.router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -689,6 +689,8 @@ class GameOutcome:
     refusals: list[RefusalNote]
     elapsed_seconds: float
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    facilitator_key: str = field(default="", repr=False)
+    """The game's facilitator credential, for reviewing or forking the game afterwards."""
 
     @property
     def adopted(self) -> list[ProposalResult]:
@@ -828,4 +830,5 @@ async def play_game(
         refusals=[note for bot in (*bots, chair) for note in bot.refusals],
         elapsed_seconds=time.monotonic() - began,
         members=dict(final["members"]),
+        facilitator_key=str(created["facilitator_key"]),
     )

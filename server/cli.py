@@ -115,7 +115,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     msel_cmd.add_argument("csv", metavar="MSEL.csv")
     msel_cmd.add_argument("--scenario", default="baltic-hybrid", help="shipped scenario id or file to check against")
 
+    export_cmd = commands.add_parser("export", help="write a stored game as json, csv tables, or a report")
+    export_cmd.add_argument("game")
+    export_cmd.add_argument("--format", choices=["json", "csv", "html", "md"], default="json")
+    export_cmd.add_argument("--out", help="file (json, html, md) or folder (csv)")
+    export_cmd.add_argument("--database-url")
+    import_cmd = commands.add_parser("import", help="store an exported game (json) as a new game")
+    import_cmd.add_argument("file")
+    import_cmd.add_argument("--database-url")
+    fork_cmd = commands.add_parser("fork", help="start a new game from any event of a stored one (what-if)")
+    fork_cmd.add_argument("game")
+    fork_cmd.add_argument("--at", type=int, required=True, metavar="SEQ")
+    fork_cmd.add_argument("--seed", type=int, help="a new seed for what follows (default: the original's)")
+    fork_cmd.add_argument("--database-url")
+
     args = parser.parse_args(argv)
+    if args.command in ("export", "import", "fork"):
+        from server import review_cli
+        from server.config import Settings
+
+        url = Settings(**({"database_url": args.database_url} if args.database_url else {})).database_url
+        if args.command == "export":
+            return review_cli.export_game(url, args.game, args.format, args.out)
+        if args.command == "import":
+            return review_cli.import_game(url, args.file)
+        return review_cli.fork_game(url, args.game, args.at, args.seed)
     if args.command == "scenario":
         from server import scenario_cli
 

@@ -1,0 +1,291 @@
+"""After-action review: everything a seminar's second half asks of a game, read off its event log.
+
+One fold over (seq, event) pairs gives the timeline, who took which position on each proposal and when,
+pledges against fair shares, round summaries, and the capability ratings of an HSEEP after-action report
+(P: performed without challenges, S: with some, M: with major challenges, U: unable to perform), each with
+the log's evidence.  Pure: the server supplies the events, this module only reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from game_rules import burden
+from game_rules import events as ev
+from game_rules.engine import evolve
+from game_rules.events import Event
+from game_rules.narrative import describe
+from game_rules.rulesets import RULESETS
+from game_rules.state import RoundMetrics, State
+
+Rating = Literal["P", "S", "M", "U", "N/A"]
+RATING_MEANING = {
+    "P": "performed without challenges",
+    "S": "performed with some challenges",
+    "M": "performed with major challenges",
+    "U": "unable to be performed",
+    "N/A": "not exercised",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    round: int
+    phase: str | None
+    type: str
+    members: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Position:
+    member: str
+    position: str
+    """concur, reserve, object, break_silence, or a vote: yes, no, abstain."""
+    seq: int
+    round: int
+    reservation: str | None = None
+
+
+@dataclass
+class ProposalRecord:
+    id: str
+    kind: str
+    procedure: str
+    tabled_by: str
+    text: str
+    round: int
+    tabled_seq: int
+    positions: list[Position] = field(default_factory=list)
+    closed_seq: int | None = None
+    outcome: str = "pending"
+    requirement: int | None = None
+    amount: float | None = None
+    pledges: dict[str, int] = field(default_factory=dict)
+    fair_shares: dict[str, float] = field(default_factory=dict)
+    shortfall: int | None = None
+    free_riders: list[str] = field(default_factory=list)
+
+    @property
+    def latency(self) -> int | None:
+        """Events between tabling and decision."""
+        return None if self.closed_seq is None else self.closed_seq - self.tabled_seq
+
+
+@dataclass(frozen=True)
+class Capability:
+    name: str
+    rating: Rating
+    evidence: list[str]
+    corrective_action: str
+
+
+@dataclass
+class Review:
+    state: State
+    entries: list[Entry]
+    proposals: list[ProposalRecord]
+    rounds: list[RoundMetrics]
+    capabilities: list[Capability]
+
+    def timeline(
+        self, round_: int | None = None, member: str | None = None, types: set[str] | None = None
+    ) -> list[Entry]:
+        return [
+            e
+            for e in self.entries
+            if (round_ is None or e.round == round_)
+            and (member is None or member in e.members)
+            and (types is None or e.type in types)
+        ]
+
+
+def members_of(event: Event) -> tuple[str, ...]:
+    """The members an event is about, for filtering a timeline by member."""
+    match event:
+        case ev.ConsultationRequested():
+            return (event.requested_by, *event.joined_by)
+        case ev.ProposalTabled():
+            return (event.tabled_by, *((event.victim,) if event.victim else ()), *event.parties)
+        case ev.PositionTaken() | ev.SilenceBroken() | ev.VoteCast() | ev.ForcesPledged() | ev.ThresholdCrossed():
+            return (event.member,)
+        case ev.CollectiveDefenceInvoked():
+            return (event.victim,)
+        case ev.AssistanceRequested():
+            return (event.member,)
+        case ev.InjectDelivered():
+            return event.inject.targets or tuple(event.inject.visible_to or ())
+        case ev.MessageSent():
+            return (event.message.sender, *event.message.recipients)
+        case ev.ActionProposed():
+            return (event.member,)
+        case ev.IntelligenceReported():
+            return (event.owner,)
+        case ev.IntelligenceShared():
+            return (event.member,)
+        case ev.SharingOffered():
+            return (event.by, event.to)
+        case ev.SharingAgreed():
+            return event.members
+        case ev.SeatClaimed() if event.member:
+            return (event.member,)
+        case ev.ObservationRecorded() if event.member:
+            return (event.member,)
+    return ()
+
+
+def review(log: Iterable[tuple[int, Event]]) -> Review:
+    state = State()
+    entries: list[Entry] = []
+    records: dict[str, ProposalRecord] = {}
+    for seq, event in log:
+        rules = RULESETS[state.ruleset] if state.ruleset else None
+        entries.append(Entry(seq, state.round, state.phase, event.type, members_of(event), describe(event, rules)))
+        _track(records, state, seq, event)
+        state = evolve(state, event)
+    for record in records.values():
+        _settle(record, state)
+    proposals = list(records.values())
+    return Review(state, entries, proposals, list(state.assessments), capabilities(state, proposals))
+
+
+def state_at(log: Iterable[tuple[int, Event]], seq: int) -> State:
+    """The state just after event `seq`."""
+    state = State()
+    for s, event in log:
+        if s > seq:
+            break
+        state = evolve(state, event)
+    return state
+
+
+def _track(records: dict[str, ProposalRecord], state: State, seq: int, event: Event) -> None:
+    match event:
+        case ev.ProposalTabled():
+            records[event.proposal] = ProposalRecord(
+                id=event.proposal,
+                kind=event.kind,
+                procedure=event.procedure,
+                tabled_by=event.tabled_by,
+                text=event.text,
+                round=state.round,
+                tabled_seq=seq,
+                requirement=event.forces_required,
+                amount=event.amount,
+            )
+        case ev.PositionTaken():
+            records[event.proposal].positions.append(
+                Position(event.member, event.stance, seq, state.round, event.reservation)
+            )
+        case ev.SilenceBroken():
+            records[event.proposal].positions.append(Position(event.member, "break_silence", seq, state.round))
+        case ev.VoteCast():
+            records[event.proposal].positions.append(Position(event.member, event.choice, seq, state.round))
+        case ev.ProposalClosed():
+            records[event.proposal].closed_seq = seq
+            records[event.proposal].outcome = event.outcome
+
+
+def _settle(record: ProposalRecord, state: State) -> None:
+    p = state.proposals[record.id]
+    record.pledges = dict(p.pledges)
+    if p.kind == "deploy_forces" and p.outcome == "adopted":
+        record.fair_shares = {m: round(float(burden.fair_share(state, p.id, m)), 2) for m in state.members}
+        record.shortfall = burden.shortfall(state, p.id)
+        record.free_riders = burden.free_riders(state, p.id)
+
+
+def _rate(value: float, p: float, s: float, m: float) -> Rating:
+    return "P" if value >= p else "S" if value >= s else "M" if value >= m else "U"
+
+
+def capabilities(state: State, proposals: list[ProposalRecord]) -> list[Capability]:
+    out: list[Capability] = []
+    serious = [i for i in state.injects if i.severity >= 3]
+    latencies = [phases for _, phases in state.latencies]
+    if serious:
+        mean_latency = sum(latencies) / len(latencies) if latencies else None
+        if not state.consultations:
+            rating: Rating = "U"
+        elif mean_latency is None:
+            rating = "M"
+        else:
+            rating = "P" if mean_latency <= 1 else "S" if mean_latency <= 2 else "M"
+        out.append(
+            Capability(
+                "Consultation and situational awareness",
+                rating,
+                [
+                    f"{len(serious)} serious inject(s); {len(state.consultations)} member(s) requested consultation",
+                    f"mean decision latency {mean_latency:.1f} phases"
+                    if mean_latency is not None
+                    else "no serious inject drew a council response",
+                ],
+                "Agree in advance which incidents trigger an Article 4 request and who drafts it.",
+            )
+        )
+    closed = [p for p in proposals if p.outcome != "pending"]
+    adopted = [p for p in closed if p.outcome == "adopted"]
+    out.append(
+        Capability(
+            "Council decision-making",
+            _rate(len(adopted) / len(closed), 0.75, 0.5, 0.25) if closed else "U",
+            [f"{len(adopted)} of {len(closed)} proposals adopted"]
+            + [
+                f"{p.id} ({p.kind}) {p.outcome.replace('_', ' ')} at event {p.closed_seq}"
+                for p in closed
+                if p.outcome != "adopted"
+            ],
+            "Pre-negotiate texts in deliberation; use reservations rather than objections where possible.",
+        )
+    )
+    deployments = [p for p in proposals if p.kind == "deploy_forces" and p.outcome == "adopted"]
+    if deployments:
+        required = sum(p.requirement or 0 for p in deployments)
+        short = sum(p.shortfall or 0 for p in deployments)
+        out.append(
+            Capability(
+                "Force generation",
+                _rate(1 - short / required, 1.0, 0.9, 0.7) if required else "N/A",
+                [f"{required} units required by {len(deployments)} adopted deployment(s); shortfall {short}"]
+                + [f"{p.id}: below fair share {', '.join(p.free_riders)}" for p in deployments if p.free_riders],
+                "Hold a force-generation conference before the council decides on a requirement.",
+            )
+        )
+        fairness = state.assessments[-1].pledge_fairness if state.assessments else 1.0
+        out.append(
+            Capability(
+                "Burden-sharing",
+                _rate(fairness, 0.9, 0.75, 0.5),
+                [f"pledges against fair shares: {fairness:.0%} (capped per member)"],
+                "Publish fair shares with each requirement; review pledges against them each round.",
+            )
+        )
+    reports = list(state.reports.values())
+    if reports:
+        shared = sum(1 for r in reports if r.shared_with)
+        out.append(
+            Capability(
+                "Intelligence sharing",
+                _rate(shared / len(reports), 0.5, 0.25, 0.1),
+                [f"{shared} of {len(reports)} reports shared; {len(state.sharing_agreements)} standing agreement(s)"],
+                "Conclude standing sharing agreements among the most exposed members before a crisis.",
+            )
+        )
+    triggered = bool(state.threshold_crossed) or any(i.kind == "armed_attack" for i in state.injects)
+    invoked = list(state.invocations.values())
+    if triggered or invoked:
+        confirmed = [i for i in invoked if i.status != "conditional"]
+        out.append(
+            Capability(
+                "Collective defence",
+                "P" if confirmed else "S" if invoked else "U",
+                [f"armed-attack threshold crossed for {', '.join(state.threshold_crossed) or 'nobody'}"]
+                + [f"invocation {i.key} for {i.victim}: {i.status}" for i in invoked],
+                "Rehearse the conditional-invocation and attribution steps (12 Sep and 2 Oct 2001).",
+            )
+        )
+    return out

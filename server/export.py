@@ -1,0 +1,245 @@
+"""A stored game out and back in: JSON (re-importable, hash-checked), CSV tables, reports; import; fork."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from game_rules import EVENT_ADAPTER, Refusal, State, decide, evolve, state_hash
+from game_rules.commands import PauseGame
+from game_rules.events import Event, GameOpened
+from game_rules.review import Review, review
+from game_rules.state import CHAIR
+from server import auth, report
+from server.store import EventStore, GameRecord, StoredEvent
+
+FORMAT = "alliance-wargame/game-1"
+CHUNK = 500
+
+T = TypeVar("T")
+Progress = Callable[[Iterable[T], int, str], Iterable[T]]
+
+
+def no_progress(items: Iterable[T], total: int, label: str) -> Iterable[T]:
+    return items
+
+
+class ExportError(ValueError):
+    """An export file that cannot be imported, with the reason."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    game: GameRecord
+    stored: list[StoredEvent]
+    log: list[tuple[int, Event]]
+
+
+async def load(store: EventStore, game_id: str, progress: Progress[Any] = no_progress) -> Loaded | None:
+    game = await store.get_game(game_id)
+    if game is None:
+        return None
+    stored = await store.read(game_id)
+    log = [(s.seq, EVENT_ADAPTER.validate_json(s.payload)) for s in progress(stored, len(stored), "reading")]
+    return Loaded(game, stored, log)
+
+
+def to_json(loaded: Loaded, final: State) -> dict[str, Any]:
+    g = loaded.game
+    return {
+        "format": FORMAT,
+        "game": {
+            "id": g.id,
+            "title": g.title,
+            "scenario": g.scenario,
+            "ruleset": g.ruleset,
+            "seed": g.seed,
+            "created_at": g.created_at.isoformat(),
+            "forked_from_game": g.forked_from_game,
+            "forked_at_seq": g.forked_at_seq,
+        },
+        "events": [
+            {"seq": s.seq, "recorded_at": s.recorded_at.isoformat(), "event": json.loads(s.payload)}
+            for s in loaded.stored
+        ],
+        "final_seq": final.seq,
+        "final_hash": state_hash(final),
+    }
+
+
+def info(loaded: Loaded, r: Review) -> report.GameInfo:
+    objectives = list(dict.fromkeys(e.objective for e in r.state.exercise.msel if e.objective))
+    g = loaded.game
+    return report.GameInfo(g.id, g.title, g.scenario, g.created_at.isoformat(timespec="minutes"), objectives)
+
+
+def csv_tables(r: Review) -> dict[str, str]:
+    """The tables an analyst opens in a spreadsheet: events, positions, pledges, metrics."""
+    tables: dict[str, list[list[Any]]] = {
+        "events": [["seq", "round", "phase", "type", "members", "description"]]
+        + [[e.seq, e.round, e.phase or "", e.type, " ".join(e.members), e.text] for e in r.entries],
+        "positions": [["proposal", "kind", "procedure", "member", "position", "reservation", "seq", "round", "outcome"]]
+        + [
+            [p.id, p.kind, p.procedure, x.member, x.position, x.reservation or "", x.seq, x.round, p.outcome]
+            for p in r.proposals
+            for x in p.positions
+        ],
+        "pledges": [["proposal", "member", "pledged", "fair_share", "below_fair_share", "deploys_from_round"]]
+        + [
+            [p.id, m, p.pledges.get(m, 0), share, m in p.free_riders, r.state.proposals[p.id].effective_from.get(m, "")]
+            for p in r.proposals
+            if p.fair_shares
+            for m, share in p.fair_shares.items()
+        ],
+    }
+    members = list(r.state.members)
+    tables["metrics"] = [
+        [
+            "round",
+            "cohesion",
+            "deterrence",
+            "escalation",
+            "pledge_fairness",
+            "at_2_pct",
+            "at_3_5_pct",
+            "decision_latency",
+            *[f"support_{m}" for m in members],
+        ]
+    ] + [
+        [
+            m.round,
+            m.cohesion,
+            m.deterrence,
+            m.escalation,
+            m.pledge_fairness,
+            m.at_2_pct,
+            m.at_3_5_pct,
+            "" if m.decision_latency is None else m.decision_latency,
+            *[m.public_support.get(c, "") for c in members],
+        ]
+        for m in r.rounds
+    ]
+    out = {}
+    for name, rows in tables.items():
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+        out[name] = buffer.getvalue()
+    return out
+
+
+def reviewed(loaded: Loaded) -> Review:
+    return review(loaded.log)
+
+
+async def import_game(
+    store: EventStore, document: Any, progress: Progress[Any] = no_progress
+) -> tuple[GameRecord, str]:
+    """Store an exported game as a new game; refuse unless its events replay to the recorded hash."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ExportError(f"not an exported game (format should be {FORMAT!r})")
+    try:
+        rows = document["events"]
+        events = [EVENT_ADAPTER.validate_python(row["event"]) for row in progress(rows, len(rows), "checking")]
+        game = document["game"]
+    except (KeyError, TypeError, ValueError) as error:
+        raise ExportError(f"the events cannot be read: {error}") from None
+    if not events or not isinstance(events[0], GameOpened):
+        raise ExportError("the first event must open the game")
+    state = State()
+    for event in events:
+        state = evolve(state, event)
+    if state_hash(state) != document.get("final_hash"):
+        raise ExportError("the events do not replay to the recorded final hash: the file was altered")
+    return await _store_copy(
+        store,
+        events,
+        title=str(game.get("title", "")),
+        scenario=str(game.get("scenario", "")),
+        ruleset=str(events[0].ruleset),
+        seed=events[0].seed,
+        progress=progress,
+    )
+
+
+async def _store_copy(
+    store: EventStore,
+    events: Sequence[Event],
+    *,
+    title: str,
+    scenario: str,
+    ruleset: str,
+    seed: int,
+    forked_from: str | None = None,
+    forked_at: int | None = None,
+    progress: Progress[Any] = no_progress,
+) -> tuple[GameRecord, str]:
+    key = auth.new_token()
+    for _ in range(10):
+        try:
+            game = await store.create_game(
+                scenario=scenario,
+                ruleset=ruleset,
+                title=title,
+                join_code=auth.new_join_code(),
+                facilitator_key_hash=auth.token_hash(key),
+                seed=seed,
+                forked_from_game=forked_from,
+                forked_at_seq=forked_at,
+            )
+            break
+        except ValueError:
+            continue
+    else:
+        raise ExportError("no free join code")
+    chunks = [events[i : i + CHUNK] for i in range(0, len(events), CHUNK)]
+    seq = 0
+    for chunk in progress(chunks, len(chunks), "storing"):
+        await store.append(game.id, seq, [(e.type, EVENT_ADAPTER.dump_json(e).decode()) for e in chunk])
+        seq += len(chunk)
+    state = State()
+    for event in events:
+        state = evolve(state, event)
+    await store.set_status(game.id, state.status)
+    await store.add_seat(
+        game.id, role="facilitator", member=None, player_name="Facilitator", credential_hash=auth.token_hash(key)
+    )
+    return (await store.get_game(game.id)) or game, key
+
+
+async def fork(
+    store: EventStore, loaded: Loaded, at_seq: int, seed: int | None = None, clock: Callable[[], float] = time.time
+) -> tuple[GameRecord, str]:
+    """A new game that starts from the original's state at `at_seq`: same events up to there, then its own.
+
+    A fork of a game in play starts paused, so that its deadlines (long past) do not fire at once.
+    """
+    if not 1 <= at_seq <= len(loaded.log):
+        raise ExportError(f"seq must be between 1 and {len(loaded.log)}")
+    events: list[Event] = [e for s, e in loaded.log if s <= at_seq]
+    opening = events[0]
+    assert isinstance(opening, GameOpened)
+    new_seed = opening.seed if seed is None else seed
+    events[0] = opening.model_copy(update={"seed": new_seed})
+    state = State()
+    for event in events:
+        state = evolve(state, event)
+    if state.status == "running":
+        pause = decide(state, PauseGame(at=clock()), CHAIR)
+        assert not isinstance(pause, Refusal)
+        events.extend(pause)
+    g = loaded.game
+    return await _store_copy(
+        store,
+        events,
+        title=f"{g.title} (what-if from event {at_seq})",
+        scenario=g.scenario,
+        ruleset=g.ruleset,
+        seed=new_seed,
+        forked_from=g.id,
+        forked_at=at_seq,
+    )

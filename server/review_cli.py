@@ -1,0 +1,94 @@
+"""`wargame export | import | fork`: a stored game out to files, back in, or forked for a what-if."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from server import export, report
+from server.progress import bar
+from server.store import EventStore
+
+
+def export_game(database_url: str, game_id: str, fmt: str, out: str | None) -> int:
+    return asyncio.run(_export(database_url, game_id, fmt, out))
+
+
+async def _export(database_url: str, game_id: str, fmt: str, out: str | None) -> int:
+    store = EventStore.from_url(database_url)
+    try:
+        loaded = await export.load(store, game_id, bar)
+    finally:
+        await store.dispose()
+    if loaded is None:
+        print(f"no game {game_id}")
+        return 1
+    r = export.reviewed(loaded)
+    if fmt == "csv":
+        folder = Path(out or f"wargame-{game_id}-csv")
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in export.csv_tables(r).items():
+            (folder / f"{name}.csv").write_text(text, encoding="utf-8-sig", newline="")
+        print(f"wrote {', '.join(f'{n}.csv' for n in export.csv_tables(r))} to {folder}/")
+        return 0
+    if fmt == "json":
+        text = json.dumps(export.to_json(loaded, r.state), ensure_ascii=False, indent=1)
+    elif fmt == "md":
+        text = report.markdown(export.info(loaded, r), r)
+    else:
+        text = report.html_report(export.info(loaded, r), r)
+    path = Path(out or f"wargame-{game_id}.{fmt}")
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path} ({len(loaded.stored)} events)")
+    return 0
+
+
+def import_game(database_url: str, file: str) -> int:
+    return asyncio.run(_import(database_url, file))
+
+
+async def _import(database_url: str, file: str) -> int:
+    try:
+        document = json.loads(Path(file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        print(f"{file}: cannot read an exported game: {error}")
+        return 1
+    store = await _store(database_url)
+    try:
+        game, key = await export.import_game(store, document, bar)
+    except export.ExportError as error:
+        print(f"{file}: {error}")
+        return 1
+    finally:
+        await store.dispose()
+    print(f"imported as game {game.id} (join code {game.join_code}); facilitator key: {key}")
+    return 0
+
+
+def fork_game(database_url: str, game_id: str, at_seq: int, seed: int | None) -> int:
+    return asyncio.run(_fork(database_url, game_id, at_seq, seed))
+
+
+async def _fork(database_url: str, game_id: str, at_seq: int, seed: int | None) -> int:
+    store = await _store(database_url)
+    try:
+        loaded = await export.load(store, game_id, bar)
+        if loaded is None:
+            print(f"no game {game_id}")
+            return 1
+        game, key = await export.fork(store, loaded, at_seq, seed)
+    except export.ExportError as error:
+        print(f"cannot fork: {error}")
+        return 1
+    finally:
+        await store.dispose()
+    print(f"forked {game_id} at event {at_seq} as game {game.id} (join code {game.join_code}); facilitator key: {key}")
+    return 0
+
+
+async def _store(database_url: str) -> EventStore:
+    from server import db
+
+    await asyncio.to_thread(db.upgrade, database_url)
+    return EventStore.from_url(database_url)

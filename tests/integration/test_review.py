@@ -1,0 +1,246 @@
+"""The after-action review on a bot-played game: exports that re-import to the same hash, CSV tables,
+the report, forks, and the review API — against a live server on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from game_rules import EVENT_ADAPTER, state_hash
+from game_rules.review import state_at
+from server import export
+from server.app import create_app
+from server.bots import play_game
+from server.config import Settings
+from server.live_demo import running_server
+from server.store import EventStore
+
+pytestmark = pytest.mark.anyio
+
+
+@dataclass
+class Played:
+    base: str
+    url: str
+    game_id: str
+    facilitator: str
+    join_code: str
+
+
+@pytest.fixture
+async def played(database_url: str, anyio_backend: str) -> AsyncIterator[Played]:
+    async with running_server(create_app(Settings(database_url=database_url))) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            created = (await client.post("/api/games", json={"scenario": "baltic-demo"})).json()
+        outcome = await play_game(base, "baltic-demo", seed=3, phase_pause=0.0)
+        # The bots' own game is the one to review; the extra game above checks that reviews stay per game.
+        store = EventStore.from_url(database_url)
+        try:
+            seats = await store.seats(outcome.game_id)
+            game = await store.get_game(outcome.game_id)
+        finally:
+            await store.dispose()
+        assert game is not None and created["game_id"] != outcome.game_id
+        facilitator = next(s for s in seats if s.role == "facilitator")
+        assert facilitator
+        yield Played(base, database_url, outcome.game_id, outcome.facilitator_key, game.join_code)
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_export_import_replays_to_the_same_hash_and_altered_files_are_refused(played: Played) -> None:
+    async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:
+        exported = (await client.get(f"/api/games/{played.game_id}/export", headers=auth(played.facilitator))).json()
+        assert exported["format"] == export.FORMAT and exported["events"][0]["seq"] == 1
+        imported = await client.post("/api/games/import", json=exported)
+        assert imported.status_code == 201, imported.text
+        again = (
+            await client.get(
+                f"/api/games/{imported.json()['game_id']}/export", headers=auth(imported.json()["facilitator_key"])
+            )
+        ).json()
+        assert again["final_hash"] == exported["final_hash"]
+        assert [e["event"] for e in again["events"]] == [e["event"] for e in exported["events"]]
+        tampered = json.loads(json.dumps(exported))
+        pledge = next(e for e in tampered["events"] if e["event"]["type"] == "forces_pledged")
+        pledge["event"]["forces"] += 1
+        refused = await client.post("/api/games/import", json=tampered)
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "bad_export"
+
+
+async def test_csv_tables_parse_into_the_expected_tables(played: Played) -> None:
+    async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:
+        summary = (
+            await client.get(f"/api/games/{played.game_id}/review/summary", headers=auth(played.facilitator))
+        ).json()
+        tables = {}
+        for table in ("events", "positions", "pledges", "metrics"):
+            response = await client.get(
+                f"/api/games/{played.game_id}/export",
+                params={"format": "csv", "table": table},
+                headers=auth(played.facilitator),
+            )
+            assert response.headers["content-type"].startswith("text/csv")
+            tables[table] = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert len(tables["events"]) == summary["seq"]
+    assert [int(r["seq"]) for r in tables["events"]] == list(range(1, summary["seq"] + 1))
+    positions = sum(len(p["positions"]) for p in summary["proposals"])
+    assert len(tables["positions"]) == positions > 0
+    assert {r["proposal"] for r in tables["positions"]} <= {p["id"] for p in summary["proposals"]}
+    assert [int(r["round"]) for r in tables["metrics"]] == [1, 2, 3]
+    assert "support_EST" in tables["metrics"][0]
+    adopted_deployments = [
+        p for p in summary["proposals"] if p["kind"] == "deploy_forces" and p["outcome"] == "adopted"
+    ]
+    assert len(tables["pledges"]) == 6 * len(adopted_deployments)
+    for row in tables["pledges"]:
+        assert (row["below_fair_share"] == "True") == (float(row["pledged"]) < float(row["fair_share"]) - 0.005)
+
+
+async def test_the_report_holds_every_proposal_and_observation(played: Played) -> None:
+    async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:
+        for text in ("Estonia slow to share its radar picture", "Council chaired briskly"):
+            noted = await client.post(
+                f"/api/games/{played.game_id}/commands",
+                headers=auth(played.facilitator),
+                json={"type": "record_observation", "text": text, "member": "EST" if "Estonia" in text else None},
+            )
+            assert noted.status_code == 200, noted.text
+        summary = (
+            await client.get(f"/api/games/{played.game_id}/review/summary", headers=auth(played.facilitator))
+        ).json()
+        md = (
+            await client.get(
+                f"/api/games/{played.game_id}/export", params={"format": "md"}, headers=auth(played.facilitator)
+            )
+        ).text
+        page = (
+            await client.get(
+                f"/api/games/{played.game_id}/export", params={"format": "html"}, headers=auth(played.facilitator)
+            )
+        ).text
+    for section in (
+        "## Overview",
+        "## Objectives",
+        "## Executive summary",
+        "## Analysis of capabilities",
+        "## Strengths",
+        "## Areas for improvement",
+        "## Improvement plan",
+    ):
+        assert section in md
+    for proposal in summary["proposals"]:
+        assert f"| {proposal['id']} |" in md
+        assert proposal["id"] in page
+    assert "Estonia slow to share its radar picture" in md and "Council chaired briskly" in page
+    assert page.count("<svg") >= 2 and "<polyline" in page
+    assert all(c["rating"] in ("P", "S", "M", "U", "N/A") for c in summary["capabilities"])
+
+
+async def test_a_fork_matches_the_original_up_to_its_seq_and_diverges_after(played: Played) -> None:
+    at = 40
+    async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:
+        forked = await client.post(
+            f"/api/games/{played.game_id}/fork", json={"at_seq": at, "seed": 11}, headers=auth(played.facilitator)
+        )
+        assert forked.status_code == 201, forked.text
+        fork = forked.json()
+        note = await client.post(
+            f"/api/games/{fork['game_id']}/commands",
+            headers=auth(fork["facilitator_key"]),
+            json={"type": "record_observation", "text": "What if France had objected?"},
+        )
+        assert note.status_code == 200
+        bad = await client.post(
+            f"/api/games/{played.game_id}/fork", json={"at_seq": 99999}, headers=auth(played.facilitator)
+        )
+        assert bad.status_code == 422
+    store = EventStore.from_url(played.url)
+    try:
+        original = await export.load(store, played.game_id)
+        copy = await export.load(store, fork["game_id"])
+        record = await store.get_game(fork["game_id"])
+    finally:
+        await store.dispose()
+    assert original and copy and record
+    assert record.forked_from_game == played.game_id and record.forked_at_seq == at
+    same = [e for s, e in original.log if s <= at][1:]
+    assert [e for s, e in copy.log if s <= at][1:] == same, "the shared history is the same event for event"
+    opening_original, opening_fork = original.log[0][1], copy.log[0][1]
+    assert opening_fork.model_copy(update={"seed": opening_original.seed}) == opening_original  # type: ignore[attr-defined]
+    assert state_hash(state_at(copy.log, at).model_copy(update={"seed": 0})) == state_hash(
+        state_at(original.log, at).model_copy(update={"seed": 0})
+    )
+    assert state_at(copy.log, len(copy.log)).status == "paused", "a fork of a running game starts paused"
+    assert copy.log[-1][1] != original.log[len(copy.log) - 1][1]
+
+
+async def test_review_api_filters_and_access(played: Played) -> None:
+    async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:
+        headers = auth(played.facilitator)
+        everything = (await client.get(f"/api/games/{played.game_id}/review/timeline", headers=headers)).json()
+        round_two = (
+            await client.get(f"/api/games/{played.game_id}/review/timeline", params={"round": 2}, headers=headers)
+        ).json()
+        est = (
+            await client.get(f"/api/games/{played.game_id}/review/timeline", params={"member": "EST"}, headers=headers)
+        ).json()
+        closes = (
+            await client.get(
+                f"/api/games/{played.game_id}/review/timeline",
+                params={"type": ["proposal_closed", "round_assessed"]},
+                headers=headers,
+            )
+        ).json()
+        assert len(everything) > len(round_two) > 0 and all(e["round"] == 2 for e in round_two)
+        assert est and all("EST" in e["members"] for e in est)
+        assert {e["type"] for e in closes} == {"proposal_closed", "round_assessed"}
+        at = (
+            await client.get(
+                f"/api/games/{played.game_id}/review/state", params={"seq": 30, "member": "EST"}, headers=headers
+            )
+        ).json()
+        assert at["seq"] == 30 and at["you"]["member"] == "EST"
+        seat = (
+            await client.post(
+                f"/api/games/{played.game_id}/seats",
+                json={"join_code": played.join_code, "role": "delegation", "member": "EST", "player": "Late"},
+            )
+        ).json()
+        after_end = await client.get(f"/api/games/{played.game_id}/review/summary", headers=auth(seat["token"]))
+        assert after_end.status_code == 200, "delegations review once the game has ended"
+
+
+async def test_cli_export_fork_and_import(played: Played, tmp_path: Path) -> None:
+    def wargame(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", *args, "--database-url", played.url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    out = tmp_path / "game.json"
+    assert wargame("export", played.game_id, "--format", "json", "--out", str(out)).returncode == 0
+    assert wargame("export", played.game_id, "--format", "csv", "--out", str(tmp_path / "csv")).returncode == 0
+    rows = list(csv.reader((tmp_path / "csv" / "positions.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0][:5] == ["proposal", "kind", "procedure", "member", "position"]
+    imported = wargame("import", str(out))
+    assert imported.returncode == 0 and "imported as game" in imported.stdout
+    forked = wargame("fork", played.game_id, "--at", "25")
+    assert forked.returncode == 0 and "forked" in forked.stdout
+    assert wargame("fork", played.game_id, "--at", "0").returncode == 1
+    document = json.loads(out.read_text())
+    assert EVENT_ADAPTER.validate_python(document["events"][0]["event"]).type == "game_opened"
