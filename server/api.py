@@ -59,6 +59,12 @@ class CreateGame(BaseModel):
     scenario: str = Field(examples=["baltic-demo"])
     title: str | None = Field(default=None, max_length=200)
     facilitator: str = Field(default="Facilitator", min_length=1, max_length=80)
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        lt=2**48,
+        description="The game's random seed; a fresh one if omitted. Same seed, same draws.",
+    )
 
 
 class SeatOut(BaseModel):
@@ -138,7 +144,7 @@ async def list_scenarios(lobby: LobbyDep) -> list[ScenarioSummary]:
 
 @router.post("/games", status_code=201, response_model=GameCreated)
 async def create_game(body: CreateGame, lobby: LobbyDep) -> GameCreated:
-    created = await lobby.create_game(body.scenario, body.title, body.facilitator)
+    created = await lobby.create_game(body.scenario, body.title, body.facilitator, body.seed)
     return GameCreated(
         game_id=created.game.id,
         join_code=created.game.join_code,

@@ -465,6 +465,9 @@ class DelegationBot(SeatBot):
         command["kind"] = kind
         if kind == "deploy_forces":
             forces = draw.choice(FORCE_REQUIREMENTS)
+            ready = sum(filter(None, (available(view, m) for m in view.get("members", {}))))
+            if ready:  # ask for what the alliance could field, not more
+                forces = max(4, min(forces, ready * 2 // 5))
             command["requirement"] = {"forces": forces}
             command["text"] = f"Deploy {forces} force units to reinforce {threatened}."
         elif kind == "common_funding":
@@ -527,6 +530,7 @@ class DelegationBot(SeatBot):
     def _commitments(self, view: View) -> Plan:
         defence, _, exposed = self._profile(view)
         plan: Plan = []
+        planned = 0
         for p in view.get("proposals", []):
             if p["kind"] != "deploy_forces" or p["outcome"] != "adopted" or not p.get("forces_required"):
                 continue
@@ -538,8 +542,37 @@ class DelegationBot(SeatBot):
             under = 0.55 if defence < LOW_DEFENCE_PCT else 0.1 if (defence >= HIGH_DEFENCE_PCT or exposed) else 0.25
             factor = draw.uniform(0.4, 0.9) if draw.random() < under else draw.uniform(1.0, 1.3)
             forces = max(0, round(float(fair) * factor))
+            room = available(view, self.member, but=p["id"])
+            if room is not None:
+                forces = min(forces, room - planned)
+                planned += forces
+            cap = next(
+                (
+                    c.get("limit")
+                    for c in view["members"][self.member].get("caveats", [])
+                    if c.get("kind") == "pledge_cap"
+                ),
+                None,
+            )
+            if cap is not None:
+                forces = min(forces, int(cap))
             plan.append((key, {"type": "pledge", "proposal": p["id"], "forces": forces}))
         return plan
+
+
+def available(view: View, member: str, domain: str = "land", but: str = "") -> int | None:
+    """Ready units a member has left in a domain, as the rules count them; None without force figures."""
+    forces = view.get("members", {}).get(member, {}).get("forces") or {}
+    if not forces:
+        return None
+    force = forces.get(domain) or {"units": 0, "readiness": 0}
+    ready = int(force["units"] * force["readiness"])
+    committed = sum(
+        int(p.get("pledges", {}).get(member, 0))
+        for p in view.get("proposals", [])
+        if p["id"] != but and (p.get("requirement") or {}).get("domain", "land") == domain
+    )
+    return max(0, ready - committed)
 
 
 # --- the white cell ------------------------------------------------------------------------------------
@@ -779,7 +812,9 @@ async def play_game(
     base = base_url.rstrip("/")
     try:
         async with asyncio.timeout(timeout):
-            created = await rest("POST", f"{base}/api/games", {"scenario": scenario_id, "facilitator": "Chair (bot)"})
+            created = await rest(
+                "POST", f"{base}/api/games", {"scenario": scenario_id, "facilitator": "Chair (bot)", "seed": seed}
+            )
             game_id, join_code = str(created["game_id"]), str(created["join_code"])
             info = await rest("GET", f"{base}/api/join/{quote(join_code)}")
             members = [str(m["code"]) for m in info["members"]]

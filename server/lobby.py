@@ -58,7 +58,9 @@ class Lobby:
             raise ApiError(404, "unknown_scenario", f"There is no scenario {scenario_id!r}.")
         return found
 
-    async def create_game(self, scenario_id: str, title: str | None, facilitator: str) -> NewGame:
+    async def create_game(
+        self, scenario_id: str, title: str | None, facilitator: str, seed: int | None = None
+    ) -> NewGame:
         scenario = self.scenario(scenario_id)
         key = auth.new_token()
         for _ in range(10):
@@ -69,14 +71,14 @@ class Lobby:
                     title=title or scenario.title,
                     join_code=auth.new_join_code(),
                     facilitator_key_hash=auth.token_hash(key),
-                    seed=secrets.randbits(48),
+                    seed=secrets.randbits(48) if seed is None else seed,
                 )
                 break
             except JoinCodeTaken:
                 continue
         else:
             raise ApiError(503, "no_join_code", "Could not find a free join code; try again.")
-        opening = scenario.opening().model_copy(update={"title": game.title})
+        opening = scenario.opening(seed=game.seed).model_copy(update={"title": game.title})
         await self.store.append(game.id, 0, [(opening.type, EVENT_ADAPTER.dump_json(opening).decode())])
         seat = await self._seat(game.id, "facilitator", None, facilitator, auth.token_hash(key), is_bot=False)
         return NewGame(game=game, facilitator_key=key, seat=seat)
