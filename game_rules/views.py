@@ -52,6 +52,28 @@ def audience(event: Event) -> frozenset[str] | None:
     return None
 
 
+def shown(viewer: Viewer, event: Event, state: State) -> Event | None:
+    """The event as `viewer` may receive it: itself, a copy without what the seat may not know, or None."""
+    if not may_see(viewer, event, state):
+        return None
+    if viewer.omniscient:
+        return event
+    match event:
+        case ev.GameOpened():
+            # The white cell's material (catalogue, MSEL, contingencies) and others' objectives stay hidden.
+            members = tuple(
+                m
+                if m.code == viewer.member and viewer.role == "delegation"
+                else m.model_copy(update={"objectives": ()})
+                for m in event.members
+            )
+            exercise = event.exercise.model_copy(update={"catalogue": (), "msel": (), "contingencies": ()})
+            return event.model_copy(update={"members": members, "exercise": exercise})
+        case ev.InjectDelivered() if event.inject.evidence is not None:
+            return event.model_copy(update={"inject": event.inject.model_copy(update={"evidence": None})})
+    return event
+
+
 def may_see(viewer: Viewer, event: Event, state: State) -> bool:
     """Whether `viewer` may see `event`; `state` is any state in which an ActionRuled's action exists."""
     if viewer.omniscient:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from game_rules import EVENT_ADAPTER, Command, Refusal
 from game_rules.commands import EndGame
 from game_rules.state import CHAIR, Role
-from game_rules.views import may_see, view
+from game_rules.views import shown, view
 from server.errors import ApiError, ErrorResponse
 from server.lobby import Lobby, actor_for, viewer_for
 from server.rooms import Accepted
@@ -210,9 +210,8 @@ async def get_events(game_id: str, lobby: LobbyDep, you: SeatDep, after: int = 0
     viewer = viewer_for(you)
     out = []
     for stored in await lobby.store.read(game_id, after_seq=max(0, after)):
-        event = EVENT_ADAPTER.validate_json(stored.payload)
-        visible = may_see(viewer, event, room.state)
-        out.append({"seq": stored.seq, "event": event.model_dump(mode="json") if visible else None})
+        seen = shown(viewer, EVENT_ADAPTER.validate_json(stored.payload), room.state)
+        out.append({"seq": stored.seq, "event": seen.model_dump(mode="json") if seen is not None else None})
     return out
 
 

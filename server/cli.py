@@ -65,7 +65,14 @@ def serve(host: str | None, port: int | None, database_url: str | None) -> int:
     overrides = {k: v for k, v in {"host": host, "port": port, "database_url": database_url}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
     print(f"Alliance crisis wargame on http://{settings.host}:{settings.port}  (store: {settings.database_url})")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", ws="websockets-sansio")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        ws="websockets-sansio",
+        ws_max_size=settings.max_frame_bytes,
+    )
     return 0
 
 

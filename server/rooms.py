@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from game_rules import EVENT_ADAPTER, Command, Refusal, State, decide, evolve, state_hash
 from game_rules.events import Event
-from game_rules.views import Viewer, may_see, view
+from game_rules.views import Viewer, shown, view
 from server.store import EventStore, SeqConflict, StoredEvent
 
 log = logging.getLogger("wargame.rooms")
@@ -109,13 +109,9 @@ class Room:
             return
         status_before = self.state.status
         for stored, event in batch:
-            audience_frames: dict[bool, str] = {}
-            for conn in self._connections:
-                visible = may_see(conn.viewer, event, self.state)
-                frame = audience_frames.get(visible)
-                if frame is None:
-                    frame = audience_frames[visible] = event_frame(stored.seq, stored.payload if visible else None)
-                self._send(conn, frame)
+            frames: dict[str, str] = {}
+            for conn in list(self._connections):
+                self._send(conn, self._frame_for(conn.viewer, stored, event, frames))
             self.state = evolve(self.state, event)
         views: dict[str, str] = {}
         for conn in list(self._connections):
@@ -130,6 +126,17 @@ class Room:
                 self.game_id, self.state.seq, self.state.model_dump_json(), state_hash(self.state)
             )
 
+    def _frame_for(self, viewer: Viewer, stored: StoredEvent, event: Event, cache: dict[str, str]) -> str:
+        """One serialisation per distinct form of the event: the stored bytes, a redacted copy, or none."""
+        seen = shown(viewer, event, self.state)
+        key = "hidden" if seen is None else "stored" if seen is event else viewer.key()
+        if key not in cache:
+            payload = (
+                None if seen is None else stored.payload if seen is event else EVENT_ADAPTER.dump_json(seen).decode()
+            )
+            cache[key] = event_frame(stored.seq, payload)
+        return cache[key]
+
     def _send(self, conn: Connection, frame: str) -> None:
         if not conn.push(frame):
             log.warning("dropping a socket that fell behind", extra={"game_id": self.game_id, "seq": self.state.seq})
@@ -142,11 +149,14 @@ class Room:
         Holding the lock means no event can fall between the backlog and the first live push.
         """
         async with self._lock:
-            missed = await self._store.read(self.game_id, after_seq=since) if since is not None else []
+            await self._catch_up()  # another process may have written: never send past our own state
+            missed = (
+                await self._store.read(self.game_id, after_seq=since, until_seq=self.state.seq)
+                if since is not None
+                else []
+            )
             for stored in missed:
-                event = EVENT_ADAPTER.validate_json(stored.payload)
-                visible = may_see(conn.viewer, event, self.state)
-                conn.push(event_frame(stored.seq, stored.payload if visible else None))
+                conn.push(self._frame_for(conn.viewer, stored, EVENT_ADAPTER.validate_json(stored.payload), {}))
             conn.push(view_frame(self.state.seq, view(self.state, conn.viewer)))
             self._connections.add(conn)
             return self.state.seq, missed

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.websockets import WebSocketDisconnected
 
 from game_rules import COMMAND_ADAPTER, Refusal
 from server.errors import ApiError, readable_errors
@@ -62,8 +63,8 @@ async def play(socket: WebSocket, game_id: str) -> None:
     writer = asyncio.create_task(_write(socket, conn))
     try:
         await _read(socket, room, seat, conn, limit)
-    except WebSocketDisconnect:
-        pass
+    except (WebSocketDisconnect, WebSocketDisconnected):
+        pass  # the client left; its seat's events stay in the log for when it comes back
     finally:
         room.leave(conn)
         writer.cancel()
@@ -80,10 +81,17 @@ async def _write(socket: WebSocket, conn: Connection) -> None:
 
 async def _read(socket: WebSocket, room: Room, seat: SeatRecord, conn: Connection, limit: int) -> None:
     while True:
-        text = await socket.receive_text()
-        if len(text) > limit:
+        message = await socket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        size = len(text.encode()) if text is not None else len(message.get("bytes") or b"")
+        if size > limit:
             await socket.close(TOO_BIG, f"frames are limited to {limit} bytes")
             return
+        if text is None:
+            conn.push(_frame(type="error", code="bad_frame", reason="Frames are JSON text, not binary."))
+            continue
         conn.push(await _answer(text, room, seat))
 
 

@@ -445,3 +445,32 @@ def test_umpires_see_everything_and_observers_only_the_public_record() -> None:
     assert observer["injects"] == [] and observer["reports"] == []
     assert "objectives" not in observer["members"]["EST"]
     assert Viewer(role="umpire").key() != Viewer(role="facilitator").key()
+
+
+def test_events_reach_each_seat_without_what_it_may_not_know() -> None:
+    from game_rules.views import shown
+
+    template = {
+        "id": "x",
+        "kind": "cyber_attack",
+        "title": "Hack",
+        "targets": ["EST"],
+        "evidence": {"attributed_to": "Russia", "confidence": 0.8},
+    }
+    sc = scenario(catalogue=[template], msel=[{"number": 1, "round": 1, "phase": "council", "inject": "x"}])
+    play = Play(sc)
+    opening = play.log[0]
+    est = Viewer(role="delegation", member="EST")
+    for_est = shown(est, opening, play.state)
+    assert isinstance(for_est, ev.GameOpened)
+    objectives = {m.code: [o.id for o in m.objectives] for m in for_est.members}
+    assert objectives["EST"] == ["est-secret-goal"] and objectives["LVA"] == []
+    assert for_est.exercise.catalogue == () and for_est.exercise.msel == ()
+    assert shown(Viewer(role="umpire"), opening, play.state) is opening
+    play.do(CHAIR, type="inject", template="x")
+    delivered = next(e for e in play.log if isinstance(e, ev.InjectDelivered))
+    seen = shown(est, delivered, play.state)
+    assert isinstance(seen, ev.InjectDelivered) and seen.inject.evidence is None
+    assert shown(FACILITATOR, delivered, play.state) is delivered
+    report = next(e for e in play.log if isinstance(e, ev.IntelligenceReported) and e.owner == "USA")
+    assert shown(est, report, play.state) is None
