@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -22,21 +22,7 @@ InjectKind = Literal[
     "terrorist_attack",
     "armed_attack",
 ]
-HOSTILE_KINDS: frozenset[str] = frozenset(
-    {
-        "cyber_attack",
-        "disinformation",
-        "cable_sabotage",
-        "pipeline_sabotage",
-        "energy_cutoff",
-        "airspace_violation",
-        "border_incursion",
-        "election_interference",
-        "migration_pressure",
-        "terrorist_attack",
-        "armed_attack",
-    }
-)
+HOSTILE_KINDS: frozenset[str] = frozenset(get_args(InjectKind)) - {"information"}
 Visibility = Literal["public", "targets", "intelligence"]
 """public: every seat; targets: the members hit; intelligence: the targets and members with strong services."""
 

@@ -4,10 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from game_rules import COMMAND_ADAPTER, Refusal, State, burden, decide, evolve
+from game_rules import COMMAND_ADAPTER, Refusal, State, burden, decide, evolve, state_hash
 from game_rules.events import Event
 from game_rules.scenario import Scenario
 from game_rules.state import CHAIR, SYSTEM
+
+
+class Table:
+    """A game on the rules core driven command by command, keeping its log; refusals fail the test."""
+
+    def __init__(self, scenario: Scenario, seed: int = 0) -> None:
+        opening = scenario.opening(seed=seed)
+        self.log: list[Event] = [opening]
+        self.state = evolve(State(), opening)
+
+    def do(self, actor: str, **command: object) -> tuple[Event, ...]:
+        decision = decide(self.state, COMMAND_ADAPTER.validate_python(command), actor)
+        assert not isinstance(decision, Refusal), decision.reason
+        for event in decision:
+            self.state = evolve(self.state, event)
+        self.log.extend(decision)
+        return decision
+
+    def refused(self, actor: str, **command: object) -> Refusal:
+        before = state_hash(self.state)
+        decision = decide(self.state, COMMAND_ADAPTER.validate_python(command), actor)
+        assert isinstance(decision, Refusal), f"{command} was accepted"
+        assert state_hash(self.state) == before, "a refusal changes nothing"
+        return decision
+
+    def advance(self, at: float = 0) -> None:
+        self.do(CHAIR, type="advance_phase", from_round=self.state.round, from_phase=self.state.phase, at=at)
+
+    def to(self, phase: str, round_: int | None = None) -> None:
+        while self.state.phase != phase or (round_ is not None and self.state.round != round_):
+            self.advance(at=float(self.state.phase_count))
 
 
 class ScriptedGame:

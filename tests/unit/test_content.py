@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from game_rules import COMMAND_ADAPTER, Refusal, State, decide, evolve, replay, state_hash
 from game_rules import events as ev
+from game_rules import replay, state_hash
 from game_rules.exercise import HOSTILE_KINDS, InjectKind
 from game_rules.intelligence import confidence_of
 from game_rules.metrics import force_ratio, national_score
@@ -17,7 +17,7 @@ from game_rules.scenario import Scenario, parse_scenario
 from game_rules.state import CHAIR, RED_CELL, SYSTEM
 from game_rules.views import FACILITATOR, Viewer, view
 from server import scenarios
-from tests.unit.scripted import ScriptedGame
+from tests.unit.scripted import ScriptedGame, Table
 
 CODES = ["USA", "DEU", "POL", "EST", "LVA"]
 
@@ -84,31 +84,12 @@ def scenario(**exercise: object) -> Scenario:
     )
 
 
-class Play:
+class Play(Table):
     def __init__(self, sc: Scenario, seed: int = 7, red_cell: bool = False) -> None:
-        self.state = evolve(State(), sc.opening(seed=seed))
-        self.log: list[ev.Event] = [sc.opening(seed=seed)]
+        super().__init__(sc, seed)
         if red_cell:
             self.do(SYSTEM, type="claim_seat", seat="red", role="red_cell", player="Red")
         self.do(CHAIR, type="start_game", at=0.0)
-
-    def do(self, actor: str, **command: object) -> tuple[ev.Event, ...]:
-        decision = decide(self.state, COMMAND_ADAPTER.validate_python(command), actor)
-        assert not isinstance(decision, Refusal), decision.reason
-        for e in decision:
-            self.state = evolve(self.state, e)
-        self.log.extend(decision)
-        return decision
-
-    def refused(self, actor: str, **command: object) -> Refusal:
-        decision = decide(self.state, COMMAND_ADAPTER.validate_python(command), actor)
-        assert isinstance(decision, Refusal), f"{command} accepted"
-        return decision
-
-    def to(self, phase: str, round_: int | None = None) -> None:
-        while self.state.phase != phase or (round_ is not None and self.state.round != round_):
-            s = self.state
-            self.do(CHAIR, type="advance_phase", from_round=s.round, from_phase=s.phase, at=float(s.phase_count))
 
 
 ALL_KINDS = list(typing.get_args(InjectKind))

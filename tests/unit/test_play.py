@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from game_rules import COMMAND_ADAPTER, Refusal, State, decide, evolve, replay, state_hash
 from game_rules import events as ev
+from game_rules import replay, state_hash
 from game_rules.scenario import ScenarioError, parse_scenario
 from game_rules.state import CHAIR, SYSTEM
 from game_rules.views import FACILITATOR, Viewer, may_see, view
+from tests.unit.scripted import Table
 
 SCENARIO = parse_scenario((Path(__file__).parents[2] / "game_rules/scenarios/baltic-demo.yaml").read_text())
 EST = Viewer(role="delegation", member="EST")
@@ -18,39 +19,12 @@ POL = Viewer(role="delegation", member="POL")
 OBSERVER = Viewer(role="observer")
 
 
-class Game:
-    """A game driven command by command, keeping its log."""
-
-    def __init__(self) -> None:
-        opening = SCENARIO.opening()
-        self.log: list[ev.Event] = [opening]
-        self.state = evolve(State(), opening)
-
-    def do(self, actor: str, **command: object) -> tuple[ev.Event, ...]:
-        decision = decide(self.state, COMMAND_ADAPTER.validate_python(command), actor)
-        assert not isinstance(decision, Refusal), decision.reason
-        for event in decision:
-            self.state = evolve(self.state, event)
-        self.log.extend(decision)
-        return decision
-
-    def refused(self, actor: str, **command: object) -> Refusal:
-        before = state_hash(self.state)
-        decision = decide(self.state, COMMAND_ADAPTER.validate_python(command), actor)
-        assert isinstance(decision, Refusal), f"{command} was accepted"
-        assert state_hash(self.state) == before
-        return decision
-
-    def advance(self, at: float = 0) -> None:
-        self.do(CHAIR, type="advance_phase", from_round=self.state.round, from_phase=self.state.phase, at=at)
-
-    def to_phase(self, name: str) -> None:
-        while self.state.phase != name:
-            self.advance()
+def Game() -> Table:
+    return Table(SCENARIO)
 
 
 @pytest.fixture
-def game() -> Game:
+def game() -> Table:
     g = Game()
     g.do(SYSTEM, type="claim_seat", seat="s-est", role="delegation", member="EST", player="Kaja")
     g.do(CHAIR, type="start_game", at=1000.0)
@@ -65,18 +39,18 @@ def test_nothing_is_played_before_the_start() -> None:
     assert g.refused(CHAIR, type="claim_seat", seat="x", role="observer", player="P").code == "server_only"
 
 
-def test_start_opens_round_one_with_a_deadline(game: Game) -> None:
+def test_start_opens_round_one_with_a_deadline(game: Table) -> None:
     assert (game.state.status, game.state.round, game.state.phase) == ("running", 1, "briefing")
     assert game.state.deadline == 1000.0 + SCENARIO.opening().phases[0].seconds == 1060.0
 
 
-def test_a_command_outside_its_phase_names_the_phase_it_belongs_to(game: Game) -> None:
+def test_a_command_outside_its_phase_names_the_phase_it_belongs_to(game: Table) -> None:
     refusal = game.refused("EST", type="table_proposal", proposal="P1", kind="joint_statement")
     assert refusal.code == "wrong_phase"
     assert "briefing" in refusal.reason and "council" in refusal.reason
 
 
-def test_pause_keeps_the_time_left_and_resume_restores_it(game: Game) -> None:
+def test_pause_keeps_the_time_left_and_resume_restores_it(game: Table) -> None:
     game.do(CHAIR, type="pause_game", at=1020.0)
     assert game.state.paused_remaining == 40.0
     assert game.state.deadline is None
@@ -88,15 +62,15 @@ def test_pause_keeps_the_time_left_and_resume_restores_it(game: Game) -> None:
     assert game.state.deadline == 5080.0
 
 
-def test_a_stale_advance_is_refused(game: Game) -> None:
+def test_a_stale_advance_is_refused(game: Table) -> None:
     game.advance(at=1060.0)
     refusal = game.refused(CHAIR, type="advance_phase", from_round=1, from_phase="briefing", at=1061.0)
     assert refusal.code == "stale_phase"
     assert game.state.phase == "deliberation"
 
 
-def test_leaving_the_council_decides_every_pending_proposal(game: Game) -> None:
-    game.to_phase("council")
+def test_leaving_the_council_decides_every_pending_proposal(game: Table) -> None:
+    game.to("council")
     game.do("EST", type="table_proposal", proposal="P1", kind="joint_statement")
     game.do("POL", type="table_proposal", proposal="P2", kind="sanctions")
     game.do("FRA", type="object", proposal="P2")
@@ -108,7 +82,7 @@ def test_leaving_the_council_decides_every_pending_proposal(game: Game) -> None:
     assert game.state.proposals["P2"].outcome == "blocked"
 
 
-def test_the_last_phase_of_the_last_round_ends_the_game(game: Game) -> None:
+def test_the_last_phase_of_the_last_round_ends_the_game(game: Table) -> None:
     for _ in range(SCENARIO.rounds * len(SCENARIO.phases)):
         game.advance()
     assert game.state.status == "ended"
@@ -116,7 +90,7 @@ def test_the_last_phase_of_the_last_round_ends_the_game(game: Game) -> None:
     assert game.refused(CHAIR, type="broadcast", text="anyone?").code == "game_ended"
 
 
-def test_messages_reach_only_their_recipients(game: Game) -> None:
+def test_messages_reach_only_their_recipients(game: Table) -> None:
     (sent,) = game.do("EST", type="send_message", to=["POL"], text="Radar tracks attached.")
     assert may_see(POL, sent, game.state) and may_see(EST, sent, game.state)
     assert not may_see(Viewer(role="delegation", member="USA"), sent, game.state)
@@ -131,7 +105,7 @@ def test_messages_reach_only_their_recipients(game: Game) -> None:
     assert game.refused("EST", type="send_message", to=["UKR"], text="x").code == "not_a_member"
 
 
-def test_injects_actions_and_rulings_reach_the_right_seats(game: Game) -> None:
+def test_injects_actions_and_rulings_reach_the_right_seats(game: Table) -> None:
     game.do(CHAIR, type="inject", title="Grid failure in Tallinn", kind="cyber_attack", visible_to=["EST"])
     game.do(CHAIR, type="inject", title="Drones over Rzeszów")
 
@@ -140,7 +114,7 @@ def test_injects_actions_and_rulings_reach_the_right_seats(game: Game) -> None:
 
     assert ad_hoc(EST) == ["Grid failure in Tallinn", "Drones over Rzeszów"]
     assert ad_hoc(POL) == ["Drones over Rzeszów"]
-    game.to_phase("deliberation")
+    game.to("deliberation")
     (proposed,) = game.do("EST", type="propose_action", text="Close the border crossings")
     (ruled,) = game.do(CHAIR, type="rule_on_action", action="A1", ruling="modified", note="for 48 hours")
     assert may_see(EST, ruled, game.state) and not may_see(POL, ruled, game.state)
@@ -152,15 +126,15 @@ def test_injects_actions_and_rulings_reach_the_right_seats(game: Game) -> None:
     assert len(view(game.state, FACILITATOR)["actions"]) == 1
 
 
-def test_views_never_hold_a_message_meant_for_others(game: Game) -> None:
+def test_views_never_hold_a_message_meant_for_others(game: Table) -> None:
     game.do("POL", type="send_message", to=["LTU"], text="secret-POL-LTU")
     assert "secret-POL-LTU" not in str(view(game.state, EST))
     assert "secret-POL-LTU" not in str(view(game.state, OBSERVER))
     assert "secret-POL-LTU" in str(view(game.state, Viewer(role="delegation", member="LTU")))
 
 
-def test_the_whole_log_replays_to_the_same_hash(game: Game) -> None:
-    game.to_phase("council")
+def test_the_whole_log_replays_to_the_same_hash(game: Table) -> None:
+    game.to("council")
     game.do("EST", type="table_proposal", proposal="P1", kind="deploy_forces", requirement={"forces": 10})
     game.do(CHAIR, type="pause_game", at=2000.0)
     game.do(CHAIR, type="resume_game", at=2100.0)
@@ -177,7 +151,7 @@ def test_a_broken_scenario_lists_every_problem_with_its_place() -> None:
         parse_scenario("id: [")
 
 
-def test_hotwash_observations_are_recorded_by_control_and_observers_at_any_time(game: Game) -> None:
+def test_hotwash_observations_are_recorded_by_control_and_observers_at_any_time(game: Table) -> None:
     from game_rules.state import OBSERVER, UMPIRE
 
     latest = game.state.seq

@@ -231,7 +231,8 @@ def openings(draw: st.DrawFn) -> GameOpened:
         # Now and then a shipped scenario, whose injects bring intelligence reports and an adversary.
         scenario = draw(st.sampled_from(shipped_scenarios()))
         return scenario.opening(seed=draw(st.integers(min_value=0, max_value=2**32)))
-    ruleset = draw(st.sampled_from(sorted(RULESETS)))
+    # Rio twice as often: it is the only ruleset that votes.
+    ruleset = draw(st.sampled_from((*sorted(RULESETS), "rio")))
     codes = draw(st.lists(st.sampled_from(MEMBER_POOL), min_size=3, max_size=8, unique=True))
     members = tuple(
         Member(code=code, cost_share=draw(st.integers(min_value=1, max_value=20)), neutral=draw(st.booleans()))
@@ -531,7 +532,8 @@ def sharing_rounds(members: tuple[str, ...]) -> st.SearchStrategy[list[Step]]:
 
 @cache
 def chunks(setting: Setting) -> st.SearchStrategy[list[Step]]:
-    """A single (actor, command) step, a council round, or (in phased games) a walk through phases."""
+    """A single (actor, command) step, a council round, an outsider's burst of commands, or (in phased
+    games) a walk through phases, or (with injects) a round of intelligence sharing."""
     members = setting.members
     anyone = st.sampled_from((*members, *members, *NON_MEMBERS, CHAIR, RED_CELL, OBSERVER, UMPIRE))
     # What a cell does mostly comes from that cell, and sometimes from anyone.
@@ -554,8 +556,18 @@ def chunks(setting: Setting) -> st.SearchStrategy[list[Step]]:
             actors = white_cell if isinstance(command, CHAIR_WORK) else anyone
         return [(draw(actors), command)]
 
+    # Someone who is not a member (an outsider, a cell, an observer) trying several commands in a row:
+    # among uniformly drawn actors and commands, each such pairing is too rare to be tried often enough.
+    outsiders = st.sampled_from((*NON_MEMBERS, RED_CELL, OBSERVER, UMPIRE, SYSTEM, CHAIR))
+    burst_lengths = st.integers(min_value=1, max_value=5)
+
+    @st.composite
+    def outsider_burst(draw: st.DrawFn) -> list[Step]:
+        actor = draw(outsiders)
+        return [(actor, draw(command_strategy)) for _ in range(draw(burst_lengths))]
+
     single = single_step()
-    options = [single, single, single, council_rounds(members)]
+    options = [single, single, single, council_rounds(members), outsider_burst()]
     if setting.phases:
         options.append(phase_walks(setting.phases, setting.rounds))
     if setting.templates:  # injects with evidence bring intelligence reports to share
