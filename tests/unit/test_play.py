@@ -25,14 +25,14 @@ def Game() -> Table:
 
 @pytest.fixture
 def game() -> Table:
-    g = Game()
+    g = Table(SCENARIO)
     g.do(SYSTEM, type="claim_seat", seat="s-est", role="delegation", member="EST", player="Kaja")
     g.do(CHAIR, type="start_game", at=1000.0)
     return g
 
 
 def test_nothing_is_played_before_the_start() -> None:
-    g = Game()
+    g = Table(SCENARIO)
     assert g.state.status == "lobby"
     assert g.refused("EST", type="send_message", text="hello").code == "game_lobby"
     assert g.refused("EST", type="start_game").code == "facilitator_only"
