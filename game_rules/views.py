@@ -13,6 +13,7 @@ from game_rules import events as ev
 from game_rules.base import Frozen
 from game_rules.events import Event
 from game_rules.metrics import national_score
+from game_rules.rulesets import RULESETS
 from game_rules.state import Inject, Member, Role, State
 
 
@@ -91,6 +92,22 @@ def may_see(viewer: Viewer, event: Event, state: State) -> bool:
     return members is None or (viewer.member is not None and viewer.member in members)
 
 
+def _rules(state: State) -> dict[str, Any] | None:
+    """The treaty's procedures, so that clients offer only what the council may do."""
+    if state.ruleset is None:
+        return None
+    r = RULESETS[state.ruleset]
+    return {
+        "treaty": r.treaty,
+        "council": r.council,
+        "procedures": list(r.procedures),
+        "proposal_kinds": list(r.proposal_kinds),
+        "defence": r.defence,
+        "defence_clause": r.defence_clause,
+        "defence_needs_request": r.defence_needs_request,
+    }
+
+
 def view(state: State, viewer: Viewer) -> dict[str, Any]:
     """The state as `viewer` may see it, as JSON-ready data."""
     member = viewer.member if viewer.role == "delegation" else None
@@ -150,5 +167,8 @@ def view(state: State, viewer: Viewer) -> dict[str, Any]:
         "cumulative": dict(state.cumulative),
         "threshold_crossed": list(state.threshold_crossed),
         "assessments": [a.model_dump() for a in state.assessments],
+        "rules": _rules(state),
+        "catalogue": [t.model_dump() for t in state.exercise.catalogue] if everything else [],
+        "msel": [e.model_dump() for e in state.exercise.msel] if everything else [],
         "observations": [o.model_dump() for o in state.observations] if everything or viewer.role == "observer" else [],
     }

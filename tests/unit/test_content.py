@@ -455,3 +455,12 @@ def test_events_reach_each_seat_without_what_it_may_not_know() -> None:
     assert shown(FACILITATOR, delivered, play.state) is delivered
     report = next(e for e in play.log if isinstance(e, ev.IntelligenceReported) and e.owner == "USA")
     assert shown(est, report, play.state) is None
+
+
+def test_the_catalogue_and_msel_are_for_the_white_cell_and_the_rules_for_everyone() -> None:
+    template = {"id": "x", "kind": "information", "title": "Scheduled"}
+    play = Play(scenario(catalogue=[template], msel=[{"number": 1, "round": 2, "phase": "council", "inject": "x"}]))
+    facilitator, est = view(play.state, FACILITATOR), view(play.state, Viewer(role="delegation", member="EST"))
+    assert [t["id"] for t in facilitator["catalogue"]] == ["x"] and facilitator["msel"][0]["number"] == 1
+    assert est["catalogue"] == [] and est["msel"] == []
+    assert est["rules"]["procedures"] == ["consensus", "silence"] and est["rules"]["defence"] == "council"

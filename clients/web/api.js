@@ -1,0 +1,79 @@
+// REST calls for the lobby, the seats' credentials kept in localStorage, and the server's clock.
+
+const STORE = "wargame.seats";
+let clockOffset = 0; // server time minus local time, in seconds (from the HTTP Date header)
+
+/** The server's clock in epoch seconds, so that countdowns agree with the deadlines it enforces. */
+export function serverNow() {
+  return Date.now() / 1000 + clockOffset;
+}
+
+function noteServerClock(response) {
+  const date = Date.parse(response.headers.get("date") || "");
+  if (Number.isNaN(date)) return;
+  // The header is truncated to the second and may be up to ~2 s old (Uvicorn refreshes it once a second),
+  // so it reads between 2 s behind and exactly the server's time: only correct clocks clearly apart.
+  const raw = date / 1000 - Date.now() / 1000;
+  clockOffset = raw > 1 ? raw + 0.5 : raw < -3 ? raw + 1 : 0;
+}
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function call(method, path, body, token) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, "offline", "The server cannot be reached; check the network and try again.");
+  }
+  noteServerClock(response);
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = data?.error || {};
+    throw new ApiError(response.status, error.code || "http_error", error.message || `HTTP ${response.status}`);
+  }
+  return data;
+}
+
+export const api = {
+  scenarios: () => call("GET", "/api/scenarios"),
+  createGame: (scenario, title, facilitator) =>
+    call("POST", "/api/games", { scenario, title: title || null, facilitator: facilitator || "Facilitator" }),
+  joinInfo: (code) => call("GET", `/api/join/${encodeURIComponent(code.trim().toUpperCase())}`),
+  claimSeat: (gameId, body) => call("POST", `/api/games/${gameId}/seats`, body),
+  view: (gameId, token) => call("GET", `/api/games/${gameId}/view`, undefined, token),
+};
+
+// --- credentials: one seat per game in this browser ------------------------------------------------
+
+function readAll() {
+  try {
+    return JSON.parse(localStorage.getItem(STORE) || "{}");
+  } catch {
+    return {};
+  }
+}
+
+export const credentials = {
+  all: () => readAll(),
+  get: (gameId) => readAll()[gameId] || null,
+  save(gameId, seat) {
+    const all = readAll();
+    all[gameId] = { ...seat, saved: Date.now() };
+    localStorage.setItem(STORE, JSON.stringify(all));
+  },
+  forget(gameId) {
+    const all = readAll();
+    delete all[gameId];
+    localStorage.setItem(STORE, JSON.stringify(all));
+  },
+};

@@ -1,0 +1,167 @@
+// The single-page app: hash routes, the game's socket as a hook, the header and the tabs per role.
+import { render } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { credentials } from "./api.js";
+import { GameSocket } from "./socket.js";
+import { html, Countdown, ROLE_NAMES, memberName, words } from "./ui.js";
+import { Lobby } from "./lobby.js";
+import { Dashboard } from "./dashboard.js";
+import { Council } from "./council.js";
+import { Messages } from "./messages.js";
+import { Control, Everything } from "./facilitator.js";
+import { Record } from "./observer.js";
+
+const TABS = {
+  delegation: [["dashboard", "Dashboard"], ["council", "Council"], ["messages", "Messages"]],
+  facilitator: [["control", "Control"], ["council", "Council"], ["messages", "Messages"], ["everything", "All seats"]],
+  umpire: [["record", "Record"], ["council", "Council"], ["messages", "Messages"], ["everything", "All seats"]],
+  observer: [["record", "Record"], ["council", "Council"]],
+  red_cell: [["record", "Record"], ["council", "Council"]],
+};
+
+const PAGES = { dashboard: Dashboard, council: Council, messages: Messages, control: Control, everything: Everything, record: Record };
+
+function parseHash() {
+  const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === "game" && parts[1]) return { screen: "game", gameId: parts[1], tab: parts[2] || "" };
+  if (parts[0] === "join") return { screen: "lobby", code: parts[1] || "" };
+  return { screen: "lobby", code: "" };
+}
+
+function useRoute() {
+  const [route, setRoute] = useState(parseHash());
+  useEffect(() => {
+    const update = () => setRoute(parseHash());
+    window.addEventListener("hashchange", update);
+    return () => window.removeEventListener("hashchange", update);
+  }, []);
+  return route;
+}
+
+const OFFLINE = "Not connected: wait until the indicator shows Connected, then try again.";
+const LOST = "The connection dropped before the server answered; check whether this took effect.";
+
+/** The game as the components see it: view, seat, connection, and `act(controlId, command)`. */
+function useGame(gameId, token) {
+  const [, redraw] = useState(0);
+  const [refusals, setRefusals] = useState({});
+  const [pending, setPending] = useState({});
+  const socket = useRef(null);
+  useEffect(() => {
+    if (!token) return undefined;
+    const s = new GameSocket(gameId, token, () => redraw((n) => n + 1));
+    socket.current = s;
+    redraw((n) => n + 1);
+    return () => s.close();
+  }, [gameId, token]);
+  const s = socket.current;
+  async function act(id, command) {
+    setPending((p) => ({ ...p, [id]: true }));
+    setRefusals((r) => ({ ...r, [id]: null }));
+    const answer = s ? await s.command(command) : { type: "offline" };
+    setPending((p) => ({ ...p, [id]: false }));
+    const reason = { refusal: answer.reason, offline: OFFLINE, lost: LOST }[answer.type];
+    if (reason) setRefusals((r) => ({ ...r, [id]: reason }));
+    return answer.type === "ack";
+  }
+  return {
+    gameId,
+    view: s?.view || null,
+    seat: s?.seat || null,
+    status: s?.status || "connecting",
+    problem: s?.problem || "",
+    refusals,
+    pending,
+    act,
+  };
+}
+
+function Connection({ game }) {
+  const labels = { connecting: "Connecting…", open: "Connected", reconnecting: "Reconnecting…", refused: "Refused", closed: "Closed" };
+  return html`<span class=${"connection " + game.status} data-testid="connection" role="status" aria-live="polite"
+    >${labels[game.status]}</span
+  >`;
+}
+
+function ProjectorToggle() {
+  const [on, setOn] = useState(localStorage.getItem("wargame.projector") === "1");
+  useEffect(() => {
+    document.documentElement.classList.toggle("projector", on);
+    localStorage.setItem("wargame.projector", on ? "1" : "0");
+    window.dispatchEvent(new Event("projector"));
+  }, [on]);
+  return html`<button type="button" class="ghost" aria-pressed=${on} onClick=${() => setOn(!on)}>
+    Projector mode
+  </button>`;
+}
+
+function whoAmI(seat, view) {
+  const role = ROLE_NAMES[seat.role] || seat.role;
+  if (seat.role === "delegation") return `${memberName(view, seat.member)} delegation`;
+  return role;
+}
+
+function stage(view) {
+  if (view.status === "lobby") return `Not started yet · ${view.rounds} rounds`;
+  if (view.status === "ended") return `Exercise ended after round ${view.round}`;
+  return `Round ${view.round} of ${view.rounds} · ${words(view.phase)}`;
+}
+
+function Game({ gameId, tab }) {
+  const seat = credentials.get(gameId);
+  const game = useGame(gameId, seat?.token);
+  if (!seat) {
+    return html`<main id="main" class="narrow" tabindex="-1">
+      <h1>No seat here</h1>
+      <p>This browser holds no seat for game ${gameId}. <a href="#/">Join it from the lobby</a>.</p>
+    </main>`;
+  }
+  const tabs = TABS[seat.role] || TABS.observer;
+  const current = tabs.some(([id]) => id === tab) ? tab : tabs[0][0];
+  const Page = PAGES[current];
+  const view = game.view;
+  return html`<div class="game">
+    <header class="bar">
+      <div class="title">
+        <strong>${view?.title || seat.title || "Game"}</strong>
+        <span class="who" data-testid="who">${whoAmI(seat, view)} · ${seat.player}</span>
+        ${seat.role === "facilitator" && seat.join_code &&
+        html`<span class="joincode">Join code <b data-testid="join-code">${seat.join_code}</b></span>`}
+      </div>
+      <div class="clock">
+        ${view && html`<span data-testid="phase">${stage(view)}</span>`}
+        ${view?.phase && view.status !== "ended" && html`<${Countdown} view=${view} />`}
+      </div>
+      <div class="tools">
+        <${Connection} game=${game} />
+        <${ProjectorToggle} />
+        <a href="#/" class="ghost">Lobby</a>
+      </div>
+    </header>
+    <nav class="tabs" aria-label="Screens">
+      ${tabs.map(
+        ([id, label]) => html`<a key=${id} href=${`#/game/${gameId}/${id}`} aria-current=${id === current ? "page" : undefined}
+          >${label}</a
+        >`,
+      )}
+    </nav>
+    <main id="main" tabindex="-1">
+      ${game.status === "refused" &&
+      html`<p class="refusal" role="alert">${game.problem} <a href="#/">Back to the lobby</a></p>`}
+      ${view ? html`<${Page} game=${game} view=${view} seat=${seat} />` : game.status !== "refused" && html`<p>Loading the game…</p>`}
+    </main>
+  </div>`;
+}
+
+function App() {
+  const route = useRoute();
+  useEffect(() => {
+    document.title = route.screen === "game" ? "Wargame – play" : "Wargame – lobby";
+  }, [route.screen]);
+  return html`<a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}
+      >Skip to content</a
+    >
+    ${route.screen === "game" ? html`<${Game} gameId=${route.gameId} tab=${route.tab} />` : html`<${Lobby} code=${route.code} />`}`;
+}
+
+render(html`<${App} />`, document.getElementById("app"));

@@ -1,0 +1,109 @@
+// The delegation's dashboard: its member's figures and secret objectives, injects, intelligence, metrics.
+import { useState } from "preact/hooks";
+import { html, memberName, number, percent, words, ActButton, PhaseHint, Refusal } from "./ui.js";
+import { Announcements, Injects, Metrics, Outcomes, Reports } from "./panels.js";
+
+const CAVEATS = {
+  parliament_approval: "Parliament must approve deployments (forces deploy from the next round)",
+  no_out_of_area: "No deployments out of area",
+  no_offensive_cyber: "No offensive cyber operations",
+  pledge_cap: "Pledge cap per requirement",
+};
+
+function Figures({ view, member: m }) {
+  const forces = Object.entries(m.forces || {});
+  const approx = (field) => (m.estimates || []).includes(field) ? html` <abbr title="estimate">≈</abbr>` : "";
+  return html`<section class="panel" aria-labelledby="figures-h">
+    <h2 id="figures-h">${m.name} (${m.code})</h2>
+    <dl class="figures">
+      <div><dt>GDP</dt><dd>${m.gdp_usd_bn ? `$${number(m.gdp_usd_bn, 0)} bn` : "—"}${approx("gdp_usd_bn")}</dd></div>
+      <div><dt>Defence spending</dt><dd>${m.defence_pct_gdp !== null ? `${number(m.defence_pct_gdp)}% of GDP` : "—"}</dd></div>
+      <div><dt>Public support</dt><dd>${number(view.public_support[m.code] ?? m.public_support)}%${approx("public_support")}</dd></div>
+      <div><dt>Cost share</dt><dd>${number(m.cost_share)}${approx("cost_share")}</dd></div>
+      <div><dt>Intelligence</dt><dd>${percent(m.intelligence)}</dd></div>
+    </dl>
+    <h3>Forces</h3>
+    ${forces.length
+      ? html`<ul class="plain">${forces.map(([domain, f]) => html`<li key=${domain}>
+          ${domain}: ${f.units} units, ${percent(f.readiness)} ready (${Math.floor(f.units * f.readiness)} deployable)</li>`)}</ul>`
+      : html`<p class="hint">No force figures in this scenario.</p>`}
+    <h3>Caveats</h3>
+    ${m.caveats?.length
+      ? html`<ul class="plain">${m.caveats.map((c, n) => html`<li key=${n}>
+          ${CAVEATS[c.kind] || words(c.kind)}${c.limit !== null && c.limit !== undefined ? `: ${c.limit} units` : ""}
+          ${c.note && ` — ${c.note}`}</li>`)}</ul>`
+      : html`<p class="hint">None.</p>`}
+  </section>`;
+}
+
+function Objectives({ member: m }) {
+  const met = new Set(m.score?.met || []);
+  return html`<section class="panel secret" aria-labelledby="objectives-h">
+    <h2 id="objectives-h">Secret objectives <span class="tag secret-tag">SECRET</span></h2>
+    <p>National score: <b data-testid="score">${m.score?.points ?? 0}</b> points</p>
+    ${!(m.objectives || []).length && html`<p class="hint">This scenario gives ${m.name} no secret objectives.</p>`}
+    <ul class="plain" data-testid="objectives">
+      ${(m.objectives || []).map(
+        (o) => html`<li key=${o.id} class=${met.has(o.id) ? "met" : ""}>
+          <span aria-hidden="true">${met.has(o.id) ? "✔" : "○"}</span> ${o.text}${" "}
+          <small>(${o.points} pt${o.points === 1 ? "" : "s"}${met.has(o.id) ? ", met" : ""})</small>
+        </li>`,
+      )}
+    </ul>
+  </section>`;
+}
+
+function Actions({ game, view }) {
+  const [text, setText] = useState("");
+  async function propose(event) {
+    event.preventDefault();
+    if (await game.act("propose-action", { type: "propose_action", text: text.trim() })) setText("");
+  }
+  return html`<section class="panel" aria-labelledby="actions-h">
+    <h2 id="actions-h">National actions</h2>
+    <p class="hint">Free-form actions the rules do not cover; the white cell rules on them.</p>
+    <ul class="plain">
+      ${view.actions.map(
+        (a) => html`<li key=${a.id}>${a.text} — <b>${a.ruling ? words(a.ruling) : "awaiting ruling"}</b>${a.note && `: ${a.note}`}</li>`,
+      )}
+    </ul>
+    <form onSubmit=${propose}>
+      <label>Action <textarea rows="2" value=${text} onInput=${(e) => setText(e.target.value)} maxlength="4000"></textarea></label>
+      <span class="act"><button type="submit" disabled=${!text.trim() || game.pending["propose-action"]}>Propose action</button>
+        <${Refusal} game=${game} for="propose-action" /></span>
+      <${PhaseHint} view=${view} type="propose_action" />
+    </form>
+  </section>`;
+}
+
+function Assistance({ game, view, code }) {
+  const asked = (view.assistance_requested_by || []).includes(code);
+  return html`<section class="panel" aria-labelledby="assist-h">
+    <h2 id="assist-h">Assistance</h2>
+    ${asked ? html`<p>${memberName(view, code)} has requested assistance from its allies.</p>`
+      : html`<p><${ActButton} game=${game} id="request-assistance" command=${{ type: "request_assistance" }}
+          >Request assistance from allies<//> <${PhaseHint} view=${view} type="request_assistance" /></p>`}
+  </section>`;
+}
+
+export function Dashboard({ game, view }) {
+  const code = view.you.member;
+  const me = view.members[code];
+  return html`<div class="grid">
+    <div class="col">
+      <${Figures} view=${view} member=${me} />
+      <${Objectives} member=${me} />
+      <${Actions} game=${game} view=${view} />
+      <${Assistance} game=${game} view=${view} code=${code} />
+    </div>
+    <div class="col">
+      <${Announcements} view=${view} />
+      <${Injects} view=${view} />
+      <${Reports} view=${view} member=${code} />
+    </div>
+    <div class="col">
+      <${Metrics} view=${view} />
+      <${Outcomes} view=${view} />
+    </div>
+  </div>`;
+}

@@ -1,0 +1,150 @@
+// The facilitator's console (white cell): phases, injects, rulings, broadcasts, seats; and the all-seeing view.
+import { useState } from "preact/hooks";
+import { html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
+import { Announcements, Injects, Metrics, Reports } from "./panels.js";
+
+const INJECT_KINDS = ["information", "cyber_attack", "disinformation", "cable_sabotage", "pipeline_sabotage", "energy_cutoff",
+  "airspace_violation", "border_incursion", "election_interference", "migration_pressure", "terrorist_attack", "armed_attack"];
+
+function PhaseControl({ game, view }) {
+  const [ending, setEnding] = useState(false);
+  const running = view.status === "running";
+  return html`<section class="panel" aria-labelledby="phase-h">
+    <h2 id="phase-h">Phase control</h2>
+    <p>Status: <b data-testid="status">${view.status}</b>${view.phase && ` · round ${view.round} of ${view.rounds}, ${view.phase} phase`}</p>
+    <div class="buttons">
+      ${view.status === "lobby" && html`<${ActButton} game=${game} id="start" command=${{ type: "start_game" }}>Start the exercise<//>`}
+      ${running && html`<${ActButton} game=${game} id="pause" command=${{ type: "pause_game" }}>Pause<//>`}
+      ${view.status === "paused" && html`<${ActButton} game=${game} id="resume" command=${{ type: "resume_game" }}>Resume<//>`}
+      ${(running || view.status === "paused") && html`<${ActButton} game=${game} id="extend"
+        command=${{ type: "extend_phase", seconds: 300 }}>Extend +5 min<//>`}
+      ${view.phase && view.status !== "ended" && html`<${ActButton} game=${game} id="advance"
+        command=${{ type: "advance_phase", from_round: view.round, from_phase: view.phase }}
+        >End the ${view.phase} phase now<//>`}
+    </div>
+    ${view.status !== "ended" && (ending
+      ? html`<p class="buttons"><${ActButton} game=${game} id="end" kind="danger" command=${{ type: "end_game" }}>Really end the exercise<//>
+          <button type="button" class="ghost" onClick=${() => setEnding(false)}>Keep playing</button></p>`
+      : html`<p><button type="button" class="ghost" onClick=${() => setEnding(true)}>End the exercise…</button></p>`)}
+  </section>`;
+}
+
+function CatalogueInject({ game, view }) {
+  const catalogue = view.catalogue || [];
+  const [template, setTemplate] = useState("");
+  return html`<div class="form">
+    <h3>From the scenario's catalogue</h3>
+    <label>Catalogue entry <select value=${template} onChange=${(e) => setTemplate(e.target.value)}>
+      <option value="">Choose…</option>
+      ${catalogue.map((t) => html`<option key=${t.id} value=${t.id}>${t.title} (${words(t.kind)}, severity ${t.severity})</option>`)}
+    </select></label>
+    <${ActButton} game=${game} id="inject-template" disabled=${!template}
+      command=${{ type: "inject", template }}>Deliver catalogue inject<//>
+  </div>`;
+}
+
+function FreeInject({ game, view }) {
+  const [f, setF] = useState({ title: "", text: "", kind: "information" });
+  const [to, setTo] = useState([]);
+  async function send(event) {
+    event.preventDefault();
+    const c = { type: "inject", title: f.title.trim(), text: f.text.trim(), kind: f.kind, visible_to: to.length ? to : null };
+    if (await game.act("inject-free", c)) {
+      setF({ title: "", text: "", kind: "information" });
+      setTo([]);
+    }
+  }
+  const set = (key) => (e) => setF({ ...f, [key]: e.target.value });
+  return html`<form class="form" onSubmit=${send} data-testid="free-inject">
+    <h3>Free text</h3>
+    <label>Title <input value=${f.title} onInput=${set("title")} maxlength="200" /></label>
+    <label>Text <textarea rows="2" value=${f.text} onInput=${set("text")} maxlength="8000"></textarea></label>
+    <label>Kind <select value=${f.kind} onChange=${set("kind")}>
+      ${INJECT_KINDS.map((k) => html`<option key=${k} value=${k}>${words(k)}</option>`)}</select></label>
+    <${MemberPicker} view=${view} value=${to} onChange=${setTo} legend="Only for (none ticked: everyone)" name="inject-to" />
+    <div class="sendrow">
+      <span class=${"to " + (to.length ? "private" : "everyone")} data-testid="inject-recipients"
+        >${to.length ? `Visible to: ${memberList(view, to)} only` : "Visible to: EVERYONE"}</span>
+      <span class="act"><button type="submit" disabled=${!f.title.trim() || game.pending["inject-free"]}>Deliver inject</button>
+        <${Refusal} game=${game} for="inject-free" /></span>
+    </div>
+  </form>`;
+}
+
+function Rulings({ game, view }) {
+  const [notes, setNotes] = useState({});
+  return html`<section class="panel" aria-labelledby="rulings-h">
+    <h2 id="rulings-h">Free-form actions</h2>
+    ${!view.actions.length && html`<p class="hint">No action proposed yet.</p>`}
+    <ul class="plain">
+      ${view.actions.map((a) => html`<li key=${a.id} class="ruling">
+        <p><b>${memberName(view, a.member)}</b> (round ${a.round}): ${a.text} — <b>${a.ruling ? words(a.ruling) : "awaiting ruling"}</b>${a.note && `: ${a.note}`}</p>
+        <label>Note for ${a.id} <input value=${notes[a.id] || ""} onInput=${(e) => setNotes({ ...notes, [a.id]: e.target.value })} /></label>
+        <div class="buttons">${["accepted", "modified", "rejected"].map((r) => html`<${ActButton} key=${r} game=${game}
+          id=${`rule-${a.id}-${r}`} command=${() => ({ type: "rule_on_action", action: a.id, ruling: r, note: notes[a.id] || "" })}
+          >${words(r)}<//>`)}</div>
+      </li>`)}
+    </ul>
+  </section>`;
+}
+
+function Broadcast({ game }) {
+  const [text, setText] = useState("");
+  async function send(event) {
+    event.preventDefault();
+    if (await game.act("broadcast", { type: "broadcast", text: text.trim() })) setText("");
+  }
+  return html`<form class="panel" onSubmit=${send} aria-labelledby="bc-h">
+    <h2 id="bc-h">Broadcast</h2>
+    <label>Announcement to every seat <textarea rows="2" value=${text} onInput=${(e) => setText(e.target.value)}></textarea></label>
+    <span class="act"><button type="submit" disabled=${!text.trim()}>Broadcast to all</button><${Refusal} game=${game} for="broadcast" /></span>
+  </form>`;
+}
+
+function Seats({ view }) {
+  const seats = Object.entries(view.seats);
+  const unseated = Object.keys(view.members).filter((c) => !seats.some(([, s]) => s.member === c));
+  return html`<section class="panel" aria-labelledby="seats-h">
+    <h2 id="seats-h">Seats</h2>
+    <table><thead><tr><th scope="col">Role</th><th scope="col">Member</th><th scope="col">Player</th></tr></thead>
+      <tbody>${seats.map(([id, s]) => html`<tr key=${id}><td>${ROLE_NAMES[s.role]}</td><td>${s.member ? memberName(view, s.member) : "—"}</td><td>${s.player}</td></tr>`)}</tbody>
+    </table>
+    ${unseated.length > 0 && html`<p class="hint">No delegation yet: ${memberList(view, unseated)}.</p>`}
+  </section>`;
+}
+
+export function Control({ game, view, seat }) {
+  return html`<div class="grid">
+    <div class="col">
+      ${seat.join_code && html`<p class="bigcode">Join code: <b>${seat.join_code}</b>
+        <small>players open ${location.origin}/#/join/${seat.join_code}</small></p>`}
+      <${PhaseControl} game=${game} view=${view} />
+      <section class="panel" aria-labelledby="inject-h"><h2 id="inject-h">Inject</h2>
+        <${FreeInject} game=${game} view=${view} /><${CatalogueInject} game=${game} view=${view} /></section>
+      <${Broadcast} game=${game} />
+      <${Announcements} view=${view} />
+    </div>
+    <div class="col"><${Rulings} game=${game} view=${view} /><${Seats} view=${view} /></div>
+    <div class="col"><${Metrics} view=${view} /></div>
+  </div>`;
+}
+
+/** What every seat sees at once: secret objectives and scores, every inject and report, every message. */
+export function Everything({ view }) {
+  return html`<div class="grid">
+    <section class="panel col" aria-labelledby="members-h">
+      <h2 id="members-h">Members</h2>
+      <table class="members"><thead><tr><th scope="col">Member</th><th scope="col">Support</th><th scope="col">Score</th>
+        <th scope="col">Objectives</th></tr></thead>
+        <tbody>${Object.values(view.members).map((m) => html`<tr key=${m.code}><th scope="row">${m.name}</th>
+          <td>${number(view.public_support[m.code])}%</td><td>${m.score?.points ?? "—"}</td>
+          <td><ul class="plain">${(m.objectives || []).map((o) => html`<li key=${o.id}>${m.score?.met.includes(o.id) ? "✔" : "○"} ${o.text}</li>`)}</ul></td></tr>`)}
+        </tbody></table>
+    </section>
+    <div class="col"><${Injects} view=${view} showAudience=${true} /><${Reports} view=${view} /></div>
+    <section class="panel col" aria-labelledby="all-msg-h">
+      <h2 id="all-msg-h">Every message</h2>
+      <ol class="plain thread">${view.messages.map((m) => html`<li key=${m.id}><div class="meta"><b>${m.sender}</b> → ${m.recipients.join(", ")} · round ${m.round}</div><p>${m.text}</p></li>`)}</ol>
+    </section>
+  </div>`;
+}

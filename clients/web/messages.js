@@ -1,0 +1,94 @@
+// Messages: alliance-wide, bilateral and group channels.  The recipients are always spelled out next to
+// the Send button, so that a private message is never sent to everyone by mistake.
+import { useState } from "preact/hooks";
+import { html, memberList, memberName, MemberPicker, PhaseHint, Refusal } from "./ui.js";
+
+const ALL = "all";
+const drafts = {}; // unsent text by channel, kept while the player looks at other screens
+
+/** The channel a message belongs to, as seen by `me` (null for the white cell, which sees every channel). */
+function channelOf(view, m, me) {
+  const everyone = Object.keys(view.members);
+  const parties = new Set([m.sender, ...m.recipients]);
+  if (everyone.every((c) => parties.has(c))) return ALL;
+  return [...parties].filter((c) => c !== me).sort().join(",");
+}
+
+function channelName(view, key, me) {
+  if (key === ALL) return "Alliance (everyone)";
+  const codes = key.split(",");
+  return (codes.length === 1 && me ? "Bilateral: " : "Group: ") + memberList(view, codes);
+}
+
+function Thread({ view, messages, me }) {
+  if (!messages.length) return html`<p class="hint">No messages in this channel yet.</p>`;
+  return html`<ol class="plain thread" aria-live="polite" data-testid="thread">
+    ${messages.map((m) => html`<li key=${m.id} class=${m.sender === me ? "mine" : ""} data-testid="message">
+      <div class="meta"><b>${memberName(view, m.sender)}</b> → ${memberList(view, m.recipients)} · round ${m.round}</div>
+      <p>${m.text}</p>
+    </li>`)}
+  </ol>`;
+}
+
+function Compose({ game, view, me, channel }) {
+  const [text, setDraft] = useState(drafts[channel] || "");
+  const setText = (value) => {
+    drafts[channel] = value;
+    setDraft(value);
+  };
+  const others = Object.keys(view.members).filter((c) => c !== me);
+  const to = channel === ALL ? [] : channel.split(",");
+  const id = `send-${channel}`;
+  async function send(event) {
+    event.preventDefault();
+    if (await game.act(id, { type: "send_message", to, text: text.trim() })) setText("");
+  }
+  const recipients = channel === ALL
+    ? html`<span class="to everyone" data-testid="recipients">To: EVERYONE — all ${others.length} other delegations</span>`
+    : html`<span class="to private" data-testid="recipients">To: ${memberList(view, to)} only (private)</span>`;
+  return html`<form class="compose" onSubmit=${send}>
+    <label>Message <textarea rows="3" value=${text} onInput=${(e) => setText(e.target.value)} maxlength="4000"></textarea></label>
+    <div class="sendrow">
+      ${recipients}
+      <span class="act"><button type="submit" disabled=${!text.trim() || game.pending[id]}>Send</button>
+        <${Refusal} game=${game} for=${id} /></span>
+      <${PhaseHint} view=${view} type="send_message" />
+    </div>
+  </form>`;
+}
+
+export function Messages({ game, view, seat }) {
+  const me = seat.role === "delegation" ? view.you.member : null;
+  const [channel, setChannel] = useState(ALL);
+  const [group, setGroup] = useState([]);
+  const byChannel = {};
+  for (const m of view.messages) (byChannel[channelOf(view, m, me)] ||= []).push(m);
+  const keys = [ALL];
+  if (me) for (const c of Object.keys(view.members)) if (c !== me) keys.push(c);
+  for (const k of Object.keys(byChannel)) if (!keys.includes(k)) keys.push(k);
+  const start = () => {
+    if (!group.length) return;
+    setChannel([...group].sort().join(","));
+    setGroup([]);
+  };
+  return html`<div class="messages">
+    <nav class="channels panel" aria-label="Channels">
+      <h2>Channels</h2>
+      <ul class="plain">
+        ${keys.map((k) => html`<li key=${k}><button type="button" class=${"channel" + (k === channel ? " current" : "")}
+          aria-pressed=${k === channel} onClick=${() => setChannel(k)}>
+          ${channelName(view, k, me)} ${byChannel[k] ? html`<span class="count">${byChannel[k].length}</span>` : ""}</button></li>`)}
+      </ul>
+      ${me && html`<details><summary>New group channel</summary>
+        <${MemberPicker} view=${view} value=${group} onChange=${setGroup} exclude=${[me]} legend="Members" name="group" />
+        <button type="button" onClick=${start} disabled=${!group.length}>Open group channel</button>
+      </details>`}
+    </nav>
+    <section class="panel thread-panel" aria-labelledby="thread-h">
+      <h2 id="thread-h">${channelName(view, channel, me)}</h2>
+      <${Thread} view=${view} messages=${byChannel[channel] || []} me=${me} />
+      ${me ? html`<${Compose} key=${channel} game=${game} view=${view} me=${me} channel=${channel} />`
+        : html`<p class="hint">Delegations send messages; the white cell uses Broadcast on the Control screen.</p>`}
+    </section>
+  </div>`;
+}

@@ -1,0 +1,87 @@
+// Panels several screens share: injects, announcements, intelligence reports, current metrics, outcomes.
+import { html, memberList, memberName, number, percent, words } from "./ui.js";
+import { MetricCharts } from "./charts.js";
+
+export function Injects({ view, showAudience = false }) {
+  const injects = [...(view.injects || [])].reverse();
+  return html`<section class="panel" aria-labelledby="injects-h">
+    <h2 id="injects-h">Injects</h2>
+    ${!injects.length && html`<p class="hint">No injects yet.</p>`}
+    <ol class="plain injects" aria-live="polite">
+      ${injects.map(
+        (i) => html`<li key=${i.id} class=${"inject sev" + (i.severity || 0)} data-testid="inject">
+          <div class="meta">
+            <span class="tag">${words(i.kind)}</span>
+            ${i.severity > 0 && html`<span class="tag severity">severity ${i.severity}</span>`}
+            <span>round ${i.round}${i.phase ? `, ${i.phase}` : ""} · ${i.source}</span>
+            ${i.targets?.length > 0 && html`<span>hits ${memberList(view, i.targets)}</span>`}
+            ${showAudience && html`<span class="tag">${i.visible_to ? `only ${i.visible_to.join(", ")}` : "everyone"}</span>`}
+          </div>
+          <b>${i.title}</b>
+          ${i.text && html`<p>${i.text}</p>`}
+        </li>`,
+      )}
+    </ol>
+  </section>`;
+}
+
+export function Announcements({ view }) {
+  const items = [...(view.announcements || [])].reverse();
+  if (!items.length) return null;
+  return html`<section class="panel" aria-labelledby="ann-h">
+    <h2 id="ann-h">From the white cell</h2>
+    <ul class="plain" aria-live="polite">
+      ${items.map((text, n) => html`<li key=${items.length - n} class="announcement">${text}</li>`)}
+    </ul>
+  </section>`;
+}
+
+export function Reports({ view, member }) {
+  const injectTitle = (id) => view.injects.find((i) => i.id === id)?.title || id;
+  const reports = [...(view.reports || [])].reverse();
+  return html`<section class="panel" aria-labelledby="reports-h">
+    <h2 id="reports-h">Intelligence reports</h2>
+    ${!reports.length && html`<p class="hint">No reports yet.</p>`}
+    <ul class="plain">
+      ${reports.map((r) => {
+        const own = !member || r.owner === member;
+        const confidence = own ? r.confidence : r.shared_with[member];
+        return html`<li key=${r.id} data-testid="report">
+          <b>${injectTitle(r.inject)}</b>: attributed to <b>${r.attributed_to}</b>,
+          confidence <span class="figure">${percent(confidence)}</span>
+          ${own ? (member ? " (own services)" : ` (${memberName(view, r.owner)})`) : ` (shared by ${memberName(view, r.owner)})`}
+        </li>`;
+      })}
+    </ul>
+  </section>`;
+}
+
+export function Metrics({ view, members }) {
+  const last = view.assessments?.[view.assessments.length - 1];
+  const codes = members || Object.keys(view.public_support || {});
+  return html`<section class="panel" aria-labelledby="metrics-h">
+    <h2 id="metrics-h">Metrics</h2>
+    <dl class="figures" data-testid="metrics">
+      <div><dt>Cohesion</dt><dd>${number(view.cohesion)}</dd></div>
+      <div><dt>Deterrence</dt><dd>${last ? number(last.deterrence) : "—"}</dd></div>
+      <div><dt>Escalation</dt><dd>${view.escalation.level} · ${view.escalation.name}</dd></div>
+      ${codes.map(
+        (c) => html`<div key=${c}><dt>Public support ${c}</dt><dd>${number(view.public_support[c])}%</dd></div>`,
+      )}
+    </dl>
+    <${MetricCharts} view=${view} members=${members} />
+  </section>`;
+}
+
+export function Outcomes({ view }) {
+  const closed = (view.proposals || []).filter((p) => p.outcome !== "pending");
+  if (!closed.length) return null;
+  return html`<section class="panel" aria-labelledby="outcomes-h">
+    <h2 id="outcomes-h">Council outcomes</h2>
+    <ul class="plain">
+      ${closed.map(
+        (p) => html`<li key=${p.id}>${p.id} ${words(p.kind)}: <span class=${"outcome " + p.outcome}>${words(p.outcome)}</span></li>`,
+      )}
+    </ul>
+  </section>`;
+}

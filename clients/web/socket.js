@@ -1,0 +1,159 @@
+// One WebSocket per seat (docs/protocol.md): hello with the last seq seen, views in, commands out,
+// answers matched by `ref`; reconnects by itself after a drop and resumes with `since`.
+
+const PING_EVERY = 15000; // ms; a ping without pong in time means the network is gone
+const PONG_WITHIN = 8000;
+const MAX_BACKOFF = 8000;
+
+export class GameSocket {
+  /** `onChange(socket)` is called whenever status, view or seat change. */
+  constructor(gameId, token, onChange) {
+    this.gameId = gameId;
+    this.token = token;
+    this.onChange = onChange;
+    this.status = "connecting"; // connecting | open | reconnecting | refused | closed
+    this.problem = "";
+    this.view = null;
+    this.seat = null;
+    this.lastSeq = null;
+    this.answers = new Map(); // ref -> resolve
+    this.nextRef = 1;
+    this.attempts = 0;
+    this.stopped = false;
+    this.onOnline = () => this.status === "reconnecting" && this.reconnectNow();
+    window.addEventListener("online", this.onOnline);
+    this.open();
+  }
+
+  url() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    return `${scheme}://${location.host}/ws/games/${encodeURIComponent(this.gameId)}`;
+  }
+
+  open() {
+    clearTimeout(this.retryTimer);
+    const ws = new WebSocket(this.url());
+    this.ws = ws;
+    ws.onopen = () => {
+      const hello = { type: "hello", token: this.token };
+      if (this.lastSeq !== null) hello.since = this.lastSeq;
+      ws.send(JSON.stringify(hello));
+    };
+    ws.onmessage = (message) => this.receive(ws, message.data);
+    ws.onclose = () => this.closed(ws);
+    ws.onerror = () => {}; // a close always follows; reported there
+  }
+
+  receive(ws, data) {
+    if (ws !== this.ws) return;
+    let frame;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return;
+    }
+    switch (frame.type) {
+      case "welcome":
+        this.seat = frame.seat;
+        this.status = "open";
+        this.attempts = 0;
+        this.problem = "";
+        this.startHeartbeat();
+        break;
+      case "event":
+        this.lastSeq = Math.max(this.lastSeq ?? 0, frame.seq);
+        return; // the view that follows a batch carries the change
+      case "view":
+        this.lastSeq = Math.max(this.lastSeq ?? 0, frame.seq);
+        this.view = frame.view;
+        break;
+      case "ack":
+      case "refusal":
+      case "pong":
+        this.settle(frame);
+        return;
+      case "error":
+        if (frame.code === "bad_hello") {
+          this.status = "refused";
+          this.problem = frame.reason || "This seat's credential was not accepted.";
+        } else if (frame.ref !== undefined && frame.ref !== null) {
+          this.settle({ ...frame, type: "refusal" });
+          return;
+        }
+        break;
+      default:
+        return;
+    }
+    this.onChange(this);
+  }
+
+  settle(frame) {
+    const resolve = this.answers.get(String(frame.ref));
+    if (resolve) {
+      this.answers.delete(String(frame.ref));
+      resolve(frame);
+    }
+  }
+
+  closed(ws) {
+    if (ws !== this.ws) return;
+    this.stopHeartbeat();
+    for (const resolve of this.answers.values()) resolve({ type: "lost" });
+    this.answers.clear();
+    if (this.stopped || this.status === "refused") {
+      if (this.stopped) this.status = "closed";
+      this.onChange(this);
+      return;
+    }
+    this.status = "reconnecting";
+    this.onChange(this);
+    const wait = Math.min(MAX_BACKOFF, 500 * 2 ** this.attempts);
+    this.attempts += 1;
+    this.retryTimer = setTimeout(() => this.open(), wait);
+  }
+
+  reconnectNow() {
+    this.attempts = 0;
+    this.open();
+  }
+
+  startHeartbeat() {
+    this.stopHeartbeat();
+    this.heartbeat = setInterval(() => {
+      const ws = this.ws;
+      const ref = `ping-${this.nextRef++}`;
+      const timer = setTimeout(() => ws === this.ws && ws.close(), PONG_WITHIN);
+      this.answers.set(ref, () => clearTimeout(timer));
+      this.raw({ type: "ping", ref });
+    }, PING_EVERY);
+  }
+
+  stopHeartbeat() {
+    clearInterval(this.heartbeat);
+  }
+
+  raw(frame) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
+
+  /** Send a command; resolves with its answer: an ack, a refusal, or {type: "lost"}/{type: "offline"}. */
+  command(command) {
+    const ref = `c${this.nextRef++}`;
+    if (this.status !== "open") return Promise.resolve({ type: "offline" });
+    const answer = new Promise((resolve) => this.answers.set(ref, resolve));
+    this.raw({ type: "command", ref, command });
+    return answer;
+  }
+
+  close() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.stopHeartbeat();
+    window.removeEventListener("online", this.onOnline);
+    if (this.ws) this.ws.close();
+  }
+}

@@ -1,0 +1,115 @@
+// Shared view helpers: the htm binding, names, numbers, the countdown and refusals shown beside controls.
+import { h } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import htm from "htm";
+import { serverNow } from "./api.js";
+
+export const html = htm.bind(h);
+
+export const ROLE_NAMES = {
+  delegation: "Delegation",
+  observer: "Observer",
+  umpire: "Umpire",
+  red_cell: "Red cell",
+  facilitator: "Facilitator",
+};
+
+export const words = (s) => String(s ?? "").replaceAll("_", " ");
+
+export function memberName(view, code) {
+  return view?.members?.[code]?.name || code;
+}
+
+export function memberList(view, codes) {
+  return codes.map((c) => memberName(view, c)).join(", ");
+}
+
+export function percent(x) {
+  return `${Math.round(x * 100)}%`;
+}
+
+export function number(x, digits = 1) {
+  if (x === null || x === undefined) return "—";
+  return Number(x).toLocaleString("en-GB", { maximumFractionDigits: digits });
+}
+
+/** Whether the phase on screen opens this member command (the white cell may act in any phase). */
+export function phaseAllows(view, type) {
+  const spec = (view?.phases || []).find((p) => p.name === view.phase);
+  return !!spec && view.status === "running" && spec.allows.includes(type);
+}
+
+/** The phases that open a command, for hints such as "opens in the council phase". */
+export function phasesFor(view, type) {
+  return (view?.phases || []).filter((p) => p.allows.includes(type)).map((p) => p.name);
+}
+
+export function PhaseHint({ view, type }) {
+  if (!view || phaseAllows(view, type) || view.status !== "running") return null;
+  const where = phasesFor(view, type);
+  if (!where.length) return null;
+  return html`<span class="hint">opens in the ${where.join(" and ")} phase</span>`;
+}
+
+function clock(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** Time left in the phase: from the server's `deadline` (epoch seconds), or PAUSED with what remains. */
+export function Countdown({ view }) {
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => tick((n) => n + 1), 250);
+    return () => clearInterval(timer);
+  }, []);
+  if (!view) return null;
+  if (view.status === "lobby") return html`<span class="countdown" data-testid="countdown">not started</span>`;
+  if (view.status === "ended") return html`<span class="countdown" data-testid="countdown">ended</span>`;
+  if (view.status === "paused" || view.paused_remaining !== null) {
+    return html`<span class="countdown paused" data-testid="countdown"
+      >PAUSED · ${clock(view.paused_remaining || 0)} left</span
+    >`;
+  }
+  if (view.deadline === null || view.deadline === undefined) return null;
+  const left = view.deadline - serverNow();
+  return html`<span class=${"countdown" + (left < 30 ? " urgent" : "")} data-testid="countdown" role="timer"
+    >${clock(left)}</span
+  >`;
+}
+
+/** The server's refusal of the command a control sent, in plain words, right next to that control. */
+export function Refusal({ game, for: key }) {
+  const reason = game.refusals[key];
+  if (!reason) return null;
+  return html`<span class="refusal" role="alert" data-refusal=${key}>${reason}</span>`;
+}
+
+/** A button that sends one command; its refusal (if any) appears beside it. */
+export function ActButton({ game, id, command, children, kind = "", disabled = false, label }) {
+  const busy = !!game.pending[id];
+  return html`<span class="act">
+    <button type="button" class=${kind} disabled=${disabled || busy} aria-label=${label}
+      onClick=${() => game.act(id, typeof command === "function" ? command() : command)}>
+      ${children}
+    </button>
+    <${Refusal} game=${game} for=${id} />
+  </span>`;
+}
+
+/** Checkboxes for choosing member states (recipients, co-requesters, parties). */
+export function MemberPicker({ view, value, onChange, exclude = [], legend, name }) {
+  const codes = Object.keys(view.members).filter((c) => !exclude.includes(c));
+  const toggle = (code) =>
+    onChange(value.includes(code) ? value.filter((c) => c !== code) : [...value, code]);
+  return html`<fieldset class="picker">
+    <legend>${legend}</legend>
+    ${codes.map(
+      (code) => html`<label key=${code}>
+        <input type="checkbox" name=${name} value=${code} checked=${value.includes(code)}
+          onChange=${() => toggle(code)} />
+        ${memberName(view, code)}
+      </label>`,
+    )}
+  </fieldset>`;
+}

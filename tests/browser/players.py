@@ -1,0 +1,128 @@
+"""One player at a browser: a Playwright context and page, the console errors it saw, and the steps
+every test takes through the client's screens (lobby, seats, tabs)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from game_rules.yaml12 import load as load_yaml
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "game_rules" / "scenarios"
+
+# Records every (phase, countdown) pair the header shows, so that a test can look back at the countdown.
+RECORD_CLOCK = """() => {
+  window.__clock = [];
+  const note = () => {
+    const phase = document.querySelector('[data-testid=phase]')?.textContent || '';
+    const left = document.querySelector('[data-testid=countdown]')?.textContent || '';
+    const last = window.__clock[window.__clock.length - 1];
+    if (!last || last[0] !== phase || last[1] !== left) window.__clock.push([phase, left]);
+  };
+  new MutationObserver(note).observe(document.body, {subtree: true, childList: true, characterData: true});
+  note();
+}"""
+
+
+def objectives(scenario: str) -> dict[str, list[str]]:
+    """Each member's secret objective texts, read from the scenario file."""
+    data = load_yaml((SCENARIOS / f"{scenario}.yaml").read_text(encoding="utf-8"))
+    return {m["code"]: [o["text"] for o in m.get("objectives", [])] for m in data["members"]}
+
+
+@dataclass
+class Player:
+    name: str
+    context: Any
+    page: Any
+    base_url: str
+    screenshots: Path
+    errors: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("console", self._console)
+        self.page.on("pageerror", self._page_error)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(f"console: {message.text}")
+
+    def _page_error(self, error: Any) -> None:
+        self.errors.append(f"pageerror: {error}")
+
+    # --- lobby -----------------------------------------------------------------------------------
+
+    def create_game(self, scenario: str = "baltic-demo", facilitator: str = "White Cell") -> str:
+        """Create a game as facilitator from the lobby; returns the join code shown."""
+        page = self.page
+        page.goto(f"{self.base_url}/#/")
+        page.locator(f"input[name=scenario][value={scenario}]").check()
+        page.get_by_label("Facilitator name").fill(facilitator)
+        page.get_by_role("button", name="Create game as facilitator").click()
+        code: str = page.get_by_test_id("join-code").inner_text()
+        assert re.fullmatch(r"[A-Z0-9]{4,12}", code), code
+        self.connected()
+        return code
+
+    def find_game(self, code: str) -> None:
+        self.page.goto(f"{self.base_url}/#/join/{code}")
+        self.page.get_by_test_id("present").wait_for()
+
+    def take_seat(self, role: str, player: str, member: str | None = None) -> None:
+        page = self.page
+        page.locator(f"input[name=role][value={role}]").check()
+        if member:
+            page.get_by_label("Member state").select_option(member)
+        page.get_by_label("Your name").fill(player)
+        page.get_by_role("button", name="Take this seat").click()
+        self.connected()
+
+    def join(self, code: str, role: str, player: str, member: str | None = None) -> None:
+        self.find_game(code)
+        self.take_seat(role, player, member)
+
+    # --- play ------------------------------------------------------------------------------------
+
+    def connected(self) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.page.get_by_test_id("connection")).to_have_text("Connected")
+
+    def tab(self, label: str) -> None:
+        self.page.get_by_role("navigation", name="Screens").get_by_role("link", name=label, exact=True).click()
+
+    def phase(self) -> str:
+        text: str = self.page.get_by_test_id("phase").inner_text()
+        return text
+
+    def wait_phase(self, text: str, timeout: float = 15_000) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.page.get_by_test_id("phase")).to_contain_text(text, timeout=timeout)
+
+    def seconds_left(self) -> int:
+        minutes, seconds = self.page.get_by_test_id("countdown").inner_text().split(":")
+        return int(minutes) * 60 + int(seconds)
+
+    def record_clock(self) -> None:
+        self.page.evaluate(RECORD_CLOCK)
+
+    def clock_record(self) -> list[tuple[str, str]]:
+        return [tuple(pair) for pair in self.page.evaluate("() => window.__clock")]
+
+    def proposal(self, pid: str) -> Any:
+        return self.page.get_by_test_id(f"proposal-{pid}")
+
+    def shot(self, name: str, full_page: bool = True) -> None:
+        self.page.screenshot(path=str(self.screenshots / f"{name}.png"), full_page=full_page)
+
+    def text_on_every_tab(self) -> str:
+        """The visible text of each of this player's screens, visited in turn."""
+        texts = []
+        for link in self.page.get_by_role("navigation", name="Screens").get_by_role("link").all():
+            link.click()
+            self.page.locator("main").wait_for()
+            texts.append(self.page.locator("body").inner_text())
+        return "\n".join(texts)

@@ -1,0 +1,90 @@
+"""After a network drop the client shows it, refuses to send in plain words, reconnects by itself with
+`since` = the last seq it saw, and catches up on what happened meanwhile."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import ThreadServer
+    from tests.browser.players import Player
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+# What Chromium itself logs while the network is down: its failed reconnection attempts, not the client's.
+NETWORK_DOWN = re.compile(r"WebSocket connection to '.*' failed|net::ERR_INTERNET_DISCONNECTED")
+
+
+def test_reconnects_with_since_after_a_network_drop(players: Callable[[str], Player], server: ThreadServer) -> None:
+    from playwright.sync_api import expect
+
+    white = players("facilitator")
+    code = white.create_game()
+    game_id = white.page.url.split("/game/")[1].split("/")[0]
+    est = players("EST")
+
+    hellos: list[dict[str, Any]] = []
+    seen: list[int] = []
+
+    def watch(ws: Any) -> None:
+        ws.on("framesent", lambda payload: _note(payload, "hello", hellos))
+        ws.on("framereceived", lambda payload: _seq(payload, seen))
+
+    est.page.on("websocket", watch)
+    est.join(code, "delegation", "Kaja", member="EST")
+    white.page.get_by_role("button", name="Start the exercise").click()
+    est.wait_phase("briefing")
+    assert len(hellos) == 1 and "since" not in hellos[0]
+
+    # The network goes: the socket is cut and new connections fail until it comes back.
+    est.context.set_offline(True)
+    last_seen = max(seen)
+    seat_id = est.page.evaluate(f"() => JSON.parse(localStorage.getItem('wargame.seats'))['{game_id}'].seat_id")
+    server.drop_connections(game_id, seat_id)
+    expect(est.page.get_by_test_id("connection")).to_have_text("Reconnecting…")
+    est.shot("reconnecting")
+
+    # Sending now is answered next to the button, in plain words.
+    est.tab("Messages")
+    est.page.get_by_label("Message").fill("Can anyone hear us?")
+    send = est.page.get_by_role("button", name="Send")
+    send.click()
+    expect(est.page.locator(".act", has=send).get_by_role("alert")).to_contain_text("Not connected")
+
+    # Meanwhile the white cell broadcasts; Estonia must get it on its return.
+    white.tab("Control")
+    white.page.get_by_label("Announcement to every seat").fill("Ministers meet at noon.")
+    white.page.get_by_role("button", name="Broadcast to all").click()
+    expect(white.page.get_by_text("Ministers meet at noon.")).to_be_visible()
+
+    est.context.set_offline(False)
+    est.connected()
+    assert len(hellos) >= 2
+    assert hellos[-1]["since"] == last_seen
+    est.tab("Dashboard")
+    expect(est.page.get_by_text("Ministers meet at noon.")).to_be_visible()
+
+    # Sending works again from the same control.
+    est.tab("Messages")
+    send.click()
+    expect(est.page.get_by_test_id("thread")).to_contain_text("Can anyone hear us?")
+
+    assert [e for e in est.errors if not NETWORK_DOWN.search(e)] == []
+    assert white.errors == []
+
+
+def _note(payload: str | bytes, kind: str, into: list[dict[str, Any]]) -> None:
+    frame = json.loads(payload)
+    if frame.get("type") == kind:
+        into.append(frame)
+
+
+def _seq(payload: str | bytes, into: list[int]) -> None:
+    frame = json.loads(payload)
+    if frame.get("type") in ("event", "view"):
+        into.append(frame["seq"])

@@ -1,0 +1,66 @@
+"""A refused command's reason appears in plain words next to the control that sent it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.browser.players import Player
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+
+def test_refusal_appears_next_to_its_control(players: Callable[[str], Player]) -> None:
+    from playwright.sync_api import expect
+
+    white = players("facilitator")
+    code = white.create_game()
+    est = players("EST")
+    est.join(code, "delegation", "Kaja", member="EST")
+    white.page.get_by_role("button", name="Start the exercise").click()
+    est.wait_phase("briefing")
+
+    # Consultation belongs to deliberation and council: asked during the briefing, the server refuses.
+    est.tab("Council")
+    button = est.page.get_by_role("button", name="Request consultation")
+    control = est.page.locator(".act", has=button)
+    button.focus()  # from the keyboard, as a player without a mouse would
+    est.page.keyboard.press("Enter")
+    refusal = control.get_by_role("alert")
+    expect(refusal).to_contain_text("not open during the briefing phase")
+    expect(refusal).to_contain_text("deliberation")
+    # Only that control carries it.
+    expect(est.page.get_by_role("alert")).to_have_count(1)
+    est.shot("refusal-next-to-control")
+
+    # Once the phase opens it, the same button succeeds and the refusal goes away.
+    white.page.get_by_role("button", name="End the briefing phase now").click()
+    est.wait_phase("deliberation")
+    button.click()
+    expect(est.page.get_by_test_id("consultations")).to_contain_text("Requested by Estonia")
+    expect(est.page.get_by_role("alert")).to_have_count(0)
+
+    expect(est.page.get_by_text("Estonia has convened the council this round.")).to_be_visible()
+
+    # In council, a deployment tabled without its force requirement: the reason sits beside "Table P1".
+    white.page.get_by_role("button", name="End the deliberation phase now").click()
+    est.wait_phase("council")
+    form = est.page.get_by_test_id("table-form")
+    form.get_by_label("Kind").select_option("deploy_forces")
+    table = form.get_by_role("button", name="Table P1")
+    table.click()
+    beside = est.page.locator(".act", has=est.page.get_by_role("button", name="Table P1"))
+    expect(beside.get_by_role("alert")).to_have_text("A deploy_forces proposal needs a force requirement.")
+    form.get_by_label("Units").fill("6")
+    table.click()
+    expect(est.proposal("P1")).to_be_visible()
+    expect(est.page.get_by_role("alert")).to_have_count(0)
+
+    # The white cell delivers from the scenario's catalogue, chosen from a list (no id to mistype).
+    white.page.get_by_label("Catalogue entry").select_option("drones-poland")
+    white.page.get_by_role("button", name="Deliver catalogue inject").click()
+    est.tab("Dashboard")
+    expect(est.page.get_by_test_id("inject").first).to_contain_text("drones")
+
+    assert est.errors == [] and white.errors == []
