@@ -10,6 +10,7 @@ import { Council } from "./council.js";
 import { Messages } from "./messages.js";
 import { Control, Everything } from "./facilitator.js";
 import { Record } from "./observer.js";
+import { Review } from "./review.js";
 
 const TABS = {
   delegation: [["dashboard", "Dashboard"], ["council", "Council"], ["messages", "Messages"]],
@@ -24,6 +25,7 @@ const PAGES = { dashboard: Dashboard, council: Council, messages: Messages, cont
 function parseHash() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "game" && parts[1]) return { screen: "game", gameId: parts[1], tab: parts[2] || "" };
+  if (parts[0] === "review" && parts[1]) return { screen: "review", gameId: parts[1] };
   if (parts[0] === "join") return { screen: "lobby", code: parts[1] || "" };
   return { screen: "lobby", code: "" };
 }
@@ -144,6 +146,8 @@ function Game({ gameId, tab }) {
           >${label}</a
         >`,
       )}
+      ${(seat.role === "facilitator" || view?.status === "ended") &&
+      html`<a href=${`#/review/${gameId}`} data-testid="review-link">Review</a>`}
     </nav>
     <main id="main" tabindex="-1">
       ${game.status === "refused" &&
@@ -156,12 +160,16 @@ function Game({ gameId, tab }) {
 function App() {
   const route = useRoute();
   useEffect(() => {
-    document.title = route.screen === "game" ? "Wargame – play" : "Wargame – lobby";
+    document.title = { game: "Wargame – play", review: "Wargame – review" }[route.screen] || "Wargame – lobby";
   }, [route.screen]);
   return html`<a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}
       >Skip to content</a
     >
-    ${route.screen === "game" ? html`<${Game} gameId=${route.gameId} tab=${route.tab} />` : html`<${Lobby} code=${route.code} />`}`;
+    ${route.screen === "game"
+      ? html`<${Game} gameId=${route.gameId} tab=${route.tab} />`
+      : route.screen === "review"
+        ? html`<${Review} gameId=${route.gameId} />`
+        : html`<${Lobby} code=${route.code} />`}`;
 }
 
 render(html`<${App} />`, document.getElementById("app"));

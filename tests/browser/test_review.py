@@ -1,0 +1,137 @@
+"""The after-action review page: bots play baltic-demo to the end on the live server, then the facilitator
+opens `#/review/<game>` with the credential the client keeps in localStorage and reads the timeline
+(filtered), scrubs back through the log, sees the metrics charts and downloads an export."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from server.bots import GameOutcome, play_game
+from tests.browser.conftest import ThreadServer
+from tests.browser.players import Player
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+
+def played(base_url: str) -> GameOutcome:
+    """Play in a thread of its own: Playwright's sync API holds an event loop on the main thread."""
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["outcome"] = asyncio.run(play_game(base_url, "baltic-demo", seed=3, phase_pause=0.0))
+        except BaseException as error:
+            result["error"] = error
+
+    thread = threading.Thread(target=run, name="bots")
+    thread.start()
+    thread.join(90)
+    if "error" in result:
+        raise result["error"]
+    outcome: GameOutcome = result["outcome"]
+    assert outcome.status == "ended", outcome.status
+    return outcome
+
+
+def canvas_drawn() -> str:
+    return """() => [...document.querySelectorAll('[data-testid=review-charts] canvas')].map((c) => {
+      const blank = document.createElement('canvas');
+      blank.width = c.width; blank.height = c.height;
+      return {w: c.width, h: c.height, drawn: c.toDataURL() !== blank.toDataURL()};
+    })"""
+
+
+def test_review_page(players: Callable[[str], Player], server: ThreadServer) -> None:
+    from playwright.sync_api import expect
+
+    outcome = played(server.url)
+    white = players("facilitator")
+    page = white.page
+    seat = {
+        outcome.game_id: {
+            "token": outcome.facilitator_key,
+            "role": "facilitator",
+            "member": None,
+            "player": "Chair (bot)",
+            "title": outcome.title,
+        }
+    }
+    page.goto(f"{server.url}/#/")
+    page.evaluate("(seats) => localStorage.setItem('wargame.seats', seats)", json.dumps(seat))
+
+    # reachable from the facilitator's console
+    page.goto(f"{server.url}/#/game/{outcome.game_id}")
+    page.get_by_test_id("review-link").click()
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+
+    # --- the timeline lists every event; a member filter narrows it -------------------------------
+    rows = page.get_by_test_id("timeline-row")
+    expect(rows).to_have_count(outcome.events)
+    everything = rows.count()
+    assert everything > 50
+    page.get_by_test_id("filter-member").select_option("EST")
+    expect(rows).not_to_have_count(everything)
+    narrowed = rows.count()
+    assert 0 < narrowed < everything
+    for text in rows.locator("td:nth-child(5)").all_inner_texts():
+        assert "EST" in text
+    page.get_by_test_id("filter-type").select_option("position_taken")
+    expect(rows.first).to_contain_text("position taken")
+    assert rows.count() < narrowed
+    page.get_by_test_id("filter-type").select_option("")
+    page.get_by_test_id("filter-member").select_option("")
+    expect(rows).to_have_count(everything)
+
+    # --- the scrubber: the end, then back to a moment when the first proposal was still open ----------
+    last = outcome.events
+    expect(page.get_by_test_id("scrub-seq")).to_have_text(str(last))
+    expect(page.get_by_test_id("state-status")).to_have_text("ended")
+    expect(page.get_by_test_id("state-round")).to_have_text("3 of 3")
+    summary = page.evaluate(
+        """async ([id, token]) => (await fetch(`/api/games/${id}/review/summary`,
+             {headers: {Authorization: `Bearer ${token}`}})).json()""",
+        [outcome.game_id, outcome.facilitator_key],
+    )
+    first = summary["proposals"][0]
+    assert first["closed_seq"] and first["tabled_seq"] < first["closed_seq"]
+    expect(page.get_by_test_id(f"state-proposal-{first['id']}")).to_contain_text(first["outcome"])
+    page.get_by_test_id("scrubber").fill(str(first["tabled_seq"] + 1))
+    expect(page.get_by_test_id("scrub-seq")).to_have_text(str(first["tabled_seq"] + 1))
+    expect(page.get_by_test_id("state-round")).to_have_text("1 of 3")
+    expect(page.get_by_test_id("state-status")).to_have_text("running")
+    expect(page.get_by_test_id(f"state-proposal-{first['id']}")).to_contain_text("pending")
+    # keyboard: the range input and the step buttons
+    page.get_by_test_id("scrubber").focus()
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_test_id("scrub-seq")).to_have_text(str(first["tabled_seq"]))
+    page.get_by_role("button", name="Previous event").press("Enter")
+    expect(page.get_by_test_id("scrub-seq")).to_have_text(str(first["tabled_seq"] - 1))
+    expect(page.get_by_test_id("state-proposals")).not_to_contain_text(first["id"])
+    # one delegation's view of the same moment
+    page.get_by_test_id("viewer").select_option("EST")
+    expect(page.get_by_test_id("state-round")).to_have_text("1 of 3")
+
+    # --- proposals with every position; metrics charts ----------------------------------------------
+    expect(page.get_by_test_id(f"review-proposal-{first['id']}")).to_contain_text("concurred")
+    canvases = page.get_by_test_id("review-charts").locator("canvas")
+    expect(canvases).to_have_count(3)
+    charts = page.evaluate(canvas_drawn())
+    assert all(c["w"] > 0 and c["h"] > 0 for c in charts), charts
+    assert charts[0]["drawn"], charts
+
+    # --- an export, fetched with the Bearer header and saved from a Blob URL -------------------------
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Events (CSV)").click()
+    download = info.value
+    assert download.suggested_filename == f"wargame-{outcome.game_id}-events.csv"
+    expect(page.get_by_test_id("export-note")).to_contain_text("Saved")
+
+    page.get_by_test_id("viewer").select_option("")
+    white.shot("review")
+    assert white.errors == []
