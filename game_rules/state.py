@@ -230,8 +230,8 @@ class State(Record):
     assessments: list[RoundMetrics] = Field(default_factory=list)
     fired: list[str] = Field(default_factory=list)
     """Contingency injects already delivered, by catalogue id."""
-    adversary_moved_in: int = 0
-    """The last round in which the adversary moved."""
+    adversary_moved_in: int | None = None
+    """The last round in which the adversary moved (None: not yet)."""
     phase_count: int = 0
     awaiting_response_since: int | None = None
     """phase_count when a serious inject arrived that the council has not yet answered."""

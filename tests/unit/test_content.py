@@ -464,3 +464,10 @@ def test_the_catalogue_and_msel_are_for_the_white_cell_and_the_rules_for_everyon
     assert [t["id"] for t in facilitator["catalogue"]] == ["x"] and facilitator["msel"][0]["number"] == 1
     assert est["catalogue"] == [] and est["msel"] == []
     assert est["rules"]["procedures"] == ["consensus", "silence"] and est["rules"]["defence"] == "council"
+
+
+def test_a_red_cell_moves_in_free_play_too() -> None:
+    table = Table(Scenario.model_validate({**scenario().model_dump(), "phases": ()}))
+    table.do(SYSTEM, type="claim_seat", seat="red", role="red_cell", player="Red")
+    table.do(RED_CELL, type="adversary_move", change=0)
+    assert table.refused(RED_CELL, type="adversary_move", change=0).code == "already_moved"
