@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, Query, Request
+from pydantic import AfterValidator, BaseModel, Field
 
 from game_rules import EVENT_ADAPTER, Command, Refusal
 from game_rules.commands import EndGame
-from game_rules.state import CHAIR, Role
+from game_rules.state import CHAIR, MemberCode, Role
 from game_rules.views import shown, view
 from server.errors import ApiError, ErrorResponse
-from server.lobby import Lobby, actor_for, viewer_for
+from server.limits import rate_limit_reason, seat_limits
+from server.lobby import Lobby, acting, viewer_for
 from server.rooms import Accepted
 from server.store import SeatRecord
 
@@ -55,10 +57,24 @@ class ScenarioSummary(BaseModel):
     members: list[dict[str, Any]]
 
 
+def _no_nul(text: str) -> str:
+    # A NUL cannot be stored in a PostgreSQL text column, and no name needs one.
+    if "\x00" in text:
+        raise ValueError("must not contain a NUL character")
+    return text
+
+
+Name = Annotated[str, AfterValidator(_no_nul)]
+"""A title or a person's name as typed: any text but NUL."""
+
+SEQ_LIMIT = 2**63
+"""Sequence numbers are 64-bit in the store; larger cursors are refused rather than overflowing the driver."""
+
+
 class CreateGame(BaseModel):
     scenario: str = Field(examples=["baltic-demo"])
-    title: str | None = Field(default=None, max_length=200)
-    facilitator: str = Field(default="Facilitator", min_length=1, max_length=80)
+    title: Name | None = Field(default=None, max_length=200)
+    facilitator: Name = Field(default="Facilitator", min_length=1, max_length=80)
     seed: int | None = Field(
         default=None,
         ge=0,
@@ -103,8 +119,8 @@ class JoinInfo(BaseModel):
 class ClaimSeat(BaseModel):
     join_code: str = Field(min_length=4, max_length=12)
     role: Role
-    member: str | None = None
-    player: str = Field(min_length=1, max_length=80)
+    member: MemberCode | None = None
+    player: Name = Field(min_length=1, max_length=80)
     is_bot: bool = False
 
 
@@ -114,7 +130,7 @@ class SeatCredential(BaseModel):
 
 
 class Reassign(BaseModel):
-    player: str = Field(min_length=1, max_length=80)
+    player: Name = Field(min_length=1, max_length=80)
 
 
 class CommandAccepted(BaseModel):
@@ -204,12 +220,14 @@ async def get_view(game_id: str, lobby: LobbyDep, you: SeatDep) -> dict[str, Any
 
 
 @router.get("/games/{game_id}/events")
-async def get_events(game_id: str, lobby: LobbyDep, you: SeatDep, after: int = 0) -> list[dict[str, Any]]:
+async def get_events(
+    game_id: str, lobby: LobbyDep, you: SeatDep, after: Annotated[int, Query(ge=0, lt=SEQ_LIMIT)] = 0
+) -> list[dict[str, Any]]:
     """The log as this seat may see it: events it may not see appear with `event: null`."""
     room = await lobby.room(game_id)
     viewer = viewer_for(you)
     out = []
-    for stored in await lobby.store.read(game_id, after_seq=max(0, after)):
+    for stored in await lobby.store.read(game_id, after_seq=after):
         seen = shown(viewer, EVENT_ADAPTER.validate_json(stored.payload), room.state)
         out.append({"seq": stored.seq, "event": seen.model_dump(mode="json") if seen is not None else None})
     return out
@@ -218,9 +236,17 @@ async def get_events(game_id: str, lobby: LobbyDep, you: SeatDep, after: int = 0
 @router.post(
     "/games/{game_id}/commands",
     response_model=CommandAccepted,
-    responses={403: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    responses={403: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
 )
-async def post_command(game_id: str, command: Command, lobby: LobbyDep, you: SeatDep) -> CommandAccepted:
+async def post_command(
+    game_id: str, command: Command, lobby: LobbyDep, you: SeatDep, request: Request
+) -> CommandAccepted:
+    # One allowance per seat, whether its commands come over its sockets or here.
+    limits = seat_limits(request.app)
+    if not limits.allow(you.id):
+        wait = limits.retry_after(you.id)
+        reason = rate_limit_reason(limits.rate, limits.burst, wait)
+        raise ApiError(429, "rate_limited", reason, headers={"Retry-After": str(max(1, math.ceil(wait)))})
     return CommandAccepted(seq=await submit_as(lobby, game_id, you, command))
 
 
@@ -231,9 +257,9 @@ async def end_game(game_id: str, lobby: LobbyDep, _: FacilitatorDep) -> CommandA
 
 
 async def submit_as(lobby: Lobby, game_id: str, you: SeatRecord, command: Command) -> int:
-    actor = actor_for(you, command)
-    if actor is None:
-        raise ApiError(403, "read_only", "Observers and umpires watch; they only record observations.")
+    actor = acting(you, command)
+    if isinstance(actor, Refusal):
+        raise ApiError(403, actor.code, actor.reason)
     room = await lobby.room(game_id)
     return _accepted(await room.submit(command, actor)).seq
 

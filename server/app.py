@@ -7,18 +7,26 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
 
 from server import api, db, deadlines, errors, review_api, ws
+from server.bus import make_bus
 from server.config import Settings, get_settings
 from server.lobby import Lobby
 from server.rooms import Rooms
 from server.store import EventStore
 
 CLIENT = Path(__file__).resolve().parent.parent / "clients" / "web"
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": errors.ErrorResponse} for status in (400, 401, 403, 404, 409, 422, 503)
+}
+"""The error statuses any /api call may answer with, each with the one error shape (see server/errors.py)."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,18 +36,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(db.upgrade, settings.database_url)
         store = EventStore.from_url(settings.database_url)
-        rooms = Rooms(store, time.time)
+        bus = make_bus(settings.bus_url, settings.bus_channel)
+        rooms = Rooms(store, time.time, bus)
         app.state.settings = settings
         app.state.store = store
         app.state.lobby = Lobby(store, rooms)
         await rooms.load_unfinished()
+        await bus.start(rooms.news, rooms.resync)  # each (re)subscription re-reads every loaded game
         clock = asyncio.create_task(deadlines.enforce(rooms, time.time))
+        keep_up = asyncio.create_task(rooms.keep_up(settings.bus_resync_seconds))
         try:
             yield
         finally:
-            clock.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await clock
+            for task in (clock, keep_up):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await bus.close()
+            await rooms.stop_following()
             rooms.close_all()
             await store.dispose()
 
@@ -51,14 +65,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    app.include_router(review_api.imports)
-    app.include_router(api.router)
-    app.include_router(review_api.router)
+    app.include_router(review_api.imports, responses=ERRORS)
+    app.include_router(api.router, responses=ERRORS)
+    app.include_router(review_api.router, responses=ERRORS)
     app.include_router(ws.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Ready for traffic: the database answers a trivial query within `ready_timeout` seconds."""
+        try:
+            store: EventStore = app.state.store
+            async with asyncio.timeout(settings.ready_timeout), store.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as problem:  # any failure means "not ready"; the body says which
+            reason = "timed out" if isinstance(problem, TimeoutError) else type(problem).__name__
+            body = {"error": {"code": "not_ready", "message": f"The database is not reachable ({reason})."}}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ready"})
 
     if (CLIENT / "index.html").exists():
         app.mount("/", StaticFiles(directory=CLIENT, html=True), name="client")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Hosting platforms hand out plain URLs; SQLAlchemy would pick sync drivers for them.
@@ -23,6 +23,12 @@ def normalise_database_url(url: str) -> str:
     return f"{_ASYNC_SCHEMES.get(scheme, scheme)}://{rest}"
 
 
+MANY_WORKERS_NEED_A_BUS = (
+    "several workers need a shared bus: set BUS_URL (or --bus-url) to redis://HOST:6379/0; the in-process "
+    "bus only reaches sockets in its own process, so players on other workers would miss events"
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
@@ -31,6 +37,38 @@ class Settings(BaseSettings):
     port: int = 8000
     max_frame_bytes: int = 64 * 1024
     """Largest WebSocket frame accepted from a client; larger ones close the socket with 1009."""
+    commands_per_second: float = Field(default=30.0, ge=0)
+    """Frames a seat may send a second on average, over all its sockets (0: no limit); see server/limits.py."""
+    burst: int = Field(default=300, ge=1)
+    """Frames a seat may send back to back before `commands_per_second` applies."""
+    flood_limit: int = Field(default=200, ge=1)
+    """Frames over the rate a socket may send at once (refilled at the rate) before it is closed with 1008."""
+    json_logs: bool = False
+    """One JSON object per log line (server/logs.py); `wargame serve --json-logs` sets it too."""
+    log_level: str = Field(default="info", pattern="(?i)^(critical|error|warning|info|debug)$")
+    shutdown_grace: int = Field(default=10, ge=1, le=600)
+    """Seconds a SIGTERM waits for requests and commands in flight before cancelling them."""
+    ready_timeout: float = Field(default=2.0, gt=0, le=60)
+    """Seconds /readyz waits for the database before answering 503."""
+    bus_url: str = ""
+    """How server processes tell each other about new events: "" = in-process (one process only);
+    `redis://127.0.0.1:6379/0` = Redis pub/sub, for several processes sharing a PostgreSQL store."""
+    bus_channel: str = Field(default="wargame:events", min_length=1)
+    """The Redis channel; one per deployment (processes on one channel must share one database)."""
+    bus_resync_seconds: float = Field(default=5.0, gt=0, le=3600)
+    """Seconds between safety catch-ups of games with sockets (pub/sub delivers at most once)."""
+    workers: int = Field(default=1, ge=1, le=64)
+    """Server processes `wargame serve` starts; more than one needs `bus_url`."""
+    ws_per_message_deflate: bool = False
+    """Compress WebSocket frames (permessage-deflate) when the client offers it.  Off by default: per socket it
+    costs a zlib context (~50 KiB of RSS) and a compression of every frame (a quarter of the server's CPU under
+    load, see docs/performance.md); frames are small and sent once per change."""
+
+    @model_validator(mode="after")
+    def _workers_need_a_bus(self) -> Settings:
+        if self.workers > 1 and not self.bus_url:
+            raise ValueError(MANY_WORKERS_NEED_A_BUS)
+        return self
 
     @field_validator("database_url")
     @classmethod

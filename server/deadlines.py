@@ -11,10 +11,17 @@ import logging
 from collections.abc import Callable
 
 from game_rules.commands import AdvancePhase
-from game_rules.state import SYSTEM
+from game_rules.state import SYSTEM, State
 from server.rooms import Rooms
 
 log = logging.getLogger("wargame.deadlines")
+
+
+def due(clock: Callable[[], float]) -> Callable[[State], bool]:
+    def passed(state: State) -> bool:
+        return state.status == "running" and state.deadline is not None and clock() >= state.deadline
+
+    return passed
 
 
 async def enforce(rooms: Rooms, clock: Callable[[], float], every: float = 0.25) -> None:
@@ -24,7 +31,11 @@ async def enforce(rooms: Rooms, clock: Callable[[], float], every: float = 0.25)
             if state.status == "running" and state.deadline is not None and clock() >= state.deadline:
                 assert state.phase is not None
                 try:
-                    await room.submit(AdvancePhase(from_round=state.round, from_phase=state.phase), SYSTEM)
+                    # Re-checked on the state the advance is decided on: another process may have extended
+                    # the phase, and a stale advance of a phase still under way would otherwise be accepted.
+                    await room.submit(
+                        AdvancePhase(from_round=state.round, from_phase=state.phase), SYSTEM, only_if=due(clock)
+                    )
                 except Exception:  # a store outage must not stop the other games' clocks
                     log.exception("advancing a phase failed", extra={"game_id": room.game_id})
         await asyncio.sleep(every)

@@ -43,6 +43,24 @@ def actor_for(seat: SeatRecord, command: Command) -> str | None:
     return None
 
 
+READ_ONLY = Refusal(code="read_only", reason="Observers and umpires watch; they only record observations.")
+REASSIGN_BY_ENDPOINT = Refusal(
+    code="reassign_by_endpoint",
+    reason="Reassigning a seat gives its new player a new credential: use POST "
+    "/api/games/{game}/seats/{seat}/reassign, which returns it (the old one stops working).",
+)
+
+
+def acting(seat: SeatRecord, command: Command) -> str | Refusal:
+    """Who the seat acts as for a command sent over a socket or POST /commands, or why it may not send it there."""
+    actor = actor_for(seat, command)
+    if actor is None:
+        return READ_ONLY
+    if actor == CHAIR and isinstance(command, ReassignSeat):
+        return REASSIGN_BY_ENDPOINT  # a reassignment that left the old credential working would be no reassignment
+    return actor
+
+
 def viewer_for(seat: SeatRecord) -> Viewer:
     return Viewer(role=seat.role, member=seat.member)
 
@@ -99,7 +117,7 @@ class Lobby:
         self, game_id: str, join_code: str, role: Role, member: str | None, player: str, is_bot: bool = False
     ) -> NewSeat:
         game = await self.store.get_game(game_id)
-        if game is None or not hmac.compare_digest(game.join_code, join_code.strip().upper()):
+        if game is None or not hmac.compare_digest(game.join_code.encode(), join_code.strip().upper().encode()):
             raise ApiError(403, "wrong_join_code", "That join code does not open this game.")
         if role == "facilitator":
             raise ApiError(403, "facilitator_seat", "The facilitator's seat comes with the game's facilitator key.")
@@ -125,7 +143,8 @@ class Lobby:
 
     async def seat_for_token(self, game_id: str, token: str) -> SeatRecord:
         seat = await self.store.seat_by_credential_hash(auth.token_hash(token))
-        if seat is None or seat.revoked or seat.game_id != game_id:
+        # The indexed lookup finds the row; the constant-time comparison is what accepts the credential.
+        if seat is None or not auth.same_secret(token, seat.credential_hash) or seat.revoked or seat.game_id != game_id:
             raise ApiError(401, "bad_credential", "This credential does not open a seat in this game.")
         return seat
 

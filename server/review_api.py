@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from game_rules.review import Review, state_at
 from game_rules.views import Viewer, view
 from server import export, report
-from server.api import GameCreated, LobbyDep, SeatDep, SeatOut
+from server.api import SEQ_LIMIT, GameCreated, LobbyDep, SeatDep, SeatOut
 from server.errors import ApiError
 from server.lobby import Lobby
 from server.store import SeatRecord
@@ -72,7 +72,7 @@ async def state(
     game_id: str,
     lobby: LobbyDep,
     you: SeatDep,
-    seq: Annotated[int, Query(ge=1)],
+    seq: Annotated[int, Query(ge=1, lt=SEQ_LIMIT)],
     member: str | None = None,
 ) -> dict[str, Any]:
     """The game as it stood just after event `seq`: the all-seeing view, or one delegation's."""
@@ -84,7 +84,20 @@ async def state(
     return view(at, viewer)
 
 
-@router.get("/export", response_model=None)
+EXPORT_TYPES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The game in the asked format: JSON (re-importable), one CSV table, or the report.",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+            "text/markdown": {"schema": {"type": "string"}},
+            "text/html": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.get("/export", response_model=None, responses=EXPORT_TYPES)
 async def export_game(
     reviewed: ReviewDep,
     format: Literal["json", "csv", "md", "html"] = "json",
@@ -112,8 +125,10 @@ def _attachment(filename: str) -> dict[str, str]:
 
 
 class Fork(BaseModel):
-    at_seq: int = Field(ge=1, description="The last event the fork shares with the original.")
-    seed: int | None = Field(default=None, ge=0, description="A new seed for what follows; the same if omitted.")
+    at_seq: int = Field(ge=1, lt=SEQ_LIMIT, description="The last event the fork shares with the original.")
+    seed: int | None = Field(
+        default=None, ge=0, lt=2**48, description="A new seed for what follows; the same if omitted."
+    )
 
 
 @router.post("/fork", status_code=201, response_model=GameCreated)

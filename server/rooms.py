@@ -3,32 +3,97 @@
 A `Room` is the only writer of its cached state.  Every change, whether it comes from a command here or
 from another process, enters through `_take`, which folds stored events in seq order and fans them out:
 one serialisation per event and audience, one view per distinct viewer.
+
+With several server processes (see server/bus.py) each one holds its own `Room` for a game.  The writer
+publishes `(game_id, seq)` after each append; the others hear it (`Rooms.news`) and read the gap from the
+store in seq order, so every seat gets every event once and in order whichever process it is connected to.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pydantic_core import to_json
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from game_rules import EVENT_ADAPTER, Command, Refusal, State, decide, evolve, state_hash
 from game_rules.events import Event
 from game_rules.views import Viewer, shown, view
+from server.bus import Bus, LocalBus
 from server.store import EventStore, SeqConflict, StoredEvent
+from server.tables import GameRow
 
 log = logging.getLogger("wargame.rooms")
 
 SNAPSHOT_EVERY = 200
 QUEUE_LIMIT = 2000
 """Frames a slow socket may fall behind by before it is dropped; it reconnects with its last seq."""
+CONFLICT_RETRIES = 50
+CONFLICT_SECONDS = 5.0
+"""How often, and for how long, a command is decided again after other processes appended first.  Every
+conflict means somebody else's command went through, so the loser only waits while others make progress."""
+KEEP_UP_EVERY = 5.0
+"""Seconds between safety catch-ups of the rooms with sockets (bus notifications are at most once)."""
 
 
 @dataclass(frozen=True)
 class Accepted:
     seq: int
+
+
+class Outbox:
+    """A bounded FIFO of frames for one reader (the socket's writer task): the part of `asyncio.Queue` the
+    server uses, in a fraction of its memory (an idle socket holds one of these; a Queue's three deques
+    weigh about 2 KiB, this is an empty list until frames wait in it)."""
+
+    __slots__ = ("_head", "_items", "_limit", "_waiter")
+
+    def __init__(self, limit: int = QUEUE_LIMIT) -> None:
+        self._items: list[str | None] = []
+        self._head = 0
+        self._limit = limit
+        self._waiter: asyncio.Future[None] | None = None
+
+    def qsize(self) -> int:
+        return len(self._items) - self._head
+
+    def empty(self) -> bool:
+        return self.qsize() == 0
+
+    def full(self) -> bool:
+        return self.qsize() >= self._limit
+
+    def put_nowait(self, item: str | None) -> None:
+        if self.full():
+            raise asyncio.QueueFull
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def get_nowait(self) -> str | None:
+        if self.empty():
+            raise asyncio.QueueEmpty
+        item = self._items[self._head]
+        self._head += 1
+        if self._head == len(self._items):
+            self._items.clear()  # gives the list's memory back as soon as the socket has caught up
+            self._head = 0
+        return item
+
+    async def get(self) -> str | None:
+        while self.empty():
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self.get_nowait()
 
 
 @dataclass(eq=False)
@@ -37,9 +102,13 @@ class Connection:
 
     seat_id: str
     viewer: Viewer
-    outbox: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    outbox: Outbox = field(default_factory=Outbox)
+    closed: bool = field(default=False, init=False)
 
     def push(self, frame: str) -> bool:
+        """False when the socket has fallen `QUEUE_LIMIT` frames behind; a closed one takes nothing more."""
+        if self.closed:
+            return True
         try:
             self.outbox.put_nowait(frame)
         except asyncio.QueueFull:
@@ -47,6 +116,9 @@ class Connection:
         return True
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         while True:
             try:
                 self.outbox.put_nowait(None)
@@ -60,38 +132,90 @@ def event_frame(seq: int, payload: str | None) -> str:
 
 
 def view_frame(seq: int, data: dict[str, object]) -> str:
-    return json.dumps({"type": "view", "seq": seq, "view": data}, separators=(",", ":"))
+    # pydantic-core's serialiser: the same JSON as json.dumps for the plain data a view is, in a third of the time
+    # (views are most of the fan-out's work: one per distinct viewer after every batch).
+    return f'{{"type":"view","seq":{seq},"view":{to_json(data).decode()}}}'
 
 
 class Room:
-    def __init__(self, game_id: str, store: EventStore, state: State, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        game_id: str,
+        store: EventStore,
+        state: State,
+        clock: Callable[[], float],
+        bus: Bus | None = None,
+    ) -> None:
         self.game_id = game_id
         self.state = state
         self._store = store
         self._clock = clock
+        self._bus = bus
         self._lock = asyncio.Lock()
         self._connections: set[Connection] = set()
+        self._behind = False
+        self._heard_seq = 0
+        """The highest seq the bus has announced for this game (it may be ahead of `state` for a moment)."""
+        self._follower: asyncio.Task[None] | None = None
+        self._views: dict[str, tuple[int, str]] = {}
+        """The latest view frame per viewer key, shared by every socket of that viewer (and by those joining at
+        the same seq): one serialisation, and one copy in memory however many sockets last received it."""
 
     @property
     def connections(self) -> frozenset[Connection]:
         return frozenset(self._connections)
 
-    async def submit(self, command: Command, actor: str) -> Accepted | Refusal:
-        """Decide on a command and make its events durable before anyone sees them."""
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may append to this game (a cross-process bus)."""
+        return self._bus is not None and self._bus.shared
+
+    @property
+    def has_connections(self) -> bool:
+        return bool(self._connections)
+
+    async def submit(
+        self, command: Command, actor: str, *, only_if: Callable[[State], bool] | None = None
+    ) -> Accepted | Refusal:
+        """Decide on a command and make its events durable before anyone sees them.
+
+        `only_if` is checked on the state each decision is made on (after catching up with other processes),
+        for a command that is only meant while a condition holds: a deadline's advance, say.
+        """
         if "at" in type(command).model_fields:
             command = command.model_copy(update={"at": self._clock()})
         async with self._lock:
-            for _ in range(5):
-                decision = decide(self.state, command, actor)
+            give_up = time.monotonic() + CONFLICT_SECONDS
+            rechecked = not self.shared  # one process: its state is the game's
+            for _ in range(CONFLICT_RETRIES):
+                if time.monotonic() > give_up:
+                    break
+                if self._heard_seq > self.state.seq:  # news is in: an append on the old seq could only conflict
+                    await self._catch_up()
+                if only_if is not None and not only_if(self.state):
+                    decision: tuple[Event, ...] | Refusal = Refusal(
+                        code="no_longer_due", reason="The game moved on before the command was decided."
+                    )
+                else:
+                    decision = decide(self.state, command, actor)
                 if isinstance(decision, Refusal):
-                    return decision
+                    if rechecked:
+                        return decision
+                    # Several processes: a refusal must not rest on news this one has not heard yet.
+                    rechecked, seq = True, self.state.seq
+                    await self._catch_up()
+                    if self.state.seq == seq:
+                        return decision
+                    continue
                 rows = [(e.type, EVENT_ADAPTER.dump_json(e).decode()) for e in decision]
                 try:
                     stored = await self._store.append(self.game_id, self.state.seq, rows)
                 except SeqConflict:
                     await self._catch_up()  # another process wrote first: decide again on the news
                     continue
-                await self._take(list(zip(stored, decision, strict=True)))
+                if self._bus is not None:  # durable now: the other processes may read it while we fan out
+                    self._bus.publish(self.game_id, stored[-1].seq)
+                await self._take(list(zip(stored, decision, strict=True)), written_here=True)
                 return Accepted(seq=stored[-1].seq)
         return Refusal(code="busy", reason="The game changed several times while deciding; send the command again.")
 
@@ -100,25 +224,63 @@ class Room:
         async with self._lock:
             await self._catch_up()
 
+    def heard(self, seq: int | None = None) -> None:
+        """The bus says the game's log reaches `seq` (None: it may have moved, check).  Never blocks: one
+        follower task per room catches up, again while news keeps arriving; stale or own news is ignored."""
+        if seq is not None and seq <= self.state.seq:
+            return
+        self._heard_seq = max(self._heard_seq, seq or 0)
+        self._behind = True
+        if self._follower is None:
+            self._follower = asyncio.create_task(self._follow(), name=f"follow:{self.game_id}")
+
+    async def _follow(self) -> None:
+        try:
+            while self._behind:
+                self._behind = False
+                await self.catch_up()
+        except Exception:  # the next notification, or the periodic catch-up, tries again
+            log.exception("catching up failed", extra={"game_id": self.game_id})
+        finally:
+            self._follower = None
+
+    async def stop_following(self) -> None:
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+
     async def _catch_up(self) -> None:
         news = await self._store.read(self.game_id, after_seq=self.state.seq)
         await self._take([(s, EVENT_ADAPTER.validate_json(s.payload)) for s in news])
 
-    async def _take(self, batch: list[tuple[StoredEvent, Event]]) -> None:
+    async def _take(self, batch: list[tuple[StoredEvent, Event]], written_here: bool = False) -> None:
+        """Fold and fan out.  Only the process that wrote the batch records its status and snapshot: the
+        others fold the same events, and two writers of one snapshot row would collide."""
         if not batch:
             return
         status_before = self.state.status
+        audiences: dict[str, tuple[Viewer, list[Connection]]] = {}
+        for conn in self._connections:
+            audiences.setdefault(conn.viewer.key(), (conn.viewer, []))[1].append(conn)
         for stored, event in batch:
             frames: dict[str, str] = {}
-            for conn in list(self._connections):
-                self._send(conn, self._frame_for(conn.viewer, stored, event, frames))
+            for viewer, conns in audiences.values():
+                frame = self._frame_for(viewer, stored, event, frames)
+                for conn in conns:
+                    self._send(conn, frame)
             self.state = evolve(self.state, event)
-        views: dict[str, str] = {}
-        for conn in list(self._connections):
-            key = conn.viewer.key()
-            if key not in views:
-                views[key] = view_frame(self.state.seq, view(self.state, conn.viewer))
-            self._send(conn, views[key])
+        if audiences:
+            # Let the sockets' writers send the events before the views are made (the views are most of the work).
+            await asyncio.sleep(0)
+        self._views = {}
+        for key, (viewer, conns) in audiences.items():
+            frame = self._view_frame(viewer, key)
+            for conn in conns:
+                self._send(conn, frame)
+        if not written_here:
+            return
         if self.state.status != status_before:
             await self._store.set_status(self.game_id, self.state.status)
         if self.state.seq // SNAPSHOT_EVERY != (self.state.seq - len(batch)) // SNAPSHOT_EVERY:
@@ -136,6 +298,14 @@ class Room:
             )
             cache[key] = event_frame(stored.seq, payload)
         return cache[key]
+
+    def _view_frame(self, viewer: Viewer, key: str) -> str:
+        cached = self._views.get(key)
+        if cached is not None and cached[0] == self.state.seq:
+            return cached[1]
+        frame = view_frame(self.state.seq, view(self.state, viewer))
+        self._views[key] = (self.state.seq, frame)
+        return frame
 
     def _send(self, conn: Connection, frame: str) -> None:
         if not conn.push(frame):
@@ -157,7 +327,7 @@ class Room:
             )
             for stored in missed:
                 conn.push(self._frame_for(conn.viewer, stored, EVENT_ADAPTER.validate_json(stored.payload), {}))
-            conn.push(view_frame(self.state.seq, view(self.state, conn.viewer)))
+            conn.push(self._view_frame(conn.viewer, conn.viewer.key()))
             self._connections.add(conn)
             return self.state.seq, missed
 
@@ -168,11 +338,44 @@ class Room:
 class Rooms:
     """Every game this process serves, loaded from the store on first use."""
 
-    def __init__(self, store: EventStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: EventStore, clock: Callable[[], float] = time.time, bus: Bus | None = None) -> None:
         self._store = store
         self._clock = clock
+        self.bus: Bus = bus if bus is not None else LocalBus()
         self._rooms: dict[str, Room] = {}
         self._loading = asyncio.Lock()
+
+    # the bus's callbacks: games this process has not loaded are none of its business
+
+    def news(self, game_id: str, seq: int) -> None:
+        room = self._rooms.get(game_id)
+        if room is not None:
+            room.heard(seq)
+
+    def resync(self) -> None:
+        """Notifications may have been lost (the bus reconnected): re-read every loaded game."""
+        for room in list(self._rooms.values()):
+            room.heard()
+
+    async def keep_up(self, every: float = KEEP_UP_EVERY) -> None:
+        """The safety net under an at-most-once bus: every `every` seconds, one query for the last seq of
+        each game with sockets here, and a catch-up of those that are behind."""
+        while True:
+            await asyncio.sleep(every)
+            watched = {room.game_id: room for room in list(self._rooms.values()) if room.has_connections}
+            if not watched:
+                continue
+            try:
+                async with AsyncSession(self._store.engine) as session:
+                    rows = await session.execute(
+                        select(GameRow.id, GameRow.last_seq).where(GameRow.id.in_(list(watched)))
+                    )
+                    last = {game_id: seq for game_id, seq in rows}
+            except Exception:  # a store outage must not end the loop
+                log.exception("the periodic catch-up could not read the games' last seqs")
+                continue
+            for game_id, seq in last.items():
+                watched[game_id].heard(seq)
 
     def loaded(self) -> list[Room]:
         return list(self._rooms.values())
@@ -185,7 +388,8 @@ class Rooms:
             if game_id not in self._rooms:
                 if await self._store.get_game(game_id) is None:
                     return None
-                self._rooms[game_id] = Room(game_id, self._store, await self.load_state(game_id), self._clock)
+                state = await self.load_state(game_id)
+                self._rooms[game_id] = Room(game_id, self._store, state, self._clock, self.bus)
             return self._rooms[game_id]
 
     async def load_state(self, game_id: str, until_seq: int | None = None) -> State:
@@ -206,3 +410,7 @@ class Rooms:
         for room in self._rooms.values():
             for conn in room.connections:
                 conn.close()
+
+    async def stop_following(self) -> None:
+        for room in list(self._rooms.values()):
+            await room.stop_following()

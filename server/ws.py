@@ -1,11 +1,17 @@
 """One WebSocket per seat: `hello` with the seat's credential, then commands in; events, views and
-answers out, in the order the game produced them.  The wire format is in docs/protocol.md."""
+answers out, in the order the game produced them.  The wire format is in docs/protocol.md.
+
+Every frame a client sends gets exactly one answer (ack, refusal, pong or error) unless the socket is closed:
+1009 for a frame over `max_frame_bytes`; 1008 for a bad hello, a flood far beyond the seat's rate limit
+(server/limits.py), or a client that sends without reading its answers.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -13,16 +19,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketDisconnected
 
 from game_rules import COMMAND_ADAPTER, Refusal
+from server.config import Settings
 from server.errors import ApiError, readable_errors
-from server.lobby import Lobby, actor_for, viewer_for
+from server.limits import SeatLimits, TokenBucket, rate_limit_reason, seat_limits
+from server.lobby import Lobby, acting, viewer_for
 from server.rooms import Connection, Room
 from server.store import SeatRecord
 
 router = APIRouter()
+log = logging.getLogger("wargame.ws")
 
 HELLO_TIMEOUT = 10.0
 POLICY_VIOLATION = 1008
 TOO_BIG = 1009
+FLUSH_TIMEOUT = 2.0
+"""Seconds the answers already queued get to go out before a socket is closed for a policy reason."""
+MAX_REF = 64
+"""Longest `ref` echoed back; a longer one is answered without it."""
 
 
 class Hello(BaseModel):
@@ -30,6 +43,10 @@ class Hello(BaseModel):
     type: str = Field(pattern="^hello$")
     token: str = Field(min_length=1, max_length=200)
     since: int | None = Field(default=None, ge=0)
+
+
+class _Closed(Exception):
+    """The socket is done with: closed by the client, or by us with a close code already sent."""
 
 
 def _frame(**fields: Any) -> str:
@@ -40,13 +57,16 @@ def _frame(**fields: Any) -> str:
 async def play(socket: WebSocket, game_id: str) -> None:
     await socket.accept()
     lobby: Lobby = socket.app.state.lobby
-    limit: int = socket.app.state.settings.max_frame_bytes
+    settings: Settings = socket.app.state.settings
     try:
-        hello = Hello.model_validate_json(await asyncio.wait_for(socket.receive_text(), HELLO_TIMEOUT))
+        hello = await _hello(socket, settings.max_frame_bytes)
         seat = await lobby.seat_for_token(game_id, hello.token)
         room = await lobby.room(game_id)
-    except (TimeoutError, ValidationError, ApiError, WebSocketDisconnect, KeyError) as problem:
+    except _Closed:
+        return
+    except (TimeoutError, ValidationError, ApiError, KeyError, ValueError, RecursionError) as problem:
         reason = problem.message if isinstance(problem, ApiError) else "first frame must be a valid hello"
+        log.info("bad hello: %s", reason, extra={"game_id": game_id, "code": "bad_hello"})
         with contextlib.suppress(Exception):
             await socket.send_text(_frame(type="error", code="bad_hello", reason=reason))
             await socket.close(POLICY_VIOLATION, reason[:120])
@@ -60,50 +80,147 @@ async def play(socket: WebSocket, game_id: str) -> None:
         )
     )
     await room.join(conn, hello.since)
-    writer = asyncio.create_task(_write(socket, conn))
+    log.debug("seat joined", extra={"game_id": game_id, "seat_id": seat.id, "role": seat.role})
+    writer = _Writer(socket, conn)
     try:
-        await _read(socket, room, seat, conn, limit)
-    except (WebSocketDisconnect, WebSocketDisconnected):
+        await _read(socket, room, seat, conn, writer, settings, seat_limits(socket.app))
+    except (WebSocketDisconnect, WebSocketDisconnected, _Closed):
         pass  # the client left; its seat's events stay in the log for when it comes back
     finally:
         room.leave(conn)
-        writer.cancel()
+        writer.task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
+            await writer.task
 
 
-async def _write(socket: WebSocket, conn: Connection) -> None:
-    while (frame := await conn.outbox.get()) is not None:
-        await socket.send_text(frame)
+async def _hello(socket: WebSocket, limit: int) -> Hello:
+    message = await asyncio.wait_for(socket.receive(), HELLO_TIMEOUT)
+    if message["type"] == "websocket.disconnect":
+        raise _Closed
+    text: str | None = message.get("text")
+    if text is None:
+        raise ValueError("binary hello")
+    if len(text.encode()) > limit:
+        await _close(socket, TOO_BIG, f"frames are limited to {limit} bytes")
+        raise _Closed
+    return Hello.model_validate_json(text)
+
+
+async def _close(socket: WebSocket, code: int, reason: str) -> None:
     with contextlib.suppress(Exception):
-        await socket.close()
+        await socket.close(code, reason)
 
 
-async def _read(socket: WebSocket, room: Room, seat: SeatRecord, conn: Connection, limit: int) -> None:
+class _Writer:
+    """Sends the connection's outbox in order; at its end (None, put there by the room or by `close`) closes the
+    socket, with the code `close` asked for, after every answer queued before it has gone out."""
+
+    def __init__(self, socket: WebSocket, conn: Connection) -> None:
+        self.socket, self.conn = socket, conn
+        self.code, self.reason = 1000, ""
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while (frame := await self.conn.outbox.get()) is not None:
+            await self.socket.send_text(frame)
+        await _close(self.socket, self.code, self.reason)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.code, self.reason = code, reason
+        self.conn.close()
+        try:
+            await asyncio.wait_for(asyncio.shield(self.task), FLUSH_TIMEOUT)
+        except Exception:  # a client that does not read: close without the rest
+            await _close(self.socket, code, reason)
+
+
+async def _read(
+    socket: WebSocket,
+    room: Room,
+    seat: SeatRecord,
+    conn: Connection,
+    writer: _Writer,
+    settings: Settings,
+    limits: SeatLimits,
+) -> None:
+    context = {"game_id": room.game_id, "seat_id": seat.id}
+    limit = settings.max_frame_bytes
+    # Refused frames drain this socket's own allowance, refilled at the seat's rate: more than `flood_limit`
+    # frames over the limit at once, or sending at over twice the rate for long, closes the socket.
+    flood = TokenBucket(settings.commands_per_second, settings.flood_limit)
     while True:
         message = await socket.receive()
-        if message["type"] == "websocket.disconnect":
+        if message["type"] == "websocket.disconnect" or writer.task.done():
+            # Gone, or nothing can be sent any more (the server shutting down closed the transport): frames still
+            # queued are not played, since nobody would hear their answers.
             return
-        text = message.get("text")
+        text: str | None = message.get("text")
         size = len(text.encode()) if text is not None else len(message.get("bytes") or b"")
         if size > limit:
-            await socket.close(TOO_BIG, f"frames are limited to {limit} bytes")
+            log.info("frame too big (%d bytes); closing", size, extra={**context, "close_code": TOO_BIG})
+            await writer.close(TOO_BIG, f"frames are limited to {limit} bytes")
             return
-        if text is None:
-            conn.push(_frame(type="error", code="bad_frame", reason="Frames are JSON text, not binary."))
-            continue
-        conn.push(await _answer(text, room, seat))
+        if limits.allow(seat.id):
+            answer = await _guarded(text, room, seat) if text is not None else _binary()
+        else:
+            if not flood.take():
+                log.warning("flood beyond the rate limit; closing", extra={**context, "close_code": POLICY_VIOLATION})
+                await writer.close(POLICY_VIOLATION, "rate limit exceeded")
+                return
+            answer = _rate_limited(text, limits.retry_after(seat.id), settings)
+        if not conn.push(answer):
+            # The client sends but does not read: its answers pile up.  It reconnects with `since`.
+            log.warning("socket not reading its answers; closing", extra={**context, "close_code": POLICY_VIOLATION})
+            await writer.close(POLICY_VIOLATION, "too many unread frames")
+            return
+
+
+def _binary() -> str:
+    return _frame(type="error", code="bad_frame", reason="Frames are JSON text, not binary.")
+
+
+def _ref(frame: dict[str, Any]) -> str | int | None:
+    ref = frame.get("ref")
+    if isinstance(ref, bool) or not isinstance(ref, str | int):
+        return None
+    return ref if len(str(ref)) <= MAX_REF else None
+
+
+_NOT_JSON = object()
+
+
+def _parse(text: str) -> Any:
+    """The frame's JSON, or `_NOT_JSON` when it is not JSON (or nested deeper than the parser will go)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def _rate_limited(text: str | None, retry_after: float, settings: Settings) -> str:
+    frame = _parse(text) if text is not None else None
+    ref = _ref(frame) if isinstance(frame, dict) else None
+    reason = rate_limit_reason(settings.commands_per_second, settings.burst, retry_after)
+    kind = "refusal" if isinstance(frame, dict) and frame.get("type") == "command" else "error"
+    return _frame(type=kind, ref=ref, code="rate_limited", reason=reason, retry_after=round(retry_after, 3))
+
+
+async def _guarded(text: str, room: Room, seat: SeatRecord) -> str:
+    """The answer to one frame; a failure of ours is an `internal_error` answer, never a dead socket."""
+    try:
+        return await _answer(text, room, seat)
+    except Exception:
+        log.exception("answering a frame failed", extra={"game_id": room.game_id, "seat_id": seat.id})
+        return _frame(type="error", code="internal_error", reason="The server failed on this frame.")
 
 
 async def _answer(text: str, room: Room, seat: SeatRecord) -> str:
-    try:
-        frame = json.loads(text)
-    except ValueError:
+    frame = _parse(text)
+    if frame is _NOT_JSON:
         return _frame(type="error", code="bad_json", reason="The frame is not valid JSON.")
     if not isinstance(frame, dict):
         return _frame(type="error", code="bad_frame", reason="A frame is a JSON object with a 'type'.")
-    ref = frame.get("ref")
-    ref = ref if isinstance(ref, str | int) and len(str(ref)) <= 64 else None
+    ref = _ref(frame)
     if frame.get("type") == "ping":
         return _frame(type="pong", ref=ref)
     if frame.get("type") != "command":
@@ -113,15 +230,10 @@ async def _answer(text: str, room: Room, seat: SeatRecord) -> str:
     except ValidationError as error:
         details = readable_errors(list(error.errors()))
         reason = "; ".join(f"{d['at'] or 'command'}: {d['problem']}" for d in details)
-        return _frame(type="refusal", ref=ref, code="malformed_command", reason=reason)
-    actor = actor_for(seat, command)
-    if actor is None:
-        return _frame(
-            type="refusal",
-            ref=ref,
-            code="read_only",
-            reason="Observers and umpires watch; they only record observations.",
-        )
+        return _frame(type="refusal", ref=ref, code="malformed_command", reason=reason[:2000])
+    actor = acting(seat, command)
+    if isinstance(actor, Refusal):
+        return _frame(type="refusal", ref=ref, code=actor.code, reason=actor.reason)
     result = await room.submit(command, actor)
     if isinstance(result, Refusal):
         return _frame(type="refusal", ref=ref, code=result.code, reason=result.reason)

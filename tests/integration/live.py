@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import signal
 import socket
 import sys
@@ -29,6 +30,15 @@ from websockets.exceptions import ConnectionClosed
 
 from server.app import create_app
 from server.config import Settings
+
+FULL = os.environ.get("WARGAME_FULL") == "1"
+"""The long fuzz and kill loops at their full counts (docs/operations.md); the suite runs them small."""
+SEED = int(os.environ.get("WARGAME_SEED", "20250611"))
+
+
+def scaled(ci: int, full: int) -> int:
+    return full if FULL else ci
+
 
 TIMEOUT = 10.0
 """Upper bound for any single wait in these helpers; a test that needs it has already failed."""

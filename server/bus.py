@@ -1,0 +1,236 @@
+"""The fan-out bus: how one server process tells the others that a game has news.
+
+The store is the only source of truth; the bus carries nothing but `(game_id, seq)`, meaning "this game's
+log now reaches `seq`".  A process that holds the game compares it with its own last seq and, if it is
+behind, reads the gap from the store in order (`Room.catch_up`).  So a notification may be late, repeated
+or lost (Redis pub/sub is at most once) without a seat ever seeing a gap or a duplicate: a lost one is
+recovered by the next notification for that game, by the re-read of every loaded game after the bus
+reconnects, or by the periodic safety catch-up (`Rooms.keep_up`).
+
+`LocalBus` is the in-process default (one server process: nobody else to tell).  `RedisBus` uses Redis
+pub/sub on one channel per deployment, so that several processes (`wargame serve --workers N`, or servers
+on several hosts) can share a PostgreSQL store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+log = logging.getLogger("wargame.bus")
+
+News = Callable[[str, int], None]
+"""Called with `(game_id, seq)` for every notification heard; must not block."""
+Resync = Callable[[], None]
+"""Called when notifications may have been missed (a (re)subscription): re-read every loaded game."""
+
+DEFAULT_CHANNEL = "wargame:events"
+RETRY_MIN = 0.1
+RETRY_MAX = 2.0
+"""Bounds of the back-off between attempts to reach Redis again."""
+CONNECT_TIMEOUT = 2.0
+LISTEN_POLL = 1.0
+FIRST_SUBSCRIPTION_WAIT = 5.0
+"""How long `start` waits for the first subscription before carrying on (and retrying in the background)."""
+
+
+class Bus(Protocol):
+    @property
+    def shared(self) -> bool:
+        """True when other processes may append to the same games (a cross-process bus)."""
+        ...
+
+    def publish(self, game_id: str, seq: int) -> None:
+        """Tell the other processes that `game_id`'s log reaches `seq`; never blocks, never raises."""
+        ...
+
+    async def start(self, on_news: News, on_resync: Resync) -> None:
+        """Subscribe: `on_news(game_id, seq)` for every notification, `on_resync()` after each (re)subscription."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class LocalBus:
+    """In-process delivery to every subscriber of this bus (one server process; or several `Rooms` in a test)."""
+
+    shared = False
+
+    def __init__(self) -> None:
+        self._listeners: list[News] = []
+
+    def publish(self, game_id: str, seq: int) -> None:
+        loop = asyncio.get_running_loop()
+        for listener in self._listeners:
+            loop.call_soon(listener, game_id, seq)  # after the publisher's own turn, as a remote one would
+
+    async def start(self, on_news: News, on_resync: Resync) -> None:
+        self._listeners.append(on_news)
+
+    async def close(self) -> None:
+        self._listeners.clear()
+
+
+def encode(game_id: str, seq: int) -> str:
+    return json.dumps({"game_id": game_id, "seq": seq}, separators=(",", ":"))
+
+
+def decode(data: bytes | str) -> tuple[str, int] | None:
+    """The `(game_id, seq)` a message carries, or None for anything malformed (ignored, never fatal)."""
+    try:
+        message = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    game_id, seq = message.get("game_id"), message.get("seq")
+    if not isinstance(game_id, str) or not isinstance(seq, int) or isinstance(seq, bool):
+        return None
+    return game_id, seq
+
+
+class RedisBus:
+    """Redis pub/sub on one channel per deployment; messages are `{"game_id": ..., "seq": ...}`.
+
+    Publishing never waits for Redis: `publish` records the latest seq per game and a sender task sends what
+    is pending in one pipeline (so a burst of commands costs one round trip).  While Redis is unreachable the
+    pending notifications are kept (at most one per game) and sent when it is back.
+
+    The listener owns its connection: on any error it reconnects with a bounded back-off, and every
+    successful subscription calls `on_resync`, because whatever was published in between is lost.
+    """
+
+    shared = True
+
+    def __init__(self, url: str, channel: str = DEFAULT_CHANNEL) -> None:
+        self.url = url
+        self.channel = channel
+        self._pending: dict[str, int] = {}
+        self._wake = asyncio.Event()
+        self._subscribed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._on_news: News | None = None
+        self._on_resync: Resync | None = None
+        self.subscriptions = 0
+        """How many times the listener has (re)subscribed; for tests and logs."""
+
+    def _client(self) -> Redis:
+        # No silent retries inside redis-py: a reconnect must go through our loop so that it triggers a resync.
+        return Redis.from_url(
+            self.url,
+            retry=Retry(NoBackoff(), 0),
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            health_check_interval=10,
+        )
+
+    def publish(self, game_id: str, seq: int) -> None:
+        if seq > self._pending.get(game_id, -1):
+            self._pending[game_id] = seq
+        self._wake.set()
+
+    async def start(self, on_news: News, on_resync: Resync) -> None:
+        self._on_news, self._on_resync = on_news, on_resync
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="bus:listen"),
+            asyncio.create_task(self._send(), name="bus:send"),
+        ]
+        try:
+            await asyncio.wait_for(self._subscribed.wait(), FIRST_SUBSCRIPTION_WAIT)
+        except TimeoutError:
+            log.error("cannot subscribe to %s on %s yet; retrying in the background", self.channel, self.url)
+
+    async def close(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _send(self) -> None:
+        client = self._client()
+        delay = RETRY_MIN
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                batch, self._pending = self._pending, {}
+                if not batch:
+                    continue
+                try:
+                    async with client.pipeline(transaction=False) as pipe:
+                        for game_id, seq in batch.items():
+                            pipe.publish(self.channel, encode(game_id, seq))
+                        await pipe.execute()
+                    delay = RETRY_MIN
+                except Exception as error:  # Redis away (OSError, RedisError...) or anything else: keep going
+                    for game_id, seq in batch.items():  # keep them, newest seq per game, for the next attempt
+                        self.publish(game_id, seq)
+                    log.warning("publishing to Redis failed (%r); retrying in %.1f s", error, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_MAX)
+        finally:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    async def _listen(self) -> None:
+        delay = RETRY_MIN
+        while True:
+            client = self._client()
+            pubsub = client.pubsub()
+            try:
+                await pubsub.subscribe(self.channel)
+                while True:
+                    # A bounded wait, so that redis-py's health check runs on a quiet channel too.
+                    message = await pubsub.get_message(timeout=LISTEN_POLL)
+                    if message is None:
+                        continue
+                    if message["type"] == "subscribe":
+                        self._resubscribed()
+                        delay = RETRY_MIN
+                    elif message["type"] == "message" and (news := decode(message["data"])) is not None:
+                        self._heard(*news)
+            except (OSError, TimeoutError, RedisError) as error:
+                self._subscribed.clear()
+                log.warning("lost the bus (%r); reconnecting in %.1f s", error, delay)
+            except Exception:  # a bug must not silence the bus for good: log it, and start over
+                self._subscribed.clear()
+                log.exception("the bus listener failed; reconnecting in %.1f s", delay)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+
+    def _resubscribed(self) -> None:
+        self.subscriptions += 1
+        self._subscribed.set()
+        if self.subscriptions > 1:
+            log.info("bus reconnected; re-reading every loaded game")
+        if self._on_resync is not None:
+            self._on_resync()
+
+    def _heard(self, game_id: str, seq: int) -> None:
+        if self._on_news is not None:
+            self._on_news(game_id, seq)
+
+
+def make_bus(url: str, channel: str = DEFAULT_CHANNEL) -> Bus:
+    """`""` (or `local`) for the in-process bus, `redis://...` / `rediss://...` / `unix://...` for Redis."""
+    if url in ("", "local"):
+        return LocalBus()
+    scheme = url.partition("://")[0]
+    if scheme in ("redis", "rediss", "unix"):
+        return RedisBus(url, channel)
+    raise ValueError(f"unsupported bus URL {url!r}: use redis://HOST:PORT/DB, or leave it empty for one process")

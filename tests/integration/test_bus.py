@@ -1,0 +1,637 @@
+"""Several server processes on one game: the fan-out bus (server/bus.py) and the catch-up rule behind it.
+
+In-process tests stand two `Rooms` (two "processes") on one store with a `LocalBus`, some of whose notifications
+are dropped: pub/sub is at most once, so a lost notification must be recovered by the next one, by a resync or by
+the periodic catch-up.  Live tests run two Uvicorn processes sharing PostgreSQL and Redis, with clients on each;
+they need DATABASE_URL to point at PostgreSQL and Redis on 127.0.0.1:6379, and are skipped otherwise.  One of them
+restarts Redis (and always leaves it running).  No test here measures time: waits are bounded, never asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from game_rules import CHAIR, EVENT_ADAPTER, Refusal
+from game_rules.commands import Broadcast, ExtendPhase, SendMessage, StartGame
+from game_rules.views import FACILITATOR, Viewer
+from server import deadlines
+from server.bus import LocalBus, RedisBus, decode, encode, make_bus
+from server.config import Settings
+from server.lobby import Lobby
+from server.rooms import Accepted, Connection, Room, Rooms
+from server.store import EventStore
+from tests.integration.live import Frame, Seat, bearer, claim_seat, client, create_game, ws_base
+
+pytestmark = pytest.mark.anyio
+
+WAIT = 30.0
+"""Upper bound of any wait for the processes to converge; reaching it is a failure, not a measurement."""
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+REDIS_START = [
+    "redis-server",
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "-::1",
+    "--port",
+    str(REDIS_PORT),
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    "/var/lib/redis",
+    "--logfile",
+    "/var/log/redis/ci.log",
+]
+
+
+# --- the bus itself ------------------------------------------------------------------------------------
+
+
+async def test_the_local_bus_calls_every_subscriber_back_after_the_publishers_turn() -> None:
+    bus = LocalBus()
+    heard: list[tuple[str, str, int]] = []
+    await bus.start(lambda g, s: heard.append(("one", g, s)), lambda: None)
+    await bus.start(lambda g, s: heard.append(("two", g, s)), lambda: None)
+    bus.publish("g1", 7)
+    assert heard == []  # never re-entrant: the publisher finishes its turn first
+    await asyncio.sleep(0)
+    assert heard == [("one", "g1", 7), ("two", "g1", 7)]
+    await bus.close()
+    bus.publish("g1", 8)
+    await asyncio.sleep(0)
+    assert len(heard) == 2
+
+
+def test_messages_carry_a_game_and_a_seq_and_anything_else_is_ignored() -> None:
+    assert decode(encode("abc", 12)) == ("abc", 12)
+    assert json.loads(encode("abc", 12)) == {"game_id": "abc", "seq": 12}
+    for junk in (b"", b"not json", b"[1]", b'{"game_id": 1, "seq": 2}', b'{"game_id": "a", "seq": true}', b"{}"):
+        assert decode(junk) is None
+
+
+def test_the_bus_is_chosen_by_url_and_several_workers_need_a_shared_one() -> None:
+    assert isinstance(make_bus(""), LocalBus)
+    redis_bus = make_bus(REDIS_URL, "wargame:x")
+    assert isinstance(redis_bus, RedisBus) and redis_bus.channel == "wargame:x"
+    with pytest.raises(ValueError, match="unsupported bus URL"):
+        make_bus("amqp://somewhere")
+    with pytest.raises(ValueError, match="several workers need a shared bus"):
+        Settings(workers=2)
+    assert Settings(workers=2, bus_url=REDIS_URL).workers == 2
+
+
+def test_wargame_serve_refuses_several_workers_on_the_in_process_bus() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("BUS_URL", "WORKERS")}
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--workers", "2", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "several workers need a shared bus" in done.stderr
+    assert "BUS_URL" in done.stderr
+
+
+# --- two "processes" in one event loop: the catch-up rule ---------------------------------------------
+
+
+class LossyBus(LocalBus):
+    """A LocalBus that loses the notifications `lose` says to, as Redis pub/sub may."""
+
+    shared = True  # it stands for a bus between processes
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lose: Callable[[str, int], bool] = lambda game_id, seq: False
+        self.lost: list[int] = []
+
+    def publish(self, game_id: str, seq: int) -> None:
+        if self.lose(game_id, seq):
+            self.lost.append(seq)
+            return
+        super().publish(game_id, seq)
+
+
+def frames(conn: Connection) -> list[Frame]:
+    out = []
+    while not conn.outbox.empty():
+        frame = conn.outbox.get_nowait()
+        assert frame is not None
+        out.append(json.loads(frame))
+    return out
+
+
+def event_seqs(taken: list[Frame]) -> list[int]:
+    return [f["seq"] for f in taken if f["type"] == "event"]
+
+
+async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def settle() -> None:
+    """Let every callback and follower task that is already due run (no timing involved)."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+class TwoProcesses:
+    """Two `Rooms` on one database, each with its own store, joined by one bus: two server processes."""
+
+    def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
+        self.bus = LossyBus()
+        self.stores = [EventStore.from_url(url), EventStore.from_url(url)]
+        self.rooms = [Rooms(store, clock, self.bus) for store in self.stores]
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> TwoProcesses:
+        for rooms in self.rooms:
+            await self.bus.start(rooms.news, rooms.resync)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for rooms in self.rooms:
+            await rooms.stop_following()
+        for store in self.stores:
+            await store.dispose()
+
+    async def game(self) -> tuple[Room, Room]:
+        lobby = Lobby(self.stores[0], self.rooms[0])
+        created = await lobby.create_game("baltic-demo", None, "White Cell")
+        await lobby.claim_seat(created.game.id, created.game.join_code, "delegation", "EST", "Kaja")
+        first = await self.rooms[0].get(created.game.id)
+        second = await self.rooms[1].get(created.game.id)
+        assert first is not None and second is not None
+        return first, second
+
+
+async def accept(room: Room, *commands: Any, actor: str = CHAIR) -> int:
+    seq = 0
+    for command in commands:
+        result = await room.submit(command, actor)
+        assert isinstance(result, Accepted), result
+        seq = result.seq
+    return seq
+
+
+async def test_every_event_written_by_one_process_reaches_a_socket_on_the_other_in_order(
+    migrated_url: str, anyio_backend: str
+) -> None:
+    async with TwoProcesses(migrated_url) as two:
+        first, second = await two.game()
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR)
+        joined_at, _ = await second.join(watcher, None)
+        frames(watcher)
+
+        last = await accept(first, *(Broadcast(text=f"bulletin {i}") for i in range(10)))
+        await until(lambda: second.state.seq == last)
+        taken = frames(watcher)
+        assert event_seqs(taken) == list(range(joined_at + 1, last + 1))
+        assert taken[-1] == {"type": "view", "seq": last, "view": taken[-1]["view"]}
+        assert taken[-1]["view"]["announcements"] == [f"bulletin {i}" for i in range(10)]
+
+        # Both directions, interleaved: the second process writes on top of what it heard.
+        mine = await accept(second, Broadcast(text="from the second"))
+        await until(lambda: first.state.seq == mine)
+        assert [e for e in first.state.announcements][-1] == "from the second"
+        assert two.bus.lost == []
+
+
+async def test_a_lost_notification_is_recovered_by_the_next_one(migrated_url: str, anyio_backend: str) -> None:
+    async with TwoProcesses(migrated_url) as two:
+        first, second = await two.game()
+        watcher = Connection(seat_id="watcher", viewer=Viewer(role="delegation", member="EST"))
+        joined_at, _ = await second.join(watcher, None)
+        frames(watcher)
+
+        two.bus.lose = lambda game_id, seq: True
+        lost = await accept(first, Broadcast(text="lost"))
+        await settle()
+        assert second.state.seq == joined_at  # nobody told it: it is behind, and its seats wait
+        assert frames(watcher) == []
+
+        two.bus.lose = lambda game_id, seq: False
+        heard = await accept(first, Broadcast(text="heard"))
+        await until(lambda: second.state.seq == heard)
+        taken = frames(watcher)
+        assert event_seqs(taken) == [lost, heard]  # the gap is read from the store, in order, once
+        assert [f["event"]["text"] for f in taken if f["type"] == "event"] == ["lost", "heard"]
+        assert two.bus.lost == [lost]
+
+
+async def test_a_lost_notification_is_recovered_by_the_periodic_catch_up(migrated_url: str, anyio_backend: str) -> None:
+    async with TwoProcesses(migrated_url) as two:
+        first, second = await two.game()
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR)
+        joined_at, _ = await second.join(watcher, None)
+        frames(watcher)
+        two.bus.lose = lambda game_id, seq: True
+
+        last = await accept(first, *(Broadcast(text=f"quiet {i}") for i in range(3)))
+        await settle()
+        assert second.state.seq == joined_at
+        two.tasks.append(asyncio.create_task(two.rooms[1].keep_up(every=0.05)))
+        await until(lambda: second.state.seq == last)
+        assert event_seqs(frames(watcher)) == list(range(joined_at + 1, last + 1))
+
+
+async def test_a_resync_rereads_every_loaded_game_and_games_not_loaded_are_ignored(
+    migrated_url: str, anyio_backend: str
+) -> None:
+    async with TwoProcesses(migrated_url) as two:
+        first, second = await two.game()
+        two.bus.lose = lambda game_id, seq: True
+        last = await accept(first, Broadcast(text="while the bus was down"))
+        await settle()
+        assert second.state.seq < last
+
+        two.rooms[1].news("a-game-this-process-never-loaded", 99)  # nothing to do, nothing loaded
+        assert [r.game_id for r in two.rooms[1].loaded()] == [second.game_id]
+
+        two.rooms[1].resync()  # what a bus reconnection triggers
+        await until(lambda: second.state.seq == last)
+        assert second.state.announcements == ["while the bus was down"]
+
+
+async def test_news_the_process_already_has_costs_nothing(migrated_url: str, anyio_backend: str) -> None:
+    async with TwoProcesses(migrated_url) as two:
+        first, _ = await two.game()
+        last = await accept(first, Broadcast(text="mine"))
+        for seq in (last - 1, last):  # its own publication coming back, or an older one
+            first.heard(seq)
+            assert first._follower is None
+
+
+class FrozenClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_an_advance_decided_on_a_stale_deadline_is_refused_after_catching_up(
+    migrated_url: str, anyio_backend: str
+) -> None:
+    """The second process missed an extension: its clock says the phase is over, the game says it is not."""
+    clock = FrozenClock(2_000_000_000.0)
+    async with TwoProcesses(migrated_url, clock) as two:
+        first, second = await two.game()
+        two.bus.lose = lambda game_id, seq: True  # the second process hears nothing
+        await accept(first, StartGame(at=0.0))
+        await second.catch_up()
+        deadline = second.state.deadline
+        assert deadline == clock.now + 60
+        extended = await accept(first, ExtendPhase(seconds=120))
+        assert second.state.deadline == deadline  # stale
+
+        clock.now = deadline + 1
+        two.tasks.append(asyncio.create_task(deadlines.enforce(two.rooms[1], clock, every=0.01)))
+        await until(lambda: second.state.seq == extended)  # its advance conflicted; it caught up and stopped
+        await asyncio.sleep(0.05)
+        log = [EVENT_ADAPTER.validate_json(e.payload) for e in await two.stores[0].read(first.game_id)]
+        assert [e.type for e in log].count("phase_began") == 1
+        assert second.state.phase == "briefing" and second.state.deadline == deadline + 120
+
+        clock.now = deadline + 121
+        await until(lambda: second.state.phase == "deliberation")
+        log = [EVENT_ADAPTER.validate_json(e.payload) for e in await two.stores[0].read(first.game_id)]
+        assert [(e.round, e.phase) for e in log if e.type == "phase_began"] == [(1, "briefing"), (1, "deliberation")]
+
+
+async def test_only_if_is_checked_on_the_state_the_command_is_decided_on(migrated_url: str, anyio_backend: str) -> None:
+    async with TwoProcesses(migrated_url) as two:
+        first, _ = await two.game()
+        refused = await first.submit(SendMessage(text="x"), "EST", only_if=lambda state: False)
+        assert isinstance(refused, Refusal) and refused.code == "no_longer_due"
+
+
+# --- two live server processes sharing PostgreSQL and Redis ----------------------------------------------
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith("postgres") else None
+
+
+def _redis_answers() -> bool:
+    try:
+        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def live(test: Callable[..., Any]) -> Callable[..., Any]:
+    """Two live processes: PostgreSQL (the shared store) and Redis (the bus), or a skip that says which is missing."""
+    for mark in (
+        pytest.mark.postgres,
+        pytest.mark.skipif(
+            _postgres_url() is None,
+            reason="two server processes share one store: set DATABASE_URL=postgresql+psycopg://USER@HOST/DB",
+        ),
+        # CI runs the PostgreSQL pass with Redis up: there a missing Redis is a failure, not a skip.
+        pytest.mark.skipif(
+            not _redis_answers() and not (os.environ.get("CI") == "true" and _postgres_url() is not None),
+            reason=f"no Redis answering on {REDIS_HOST}:{REDIS_PORT}",
+        ),
+    ):
+        test = mark(test)
+    return test
+
+
+_CHILD = """
+import socket, sys, time, types
+import uvicorn
+import server.app as app_module
+from server.app import create_app
+from server.config import Settings
+
+url, bus_url, channel, resync, speed, epoch = sys.argv[1:7]
+if float(speed) != 1.0:  # a clock that runs `speed` times faster than the wall clock, the same in every process
+    real = time.time
+    app_module.time = types.SimpleNamespace(time=lambda: float(epoch) + (real() - float(epoch)) * float(speed))
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(("127.0.0.1", 0))
+print(sock.getsockname()[1], flush=True)
+settings = Settings(
+    database_url=url, host="127.0.0.1", port=0, bus_url=bus_url, bus_channel=channel,
+    bus_resync_seconds=float(resync),
+)
+config = uvicorn.Config(
+    create_app(settings), ws="websockets-sansio", lifespan="on", log_level="warning", log_config=None,
+    timeout_graceful_shutdown=5,
+)
+uvicorn.Server(config).run(sockets=[sock])
+"""
+
+
+class BusServer:
+    """The app in a child process on a shared database and bus channel (like live.ProcessServer)."""
+
+    def __init__(self, database_url: str, channel: str, resync: float, speed: float = 1.0, epoch: float = 0.0):
+        self.args = [database_url, REDIS_URL, channel, str(resync), str(speed), str(epoch)]
+        self.process: asyncio.subprocess.Process | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _CHILD, *self.args, stdout=asyncio.subprocess.PIPE
+        )
+        assert self.process.stdout is not None
+        self.port = int(await asyncio.wait_for(self.process.stdout.readline(), 60))
+        deadline = time.monotonic() + 60
+        async with client(self.url) as http:
+            while True:
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/healthz")).status_code == 200:
+                        return
+                if self.process.returncode is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the server process did not come up (exit {self.process.returncode})")
+                await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def two_servers(
+    database_url: str, resync: float = 600.0, speed: float = 1.0
+) -> AsyncIterator[tuple[BusServer, BusServer]]:
+    """Two processes on one PostgreSQL database and one (fresh) Redis channel.  `resync` is long by default, so
+    that only the bus (and its resync after a reconnection) can bring a process news it did not write."""
+    channel = f"wargame:test:{uuid.uuid4().hex}"
+    epoch = time.time()
+    servers = [BusServer(database_url, channel, resync, speed, epoch) for _ in range(2)]
+    try:
+        for server in servers:  # one after the other: the first runs the migrations
+            await server.start()
+        yield servers[0], servers[1]
+    finally:
+        for server in servers:
+            await server.stop()
+
+
+async def open_seat(base_url: str, game_id: str, token: str, name: str) -> Seat:
+    seat = Seat(ws_base(base_url), game_id, token, name=name)
+    await seat.open()
+    assert (await seat.welcome())["type"] == "welcome"
+    await seat.until(lambda f: f["type"] == "view")
+    return seat
+
+
+def joined_at(seat: Seat) -> int:
+    seq: int = next(f["seq"] for f in seat.frames if f["type"] == "view")
+    return seq
+
+
+def assert_gapless(seats: list[Seat], last: int) -> None:
+    """Every event after the seat's first view, each once and in order, at least up to `last`."""
+    for seat in seats:
+        seqs = [f["seq"] for f in seat.events]
+        first = joined_at(seat) + 1
+        assert seqs == list(range(first, first + len(seqs))), f"{seat.name}: {seqs}"
+        assert seqs and seqs[-1] >= last, f"{seat.name}: stopped at {seqs[-1:]} before {last}"
+
+
+def texts(seat: Seat) -> list[str]:
+    """The texts of the messages this seat received, in order."""
+    return [f["event"]["message"]["text"] for f in seat.events if (f["event"] or {}).get("type") == "message_sent"]
+
+
+async def all_reach(seats: list[Seat], last: int) -> None:
+    await until(lambda: all(seat.last_seq >= last for seat in seats))
+
+
+async def send_messages(seats: list[Seat], count: int, label: str) -> int:
+    """`count` messages from each seat, all in flight at once; returns the highest acked seq."""
+    refs = [
+        (seat, await seat.send_command({"type": "send_message", "text": f"{label} {seat.name} {i}"}))
+        for i in range(count)
+        for seat in seats
+    ]
+    answers = [await seat.answer(ref, WAIT) for seat, ref in refs]
+    assert all(a["type"] == "ack" for a in answers), answers
+    last: int = max(a["seq"] for a in answers)
+    return last
+
+
+def redis_command(*args: str) -> None:
+    subprocess.run(["redis-cli", "-h", REDIS_HOST, "-p", str(REDIS_PORT), *args], capture_output=True, timeout=10)
+
+
+async def wait_redis(up: bool) -> None:
+    async with asyncio.timeout(WAIT):
+        while _redis_answers() != up:
+            await asyncio.sleep(0.05)
+
+
+async def start_redis() -> None:
+    if not _redis_answers():
+        subprocess.run(REDIS_START, capture_output=True, timeout=30)
+        await wait_redis(True)
+
+
+@pytest.mark.timeout(180)
+@live
+async def test_two_processes_every_event_reaches_both_in_seq_order(database_url: str, anyio_backend: str) -> None:
+    async with two_servers(database_url) as (a, b), client(a.url) as http:
+        game = await create_game(http)
+        est_a = await claim_seat(http, game, "delegation", "EST", "Kaja")
+        est_b = await claim_seat(http, game, "delegation", "EST", "Mart")
+        pol = await claim_seat(http, game, "delegation", "POL", "Ola")
+        obs = await claim_seat(http, game, "observer", None, "Obs")
+        seats = [
+            await open_seat(a.url, game.game_id, game.facilitator_key, "fac@A"),
+            await open_seat(a.url, game.game_id, est_a.token, "EST@A"),
+            await open_seat(b.url, game.game_id, est_b.token, "EST@B"),
+            await open_seat(b.url, game.game_id, pol.token, "POL@B"),
+            await open_seat(b.url, game.game_id, obs.token, "obs@B"),
+        ]
+        try:
+            fac, est_on_a, est_on_b, pol_on_b, _ = seats
+            started = await fac.ack({"type": "start_game"})
+            await all_reach(seats, started)
+            last = await send_messages([est_on_a, est_on_b, pol_on_b], 15, "hello")
+            last = max(last, await fac.ack({"type": "broadcast", "text": "from the chair"}))
+            await all_reach(seats, last)
+            assert_gapless(seats, last)
+            # One viewer, two processes: the same frames, byte for byte once parsed.
+            assert est_on_a.events == est_on_b.events
+            assert sorted(texts(est_on_b)) == sorted(
+                f"hello {s.name} {i}" for s in (est_on_a, est_on_b, pol_on_b) for i in range(15)
+            )
+            for seat in seats:
+                await seat.settle(0.2)
+            assert_gapless(seats, last)  # nothing after the last event either: no duplicate came late
+        finally:
+            for seat in seats:
+                await seat.close()
+
+
+@pytest.mark.timeout(240)
+@live
+async def test_two_processes_keep_every_seat_gapless_across_a_redis_restart(
+    database_url: str, anyio_backend: str
+) -> None:
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        pytest.skip("restarting Redis needs redis-server and redis-cli on PATH")
+    if not (Path("/var/lib/redis").is_dir() and Path("/var/log/redis").is_dir()):
+        pytest.skip("restarting Redis the way this machine runs it needs /var/lib/redis and /var/log/redis")
+    try:
+        async with two_servers(database_url) as (a, b), client(a.url) as http:
+            game = await create_game(http)
+            est = await claim_seat(http, game, "delegation", "EST", "Kaja")
+            pol = await claim_seat(http, game, "delegation", "POL", "Ola")
+            usa = await claim_seat(http, game, "delegation", "USA", "Sam")
+            seats = [
+                await open_seat(a.url, game.game_id, game.facilitator_key, "fac@A"),
+                await open_seat(a.url, game.game_id, est.token, "EST@A"),
+                await open_seat(b.url, game.game_id, pol.token, "POL@B"),
+                await open_seat(b.url, game.game_id, usa.token, "USA@B"),
+            ]
+            try:
+                fac, est_on_a, pol_on_b, usa_on_b = seats
+                last = await fac.ack({"type": "start_game"})
+                last = await send_messages([est_on_a, pol_on_b], 5, "before")
+                await all_reach(seats, last)
+
+                redis_command("shutdown", "nosave")
+                await wait_redis(False)
+                # While Redis is down, each process writes; neither can tell the other.
+                last = max(
+                    await send_messages([est_on_a], 5, "outage"),
+                    await fac.ack({"type": "broadcast", "text": "during the outage"}),
+                )
+                last = max(last, await send_messages([usa_on_b], 1, "outage"))
+                await start_redis()
+                # Back: each process resubscribes, re-reads its loaded games and re-sends what it could not publish.
+                await all_reach(seats, last)
+                last = await send_messages([est_on_a, pol_on_b, usa_on_b], 5, "after")
+                await all_reach(seats, last)
+                for seat in seats:
+                    await seat.settle(0.2)
+                assert_gapless(seats, last)
+                assert {f"outage EST@A {i}" for i in range(5)} <= set(texts(usa_on_b))
+            finally:
+                for seat in seats:
+                    await seat.close()
+    finally:
+        await start_redis()  # whatever happened, leave Redis running
+
+
+@pytest.mark.timeout(180)
+@live
+async def test_two_processes_advance_a_passed_deadline_exactly_once(database_url: str, anyio_backend: str) -> None:
+    """Both processes hold the game and run the deadline loop on one (accelerated) clock: one advance wins."""
+    async with two_servers(database_url, resync=1.0, speed=30.0) as (a, b), client(a.url) as http:
+        game = await create_game(http)
+        est = await claim_seat(http, game, "delegation", "EST", "Kaja")
+        pol = await claim_seat(http, game, "delegation", "POL", "Ola")
+        seats = [
+            await open_seat(a.url, game.game_id, game.facilitator_key, "fac@A"),
+            await open_seat(b.url, game.game_id, est.token, "EST@B"),
+            await open_seat(a.url, game.game_id, pol.token, "POL@A"),
+        ]
+        try:
+            await seats[0].ack({"type": "start_game"})  # briefing: 60 s of game time, 2 s of wall time
+            for seat in seats:
+                await seat.until(lambda f: f["type"] == "view" and f["view"]["phase"] == "deliberation", WAIT)
+            response = await http.get(
+                f"/api/games/{game.game_id}/events", params={"after": 0}, headers=bearer(game.facilitator_key)
+            )
+            assert response.status_code == 200, response.text
+            log = [item["event"] for item in response.json()]
+            began = [(e["round"], e["phase"]) for e in log if e["type"] == "phase_began"]
+            assert began[:2] == [(1, "briefing"), (1, "deliberation")]
+            assert len(began) == len(set(began))  # no phase began twice, however many deadlines have passed
+            last = response.json()[-1]["seq"]
+            await all_reach(seats, last)
+            assert_gapless(seats, last)
+        finally:
+            for seat in seats:
+                await seat.close()
