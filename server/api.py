@@ -89,6 +89,10 @@ class SeatOut(BaseModel):
     member: str | None
     player: str
     is_bot: bool = False
+    connected: bool = Field(
+        default=False,
+        description="Whether the seat has a socket open to the server process that answered (presence is per process).",
+    )
 
 
 class GameCreated(BaseModel):
@@ -137,8 +141,10 @@ class CommandAccepted(BaseModel):
     seq: int
 
 
-def _seat_out(s: SeatRecord) -> SeatOut:
-    return SeatOut(seat_id=s.id, role=s.role, member=s.member, player=s.player_name, is_bot=s.is_bot)
+def _seat_out(s: SeatRecord, present: frozenset[str] = frozenset()) -> SeatOut:
+    return SeatOut(
+        seat_id=s.id, role=s.role, member=s.member, player=s.player_name, is_bot=s.is_bot, connected=s.id in present
+    )
 
 
 @router.get("/scenarios", response_model=list[ScenarioSummary])
@@ -190,7 +196,7 @@ async def join_info(join_code: str, lobby: LobbyDep) -> JoinInfo:
         scenario=game.scenario,
         status=room.state.status,
         members=[{"code": m.code, "name": m.name} for m in room.state.members.values()],
-        seats=[_seat_out(s) for s in seats],
+        seats=[_seat_out(s, room.present()) for s in seats],
     )
 
 
@@ -202,7 +208,15 @@ async def claim_seat(game_id: str, body: ClaimSeat, lobby: LobbyDep) -> SeatCred
 
 @router.get("/games/{game_id}/seats", response_model=list[SeatOut])
 async def list_seats(game_id: str, lobby: LobbyDep, you: SeatDep) -> list[SeatOut]:
-    return [_seat_out(s) for s in await lobby.store.seats(game_id) if not s.revoked]
+    """Every seat of the game, with whether it is connected now."""
+    present = (await lobby.room(game_id)).present()
+    return [_seat_out(s, present) for s in await lobby.store.seats(game_id) if not s.revoked]
+
+
+@router.get("/games/{game_id}/me", response_model=SeatOut)
+async def my_seat(game_id: str, you: SeatDep) -> SeatOut:
+    """The seat the bearer's credential opens: what a browser handed a credential needs to take the seat."""
+    return _seat_out(you)
 
 
 @router.post("/games/{game_id}/seats/{seat_id}/reassign", response_model=SeatCredential)

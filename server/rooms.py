@@ -161,6 +161,10 @@ class Room:
         """The latest view frame per viewer key, shared by every socket of that viewer (and by those joining at
         the same seq): one serialisation, and one copy in memory however many sockets last received it."""
 
+    def now(self) -> float:
+        """The server's clock, the one deadlines are enforced by: clients set their countdowns by it."""
+        return self._clock()
+
     @property
     def connections(self) -> frozenset[Connection]:
         return frozenset(self._connections)
@@ -169,6 +173,10 @@ class Room:
     def shared(self) -> bool:
         """Whether other processes may append to this game (a cross-process bus)."""
         return self._bus is not None and self._bus.shared
+
+    def present(self) -> frozenset[str]:
+        """The seats with a socket open to this process."""
+        return frozenset(conn.seat_id for conn in self._connections)
 
     @property
     def has_connections(self) -> bool:

@@ -77,6 +77,7 @@ async def play(socket: WebSocket, game_id: str) -> None:
             type="welcome",
             seat={"seat_id": seat.id, "role": seat.role, "member": seat.member, "player": seat.player_name},
             since=hello.since,
+            now=room.now(),
         )
     )
     await room.join(conn, hello.since)
@@ -222,7 +223,7 @@ async def _answer(text: str, room: Room, seat: SeatRecord) -> str:
         return _frame(type="error", code="bad_frame", reason="A frame is a JSON object with a 'type'.")
     ref = _ref(frame)
     if frame.get("type") == "ping":
-        return _frame(type="pong", ref=ref)
+        return _frame(type="pong", ref=ref, now=room.now())
     if frame.get("type") != "command":
         return _frame(type="error", ref=ref, code="unknown_frame", reason="Frames are 'command' or 'ping'.")
     try:

@@ -8,7 +8,20 @@ export function serverNow() {
   return Date.now() / 1000 + clockOffset;
 }
 
+let clockFromSocket = false;
+
+/** The server's clock as a socket's welcome or pong states it (`now`, epoch seconds; to a few ms). */
+export function noteServerNow(now, sentAt = null) {
+  if (typeof now !== "number" || !Number.isFinite(now)) return;
+  const local = Date.now() / 1000;
+  // With a ping's send time, the server read its clock about half a round trip ago.
+  const halfTrip = sentAt === null ? 0 : Math.max(0, local - sentAt) / 2;
+  clockOffset = now + halfTrip - local;
+  clockFromSocket = true;
+}
+
 function noteServerClock(response) {
+  if (clockFromSocket) return; // the socket's figure is to the millisecond; the Date header to the second
   const date = Date.parse(response.headers.get("date") || "");
   if (Number.isNaN(date)) return;
   // The header is truncated to the second and may be up to ~2 s old (Uvicorn refreshes it once a second),
@@ -51,6 +64,10 @@ export const api = {
   joinInfo: (code) => call("GET", `/api/join/${encodeURIComponent(code.trim().toUpperCase())}`),
   claimSeat: (gameId, body) => call("POST", `/api/games/${gameId}/seats`, body),
   view: (gameId, token) => call("GET", `/api/games/${gameId}/view`, undefined, token),
+  me: (gameId, token) => call("GET", `/api/games/${gameId}/me`, undefined, token),
+  seats: (gameId, token) => call("GET", `/api/games/${gameId}/seats`, undefined, token),
+  reassign: (gameId, seatId, player, token) =>
+    call("POST", `/api/games/${gameId}/seats/${seatId}/reassign`, { player }, token),
 };
 
 // --- credentials: one seat per game in this browser ------------------------------------------------

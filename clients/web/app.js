@@ -1,7 +1,7 @@
 // The single-page app: hash routes, the game's socket as a hook, the header and the tabs per role.
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { credentials } from "./api.js";
+import { api, credentials } from "./api.js";
 import { GameSocket } from "./socket.js";
 import { html, Countdown, ROLE_NAMES, memberName, words } from "./ui.js";
 import { Lobby } from "./lobby.js";
@@ -26,6 +26,7 @@ function parseHash() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "game" && parts[1]) return { screen: "game", gameId: parts[1], tab: parts[2] || "" };
   if (parts[0] === "review" && parts[1]) return { screen: "review", gameId: parts[1] };
+  if (parts[0] === "seat" && parts[1] && parts[2]) return { screen: "seat", gameId: parts[1], token: parts[2] };
   if (parts[0] === "join") return { screen: "lobby", code: parts[1] || "" };
   return { screen: "lobby", code: "" };
 }
@@ -157,6 +158,26 @@ function Game({ gameId, tab }) {
   </div>`;
 }
 
+/** A seat link from the facilitator (`#/seat/GAME/CREDENTIAL`): keep the credential, then drop it from the address. */
+function Handoff({ gameId, token }) {
+  const [problem, setProblem] = useState("");
+  useEffect(() => {
+    api.me(gameId, token).then(
+      (seat) => {
+        credentials.save(gameId, { token, role: seat.role, member: seat.member, player: seat.player, seat_id: seat.seat_id });
+        location.replace(`#/game/${gameId}`);
+      },
+      (e) => setProblem(e.message),
+    );
+  }, [gameId, token]);
+  return html`<main id="main" class="narrow" tabindex="-1">
+    ${problem
+      ? html`<h1>This link does not open a seat</h1><p class="refusal" role="alert">${problem}</p>
+          <p>Ask the facilitator for a new link, or <a href="#/">join from the lobby</a>.</p>`
+      : html`<p>Taking your seat…</p>`}
+  </main>`;
+}
+
 function App() {
   const route = useRoute();
   useEffect(() => {
@@ -167,9 +188,11 @@ function App() {
     >
     ${route.screen === "game"
       ? html`<${Game} gameId=${route.gameId} tab=${route.tab} />`
-      : route.screen === "review"
-        ? html`<${Review} gameId=${route.gameId} />`
-        : html`<${Lobby} code=${route.code} />`}`;
+      : route.screen === "seat"
+        ? html`<${Handoff} gameId=${route.gameId} token=${route.token} />`
+        : route.screen === "review"
+          ? html`<${Review} gameId=${route.gameId} />`
+          : html`<${Lobby} code=${route.code} />`}`;
 }
 
 render(html`<${App} />`, document.getElementById("app"));

@@ -1,5 +1,6 @@
 // The facilitator's console (white cell): phases, injects, rulings, broadcasts, seats; and the all-seeing view.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
+import { api } from "./api.js";
 import { html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
 import { Announcements, Injects, Metrics, Reports } from "./panels.js";
 
@@ -101,15 +102,68 @@ function Broadcast({ game }) {
   </form>`;
 }
 
-function Seats({ view }) {
-  const seats = Object.entries(view.seats);
-  const unseated = Object.keys(view.members).filter((c) => !seats.some(([, s]) => s.member === c));
+const PRESENCE_EVERY = 5000; // ms between looks at who is connected
+
+/** Who holds which seat and whether they are connected; a seat can be handed to someone else. */
+function Seats({ game, view, seat }) {
+  const [live, setLive] = useState(null);
+  const [giving, setGiving] = useState(null); // the seat id being reassigned
+  const [player, setPlayer] = useState("");
+  const [handoff, setHandoff] = useState(null);
+  const [problem, setProblem] = useState("");
+  useEffect(() => {
+    let stopped = false;
+    const look = () => api.seats(game.gameId, seat.token).then((list) => stopped || setLive(list), () => {});
+    look();
+    const timer = setInterval(look, PRESENCE_EVERY);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [game.gameId, seat.token, Object.keys(view.seats).length]);
+  const rows = live || Object.entries(view.seats).map(([id, s]) => ({ seat_id: id, ...s, connected: null }));
+  const unseated = Object.keys(view.members).filter((c) => !rows.some((s) => s.member === c));
+  async function give(event) {
+    event.preventDefault();
+    setProblem("");
+    try {
+      const got = await api.reassign(game.gameId, giving, player.trim(), seat.token);
+      // The credential travels in the fragment: it never reaches a server's logs.
+      setHandoff({ player: got.seat.player, member: got.seat.member, link: `${location.origin}/#/seat/${game.gameId}/${got.token}` });
+      setGiving(null);
+      setPlayer("");
+      setLive(await api.seats(game.gameId, seat.token));
+    } catch (e) {
+      setProblem(e.message);
+    }
+  }
   return html`<section class="panel" aria-labelledby="seats-h">
     <h2 id="seats-h">Seats</h2>
-    <table><thead><tr><th scope="col">Role</th><th scope="col">Member</th><th scope="col">Player</th></tr></thead>
-      <tbody>${seats.map(([id, s]) => html`<tr key=${id}><td>${ROLE_NAMES[s.role]}</td><td>${s.member ? memberName(view, s.member) : "—"}</td><td>${s.player}</td></tr>`)}</tbody>
+    <table data-testid="seats"><thead><tr><th scope="col">Seat</th><th scope="col">Player</th>
+      <th scope="col">Status</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+      <tbody>${rows.map((s) => html`<tr key=${s.seat_id} data-seat=${s.seat_id}>
+        <td>${s.member ? memberName(view, s.member) : ROLE_NAMES[s.role]}</td><td>${s.player}</td>
+        <td class=${s.connected ? "online" : "offline"}>${s.connected === null ? "…" : s.connected ? "● online" : "○ offline"}</td>
+        <td>${s.role !== "facilitator" && html`<button type="button" class="ghost small"
+          aria-label=${`Reassign ${s.player}'s seat`}
+          onClick=${() => { setGiving(s.seat_id); setHandoff(null); setProblem(""); }}>Reassign…</button>`}</td>
+      </tr>`)}</tbody>
     </table>
     ${unseated.length > 0 && html`<p class="hint">No delegation yet: ${memberList(view, unseated)}.</p>`}
+    ${giving && html`<form class="form" onSubmit=${give} data-testid="reassign">
+      <label>New player for this seat <input value=${player} onInput=${(e) => setPlayer(e.target.value)} maxlength="80" /></label>
+      <p class="hint">The current player's link stops working at once.</p>
+      <span class="act"><button type="submit" disabled=${!player.trim()}>Give the seat</button>
+        <button type="button" class="ghost" onClick=${() => setGiving(null)}>Cancel</button>
+        ${problem && html`<span class="refusal" role="alert">${problem}</span>`}</span>
+    </form>`}
+    ${handoff && html`<div class="handoff" data-testid="handoff" role="status">
+      <p>Give this link to <b>${handoff.player}</b>${handoff.member && ` (${memberName(view, handoff.member)})`}.
+        It is shown only now and opens the seat in their browser.</p>
+      <input readonly value=${handoff.link} aria-label="Seat link" onFocus=${(e) => e.target.select()} />
+      <button type="button" class="ghost" onClick=${() => navigator.clipboard?.writeText(handoff.link)}>Copy</button>
+      <button type="button" class="ghost" onClick=${() => setHandoff(null)}>Done</button>
+    </div>`}
   </section>`;
 }
 
@@ -124,7 +178,7 @@ export function Control({ game, view, seat }) {
       <${Broadcast} game=${game} />
       <${Announcements} view=${view} />
     </div>
-    <div class="col"><${Rulings} game=${game} view=${view} /><${Seats} view=${view} /></div>
+    <div class="col"><${Rulings} game=${game} view=${view} /><${Seats} game=${game} view=${view} seat=${seat} /></div>
     <div class="col"><${Metrics} view=${view} /></div>
   </div>`;
 }

@@ -1,6 +1,8 @@
 // One WebSocket per seat (docs/protocol.md): hello with the last seq seen, views in, commands out,
 // answers matched by `ref`; reconnects by itself after a drop and resumes with `since`.
 
+import { noteServerNow } from "./api.js";
+
 const PING_EVERY = 15000; // ms; a ping without pong in time means the network is gone
 const PONG_WITHIN = 8000;
 const MAX_BACKOFF = 8000;
@@ -54,6 +56,7 @@ export class GameSocket {
     }
     switch (frame.type) {
       case "welcome":
+        noteServerNow(frame.now);
         this.seat = frame.seat;
         this.status = "open";
         this.attempts = 0;
@@ -123,7 +126,11 @@ export class GameSocket {
       const ws = this.ws;
       const ref = `ping-${this.nextRef++}`;
       const timer = setTimeout(() => ws === this.ws && ws.close(), PONG_WITHIN);
-      this.answers.set(ref, () => clearTimeout(timer));
+      const sentAt = Date.now() / 1000;
+      this.answers.set(ref, (pong) => {
+        clearTimeout(timer);
+        noteServerNow(pong.now, sentAt); // keeps countdowns true to the server over a long session
+      });
       this.raw({ type: "ping", ref });
     }, PING_EVERY);
   }

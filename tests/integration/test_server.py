@@ -313,6 +313,7 @@ async def test_openapi_lists_every_api_path(http: httpx.AsyncClient, database_ur
         "/api/join/{join_code}": {"get"},
         "/api/games/{game_id}/seats": {"get", "post"},
         "/api/games/{game_id}/seats/{seat_id}/reassign": {"post"},
+        "/api/games/{game_id}/me": {"get"},
         "/api/games/{game_id}/view": {"get"},
         "/api/games/{game_id}/events": {"get"},
         "/api/games/{game_id}/commands": {"post"},
@@ -450,6 +451,31 @@ async def test_white_cell_commands_need_the_facilitator_key(table: Table) -> Non
     views = await table.at(ended.json()["seq"])
     assert {v["status"] for v in views.values()} == {"ended"}
     assert (await table.fac.refused({"type": "start_game"}))["code"] == "game_ended"
+
+
+async def test_seats_show_who_is_connected_and_a_credential_names_its_seat(table: Table) -> None:
+    game_id, key = table.game.game_id, table.game.facilitator_key
+    seats = (await table.http.get(f"/api/games/{game_id}/seats", headers=bearer(key))).json()
+    assert all(s["connected"] for s in seats), seats  # every seat of the table has its socket open
+    await table.seat("POL").close()
+    async with asyncio.timeout(10):
+        while True:
+            seats = (await table.http.get(f"/api/games/{game_id}/seats", headers=bearer(key))).json()
+            if not next(s for s in seats if s["member"] == "POL")["connected"]:
+                break
+            await asyncio.sleep(0.05)
+    assert [s["member"] for s in seats if not s["connected"]] == ["POL"]
+    joined = (await table.http.get(f"/api/join/{table.game.join_code}")).json()["seats"]
+    assert {s["member"]: s["connected"] for s in joined if s["role"] == "delegation"}["POL"] is False
+
+    me = await table.http.get(f"/api/games/{game_id}/me", headers=bearer(table.keys["EST"].token))
+    assert me.status_code == 200
+    assert (me.json()["seat_id"], me.json()["member"], me.json()["role"]) == (
+        table.keys["EST"].seat_id,
+        "EST",
+        "delegation",
+    )
+    assert_error(await table.http.get(f"/api/games/{game_id}/me", headers=bearer("nope")), 401, "bad_credential")
 
 
 async def test_a_reassigned_seat_stops_answering_to_its_old_credential(table: Table) -> None:
@@ -1001,6 +1027,7 @@ async def test_a_seat_that_reconnects_with_since_gets_exactly_what_it_missed(tab
     async with table.connect(table.keys["EST"].token, since=last_seen, name="EST-again") as again:
         welcome = await again.welcome()
         assert welcome["since"] == last_seen and welcome["seat"]["member"] == "EST"
+        assert abs(welcome["now"] - time.time()) < 5
         backlog = await again.until(lambda f: f["type"] == "view")
         assert [f["type"] for f in backlog] == ["event"] * (latest - last_seen) + ["view"]
         assert [f["seq"] for f in backlog[:-1]] == list(range(last_seen + 1, latest + 1))
@@ -1105,7 +1132,8 @@ async def test_malformed_frames_get_errors_and_the_socket_keeps_working(table: T
     unknown = await est.answer("d1")
     assert (unknown["type"], unknown["code"]) == ("error", "unknown_frame")
     await est.send_raw(json.dumps({"type": "ping", "ref": "p1"}))
-    assert (await est.answer("p1"))["type"] == "pong"
+    pong = await est.answer("p1")
+    assert pong["type"] == "pong" and abs(pong["now"] - time.time()) < 5  # the clock countdowns are set by
 
     missing = await est.refused({"type": "table_proposal", "kind": "joint_statement"})
     assert missing["code"] == "malformed_command" and "proposal" in missing["reason"]

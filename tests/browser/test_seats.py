@@ -1,0 +1,59 @@
+"""The facilitator sees who is connected and hands a seat to someone else: the new player opens a one-time
+link and plays that seat; the old player's browser is refused; the credential never stays in the address."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.browser.players import Player
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+
+def test_the_facilitator_reassigns_a_seat_by_link(players: Callable[[str], Player]) -> None:
+    from playwright.sync_api import expect
+
+    white = players("facilitator")
+    code = white.create_game()
+    game_id = white.page.url.split("/game/")[1].split("/")[0]
+    est = players("EST")
+    est.join(code, "delegation", "Kaja", member="EST")
+    pol = players("POL")
+    pol.join(code, "delegation", "Piotr", member="POL")
+
+    seats = white.page.get_by_test_id("seats")
+    kaja = seats.locator("tr", has_text="Kaja")
+    expect(kaja).to_contain_text("online")
+    pol.context.close()  # Poland's player leaves: the console shows it within a few seconds
+    expect(seats.locator("tr", has_text="Piotr")).to_contain_text("offline")
+    white.shot("seats-presence")
+
+    kaja.get_by_role("button", name="Reassign Kaja's seat").click()
+    white.page.get_by_label("New player for this seat").fill("Liis")
+    white.page.get_by_role("button", name="Give the seat").click()
+    handoff = white.page.get_by_test_id("handoff")
+    expect(handoff).to_contain_text("Liis")
+    link = white.page.get_by_label("Seat link").input_value()
+    assert link.startswith(f"{white.base_url}/#/seat/{game_id}/"), link
+    white.shot("seats-handoff")
+
+    # The old player's browser no longer opens the seat.
+    expect(est.page.get_by_test_id("connection")).to_have_text("Refused")
+
+    successor = players("EST-successor")
+    successor.page.goto(link)
+    successor.connected()
+    expect(successor.page.get_by_test_id("who")).to_have_text("Estonia delegation · Liis")
+    assert "/seat/" not in successor.page.url and link.rsplit("/", 1)[1] not in successor.page.url
+    expect(seats.locator("tr", has_text="Liis")).to_contain_text("online")
+
+    # A link that was never issued is refused in plain words.
+    stranger = players("stranger")
+    stranger.page.goto(f"{white.base_url}/#/seat/{game_id}/not-a-credential")
+    expect(stranger.page.get_by_role("alert")).to_contain_text("credential")
+
+    assert white.errors == [] and successor.errors == []
