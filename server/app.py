@@ -14,6 +14,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from server import api, db, deadlines, errors, review_api, ws
 from server.bus import make_bus
@@ -27,6 +29,22 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": errors.ErrorResponse} for status in (400, 401, 403, 404, 409, 422, 503)
 }
 """The error statuses any /api call may answer with, each with the one error shape (see server/errors.py)."""
+
+
+class WargameApp(FastAPI):
+    """FastAPI, except that a game's socket goes straight to its handler.  A socket lives for hours, and the
+    HTTP middleware and routing around it would hold about 7 KiB per seat for nothing (docs/performance.md);
+    the handler answers every failure itself (server/ws.py)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            found = ws.PATH.fullmatch(scope["path"].removeprefix(scope.get("root_path", "")))
+            if found is not None:
+                scope["app"] = self
+                scope["path_params"] = found.groupdict()
+                await ws.play(WebSocket(scope, receive, send))
+                return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rooms.close_all()
             await store.dispose()
 
-    app = FastAPI(
+    app = WargameApp(
         title="Alliance crisis wargame",
         version="0.1.0",
         description="Lobby, seats and commands over REST; live play over one WebSocket per seat "
@@ -68,7 +86,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review_api.imports, responses=ERRORS)
     app.include_router(api.router, responses=ERRORS)
     app.include_router(review_api.router, responses=ERRORS)
-    app.include_router(ws.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

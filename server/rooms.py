@@ -157,9 +157,6 @@ class Room:
         self._heard_seq = 0
         """The highest seq the bus has announced for this game (it may be ahead of `state` for a moment)."""
         self._follower: asyncio.Task[None] | None = None
-        self._views: dict[str, tuple[int, str]] = {}
-        """The latest view frame per viewer key, shared by every socket of that viewer (and by those joining at
-        the same seq): one serialisation, and one copy in memory however many sockets last received it."""
 
     def now(self) -> float:
         """The server's clock, the one deadlines are enforced by: clients set their countdowns by it."""
@@ -282,9 +279,9 @@ class Room:
         if audiences:
             # Let the sockets' writers send the events before the views are made (the views are most of the work).
             await asyncio.sleep(0)
-        self._views = {}
-        for key, (viewer, conns) in audiences.items():
-            frame = self._view_frame(viewer, key)
+        # One view per viewer, shared by its sockets; kept nowhere else, so an idle game holds no frames.
+        for viewer, conns in audiences.values():
+            frame = view_frame(self.state.seq, view(self.state, viewer))
             for conn in conns:
                 self._send(conn, frame)
         if not written_here:
@@ -307,14 +304,6 @@ class Room:
             cache[key] = event_frame(stored.seq, payload)
         return cache[key]
 
-    def _view_frame(self, viewer: Viewer, key: str) -> str:
-        cached = self._views.get(key)
-        if cached is not None and cached[0] == self.state.seq:
-            return cached[1]
-        frame = view_frame(self.state.seq, view(self.state, viewer))
-        self._views[key] = (self.state.seq, frame)
-        return frame
-
     def _send(self, conn: Connection, frame: str) -> None:
         if not conn.push(frame):
             log.warning("dropping a socket that fell behind", extra={"game_id": self.game_id, "seq": self.state.seq})
@@ -335,7 +324,7 @@ class Room:
             )
             for stored in missed:
                 conn.push(self._frame_for(conn.viewer, stored, EVENT_ADAPTER.validate_json(stored.payload), {}))
-            conn.push(self._view_frame(conn.viewer, conn.viewer.key()))
+            conn.push(view_frame(self.state.seq, view(self.state, conn.viewer)))
             self._connections.add(conn)
             return self.state.seq, missed
 

@@ -12,9 +12,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketDisconnected
 
@@ -26,7 +27,6 @@ from server.lobby import Lobby, acting, viewer_for
 from server.rooms import Connection, Room
 from server.store import SeatRecord
 
-router = APIRouter()
 log = logging.getLogger("wargame.ws")
 
 HELLO_TIMEOUT = 10.0
@@ -53,8 +53,8 @@ def _frame(**fields: Any) -> str:
     return json.dumps(fields, separators=(",", ":"))
 
 
-@router.websocket("/ws/games/{game_id}")
-async def play(socket: WebSocket, game_id: str) -> None:
+async def play(socket: WebSocket) -> None:
+    game_id: str = socket.path_params["game_id"]
     await socket.accept()
     lobby: Lobby = socket.app.state.lobby
     settings: Settings = socket.app.state.settings
@@ -94,6 +94,10 @@ async def play(socket: WebSocket, game_id: str) -> None:
             await writer.task
 
 
+PATH = re.compile(r"/ws/games/(?P<game_id>[^/]+)")
+"""Where a seat's socket connects (server/app.py routes it here directly)."""
+
+
 async def _hello(socket: WebSocket, limit: int) -> Hello:
     message = await asyncio.wait_for(socket.receive(), HELLO_TIMEOUT)
     if message["type"] == "websocket.disconnect":
@@ -122,8 +126,12 @@ class _Writer:
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
-        while (frame := await self.conn.outbox.get()) is not None:
+        while True:
+            frame = await self.conn.outbox.get()
+            if frame is None:
+                break
             await self.socket.send_text(frame)
+            del frame  # while it waits for the next one, an idle socket must not hold on to the last (a whole view)
         await _close(self.socket, self.code, self.reason)
 
     async def close(self, code: int, reason: str) -> None:
