@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import migrations
@@ -36,6 +36,13 @@ def make_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def make_sqlite_writer(engine: AsyncEngine) -> Engine:
+    """A plain (sync) engine on the same SQLite file, with one connection, for the thread that appends."""
+    writer = create_engine(sync_url(engine.url.render_as_string(hide_password=False)), pool_size=1, max_overflow=0)
+    event.listen(writer, "connect", _sqlite_pragmas)
+    return writer
 
 
 def sync_url(url: str) -> str:

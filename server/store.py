@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, cast, get_args
 
-from sqlalchemy import Update, func, insert, select, update
+from sqlalchemy import Connection, Engine, Update, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from server.db import make_engine
+from server.db import make_engine, make_sqlite_writer
 from server.tables import EventRow, GameRow, SeatRow, SnapshotRow, utcnow
 
 GameStatus = Literal["lobby", "running", "paused", "ended"]
@@ -149,6 +151,12 @@ class EventStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite takes one writer at a time anyway: appends go to one thread with its own connection, the whole
+        # transaction in one trip, where aiosqlite would make a trip per statement, each waiting for the event
+        # loop between them (docs/performance.md).
+        self._writer: tuple[Engine, ThreadPoolExecutor] | None = None
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            self._writer = make_sqlite_writer(engine), ThreadPoolExecutor(1, thread_name_prefix="sqlite-append")
 
     @classmethod
     def from_url(cls, url: str) -> EventStore:
@@ -159,6 +167,10 @@ class EventStore:
         return self._engine
 
     async def dispose(self) -> None:
+        if self._writer is not None:
+            writer, thread = self._writer
+            thread.shutdown(wait=True)
+            writer.dispose()
         await self._engine.dispose()
 
     # games
@@ -232,29 +244,20 @@ class EventStore:
             for i, (type_, payload) in enumerate(events, start=1)
         ]
         try:
-            async with self._sessions.begin() as session:
-                await self._claim_seqs(session, game_id, expected_seq, len(stored))
-                if stored:
-                    await session.execute(insert(EventRow), [_event_values(event) for event in stored])
+            if self._writer is not None:
+                writer, thread = self._writer
+                await asyncio.get_running_loop().run_in_executor(
+                    thread, _append_in_transaction, writer, game_id, expected_seq, stored
+                )
+            else:
+                async with self._engine.begin() as connection:
+                    await connection.run_sync(_append_rows, game_id, expected_seq, stored)
         except IntegrityError as exc:
             # Rows written behind the store's back (or a bug) can still clash on (game_id, seq).
             if not _violates(exc, _SEQ_CONSTRAINT, _SQLITE_SEQ_CLASH):
                 raise
             raise SeqConflict(game_id, expected_seq, await self._max_event_seq(game_id)) from exc
         return stored
-
-    async def _claim_seqs(self, session: AsyncSession, game_id: str, expected_seq: int, count: int) -> None:
-        claim = (
-            update(GameRow)
-            .where(GameRow.id == game_id, GameRow.last_seq == expected_seq)
-            .values(last_seq=expected_seq + count)
-        )
-        if await _rows_changed(session, claim) == 1:
-            return
-        actual = await session.scalar(select(GameRow.last_seq).where(GameRow.id == game_id))
-        if actual is None:
-            raise UnknownGame(game_id)
-        raise SeqConflict(game_id, expected_seq, actual)
 
     async def _max_event_seq(self, game_id: str) -> int:
         async with self._sessions() as session:
@@ -346,6 +349,28 @@ class EventStore:
         async with self._sessions.begin() as session:
             if await _rows_changed(session, update(SeatRow).where(SeatRow.id == seat_id).values(**values)) != 1:
                 raise UnknownSeat(seat_id)
+
+
+def _append_in_transaction(engine: Engine, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:
+    with engine.begin() as connection:
+        _append_rows(connection, game_id, expected_seq, stored)
+
+
+def _append_rows(connection: Connection, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:
+    """The body of an append's transaction: claim the seqs by compare-and-set on games.last_seq (so concurrent
+    writers can neither lose nor fork a stream), then insert the events."""
+    claim = (
+        update(GameRow)
+        .where(GameRow.id == game_id, GameRow.last_seq == expected_seq)
+        .values(last_seq=expected_seq + len(stored))
+    )
+    if connection.execute(claim).rowcount != 1:
+        actual = connection.scalar(select(GameRow.last_seq).where(GameRow.id == game_id))
+        if actual is None:
+            raise UnknownGame(game_id)
+        raise SeqConflict(game_id, expected_seq, actual)
+    if stored:
+        connection.execute(insert(EventRow), [_event_values(event) for event in stored])
 
 
 async def _rows_changed(session: AsyncSession, statement: Update) -> int:
