@@ -1,11 +1,12 @@
 """The fan-out bus: how one server process tells the others that a game has news.
 
-The store is the only source of truth; the bus carries nothing but `(game_id, seq)`, meaning "this game's
-log now reaches `seq`".  A process that holds the game compares it with its own last seq and, if it is
-behind, reads the gap from the store in order (`Room.catch_up`).  So a notification may be late, repeated
-or lost (Redis pub/sub is at most once) without a seat ever seeing a gap or a duplicate: a lost one is
-recovered by the next notification for that game, by the re-read of every loaded game after the bus
-reconnects, or by the periodic safety catch-up (`Rooms.keep_up`).
+The store is the only source of truth.  A notification says `(game_id, seq)`: "this game's log now reaches
+`seq`", and carries the events just written (`Carried`: seq, type, payload, time), so that a process holding
+the game folds them without a query.  A process that is still behind after the carried events (a lost
+notification, one sent without its events) reads the gap from the store in order (`Room.catch_up`).  So a
+notification may be late, repeated or lost (Redis pub/sub is at most once) without a seat ever seeing a gap
+or a duplicate: a lost one is recovered by the next notification for that game, by the re-read of every
+loaded game after the bus reconnects, or by the periodic safety catch-up (`Rooms.keep_up`).
 
 `LocalBus` is the in-process default (one server process: nobody else to tell).  `RedisBus` uses Redis
 pub/sub on one channel per deployment, so that several processes (`wargame serve --workers N`, or servers
@@ -18,8 +19,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -28,8 +29,10 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger("wargame.bus")
 
-News = Callable[[str, int], None]
-"""Called with `(game_id, seq)` for every notification heard; must not block."""
+Carried = tuple[int, str, str, str]
+"""One event as a notification carries it: seq, type, payload (the stored JSON), recorded at (ISO 8601)."""
+News = Callable[[str, int, Sequence[Carried]], None]
+"""Called with `(game_id, seq, carried events)` for every notification heard; must not block."""
 Resync = Callable[[], None]
 """Called when notifications may have been missed (a (re)subscription): re-read every loaded game."""
 
@@ -41,6 +44,8 @@ CONNECT_TIMEOUT = 2.0
 LISTEN_POLL = 1.0
 FIRST_SUBSCRIPTION_WAIT = 5.0
 """How long `start` waits for the first subscription before carrying on (and retrying in the background)."""
+CARRY_LIMIT = 256 * 1024
+"""Payload bytes one notification carries at most; beyond, it goes without them and receivers read the store."""
 
 
 class Bus(Protocol):
@@ -49,8 +54,9 @@ class Bus(Protocol):
         """True when other processes may append to the same games (a cross-process bus)."""
         ...
 
-    def publish(self, game_id: str, seq: int) -> None:
-        """Tell the other processes that `game_id`'s log reaches `seq`; never blocks, never raises."""
+    def publish(self, game_id: str, seq: int, carried: Sequence[Carried] = ()) -> None:
+        """Tell the other processes that `game_id`'s log reaches `seq` (with the events that got it there, when
+        given); never blocks, never raises."""
         ...
 
     async def start(self, on_news: News, on_resync: Resync) -> None:
@@ -68,10 +74,10 @@ class LocalBus:
     def __init__(self) -> None:
         self._listeners: list[News] = []
 
-    def publish(self, game_id: str, seq: int) -> None:
+    def publish(self, game_id: str, seq: int, carried: Sequence[Carried] = ()) -> None:
         loop = asyncio.get_running_loop()
         for listener in self._listeners:
-            loop.call_soon(listener, game_id, seq)  # after the publisher's own turn, as a remote one would
+            loop.call_soon(listener, game_id, seq, carried)  # after the publisher's own turn, as a remote one would
 
     async def start(self, on_news: News, on_resync: Resync) -> None:
         self._listeners.append(on_news)
@@ -80,12 +86,17 @@ class LocalBus:
         self._listeners.clear()
 
 
-def encode(game_id: str, seq: int) -> str:
-    return json.dumps({"game_id": game_id, "seq": seq}, separators=(",", ":"))
+def encode(game_id: str, seq: int, carried: Sequence[Carried] | None = None) -> str:
+    message: dict[str, Any] = {"game_id": game_id, "seq": seq}
+    if carried:
+        message["events"] = carried
+    return json.dumps(message, separators=(",", ":"))
 
 
-def decode(data: bytes | str) -> tuple[str, int] | None:
-    """The `(game_id, seq)` a message carries, or None for anything malformed (ignored, never fatal)."""
+def decode(data: bytes | str) -> tuple[str, int, tuple[Carried, ...]] | None:
+    """The `(game_id, seq, carried events)` of a message, or None for anything malformed (ignored, never
+    fatal).  Carried events that are not exactly the run of seqs ending at `seq` are dropped: the receiver
+    then reads the store."""
     try:
         message = json.loads(data)
     except ValueError:
@@ -95,15 +106,36 @@ def decode(data: bytes | str) -> tuple[str, int] | None:
     game_id, seq = message.get("game_id"), message.get("seq")
     if not isinstance(game_id, str) or not isinstance(seq, int) or isinstance(seq, bool):
         return None
-    return game_id, seq
+    return game_id, seq, _carried(message.get("events"), seq)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _carried(events: object, last: int) -> tuple[Carried, ...]:
+    if not isinstance(events, list) or not events:
+        return ()
+    run: list[Carried] = []
+    for item in events:
+        if not (isinstance(item, list) and len(item) == 4 and _is_int(item[0])):
+            return ()
+        seq, kind, payload, at = item
+        if not (isinstance(kind, str) and isinstance(payload, str) and isinstance(at, str)):
+            return ()
+        run.append((seq, kind, payload, at))
+    if [c[0] for c in run] != list(range(last - len(run) + 1, last + 1)):
+        return ()
+    return tuple(run)
 
 
 class RedisBus:
     """Redis pub/sub on one channel per deployment; messages are `{"game_id": ..., "seq": ...}`.
 
-    Publishing never waits for Redis: `publish` records the latest seq per game and a sender task sends what
-    is pending in one pipeline (so a burst of commands costs one round trip).  While Redis is unreachable the
-    pending notifications are kept (at most one per game) and sent when it is back.
+    Publishing never waits for Redis: `publish` records the latest seq per game (with the events since the last
+    send, up to `CARRY_LIMIT` bytes) and a sender task sends what is pending in one pipeline (so a burst of
+    commands costs one round trip).  While Redis is unreachable the pending notifications are kept (at most one
+    per game, its events dropped past the limit) and sent when it is back.
 
     The listener owns its connection: on any error it reconnects with a bounded back-off, and every
     successful subscription calls `on_resync`, because whatever was published in between is lost.
@@ -114,7 +146,8 @@ class RedisBus:
     def __init__(self, url: str, channel: str = DEFAULT_CHANNEL) -> None:
         self.url = url
         self.channel = channel
-        self._pending: dict[str, int] = {}
+        self._pending: dict[str, tuple[int, list[Carried] | None]] = {}
+        """Per game: the latest seq to announce, and the events since the last send (None: too many, or unknown)."""
         self._wake = asyncio.Event()
         self._subscribed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -132,9 +165,12 @@ class RedisBus:
             health_check_interval=10,
         )
 
-    def publish(self, game_id: str, seq: int) -> None:
-        if seq > self._pending.get(game_id, -1):
-            self._pending[game_id] = seq
+    def publish(self, game_id: str, seq: int, carried: Sequence[Carried] = ()) -> None:
+        pending = self._pending.get(game_id)
+        if pending is None:
+            self._pending[game_id] = seq, _within_limit(list(carried))
+        elif seq > pending[0]:
+            self._pending[game_id] = seq, _joined(pending[1], carried)
         self._wake.set()
 
     async def start(self, on_news: News, on_resync: Resync) -> None:
@@ -168,13 +204,13 @@ class RedisBus:
                     continue
                 try:
                     async with client.pipeline(transaction=False) as pipe:
-                        for game_id, seq in batch.items():
-                            pipe.publish(self.channel, encode(game_id, seq))
+                        for game_id, (seq, carried) in batch.items():
+                            pipe.publish(self.channel, encode(game_id, seq, carried))
                         await pipe.execute()
                     delay = RETRY_MIN
                 except Exception as error:  # Redis away (OSError, RedisError...) or anything else: keep going
-                    for game_id, seq in batch.items():  # keep them, newest seq per game, for the next attempt
-                        self.publish(game_id, seq)
+                    for game_id, (seq, carried) in batch.items():  # kept for the next attempt, newest seq per game
+                        self.publish(game_id, seq, carried or ())
                     log.warning("publishing to Redis failed (%r); retrying in %.1f s", error, delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, RETRY_MAX)
@@ -221,9 +257,21 @@ class RedisBus:
         if self._on_resync is not None:
             self._on_resync()
 
-    def _heard(self, game_id: str, seq: int) -> None:
+    def _heard(self, game_id: str, seq: int, carried: Sequence[Carried]) -> None:
         if self._on_news is not None:
-            self._on_news(game_id, seq)
+            self._on_news(game_id, seq, carried)
+
+
+def _joined(events: list[Carried] | None, more: Sequence[Carried]) -> list[Carried] | None:
+    """The events of two notifications as one, if the second follows the first."""
+    if events is None or not more or more[0][0] != events[-1][0] + 1:
+        return None
+    return _within_limit([*events, *more])
+
+
+def _within_limit(events: list[Carried]) -> list[Carried] | None:
+    """The events, if there are any and they fit in one notification; None sends the notification without."""
+    return events if events and sum(len(c[2]) for c in events) <= CARRY_LIMIT else None
 
 
 def make_bus(url: str, channel: str = DEFAULT_CHANNEL) -> Bus:

@@ -5,8 +5,9 @@ from another process, enters through `_take`, which folds stored events in seq o
 one serialisation per event and audience, one view per distinct viewer.
 
 With several server processes (see server/bus.py) each one holds its own `Room` for a game.  The writer
-publishes `(game_id, seq)` after each append; the others hear it (`Rooms.news`) and read the gap from the
-store in seq order, so every seat gets every event once and in order whichever process it is connected to.
+publishes `(game_id, seq)` and the events after each append; the others hear it (`Rooms.news`), fold the
+carried events that follow their own last seq and read any gap from the store, in seq order, so every seat
+gets every event once and in order whichever process it is connected to.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic_core import to_json
 from sqlalchemy import select
@@ -25,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from game_rules import EVENT_ADAPTER, Command, Refusal, State, decide, evolve, state_hash
 from game_rules.events import Event
 from game_rules.views import Viewer, shown, view
-from server.bus import Bus, LocalBus
+from server.bus import Bus, Carried, LocalBus
 from server.store import EventStore, SeqConflict, StoredEvent
 from server.tables import GameRow
 
@@ -38,6 +40,8 @@ CONFLICT_RETRIES = 50
 CONFLICT_SECONDS = 5.0
 """How often, and for how long, a command is decided again after other processes appended first.  Every
 conflict means somebody else's command went through, so the loser only waits while others make progress."""
+CARRIED_LIMIT = 1000
+"""Events a room keeps from notifications while it is behind; past that it forgets them and reads the store."""
 KEEP_UP_EVERY = 5.0
 """Seconds between safety catch-ups of the rooms with sockets (bus notifications are at most once)."""
 
@@ -156,6 +160,10 @@ class Room:
         self._behind = False
         self._heard_seq = 0
         """The highest seq the bus has announced for this game (it may be ahead of `state` for a moment)."""
+        self._carried: dict[int, Carried] = {}
+        """Events notifications brought that are not folded yet, by seq."""
+        self._reread = False
+        """The bus may have lost notifications: the next catch-up reads the store whatever was carried."""
         self._follower: asyncio.Task[None] | None = None
 
     def now(self) -> float:
@@ -218,8 +226,9 @@ class Room:
                 except SeqConflict:
                     await self._catch_up()  # another process wrote first: decide again on the news
                     continue
-                if self._bus is not None:  # durable now: the other processes may read it while we fan out
-                    self._bus.publish(self.game_id, stored[-1].seq)
+                if self._bus is not None:  # durable now: the other processes may fold it while we fan out
+                    carried = [(e.seq, e.type, e.payload, e.recorded_at.isoformat()) for e in stored]
+                    self._bus.publish(self.game_id, stored[-1].seq, carried)
                 await self._take(list(zip(stored, decision, strict=True)), written_here=True)
                 return Accepted(seq=stored[-1].seq)
         return Refusal(code="busy", reason="The game changed several times while deciding; send the command again.")
@@ -229,11 +238,19 @@ class Room:
         async with self._lock:
             await self._catch_up()
 
-    def heard(self, seq: int | None = None) -> None:
-        """The bus says the game's log reaches `seq` (None: it may have moved, check).  Never blocks: one
-        follower task per room catches up, again while news keeps arriving; stale or own news is ignored."""
+    def heard(self, seq: int | None = None, carried: Sequence[Carried] = ()) -> None:
+        """The bus says the game's log reaches `seq`, with the events that got it there when carried (None: it
+        may have moved, check the store).  Never blocks: one follower task per room catches up, again while news
+        keeps arriving; stale or own news is ignored."""
         if seq is not None and seq <= self.state.seq:
             return
+        if seq is None:
+            self._reread = True
+        for event in carried:
+            if event[0] > self.state.seq:
+                self._carried[event[0]] = event
+        if len(self._carried) > CARRIED_LIMIT:  # far behind: the store has them all
+            self._carried.clear()
         self._heard_seq = max(self._heard_seq, seq or 0)
         self._behind = True
         if self._follower is None:
@@ -257,8 +274,31 @@ class Room:
                 await follower
 
     async def _catch_up(self) -> None:
+        """Fold what the bus carried, in order from our last seq; then read from the store whatever is still
+        missing (a notification lost, or sent without its events) or everything, after a bus reconnection."""
+        run = self._carried_run()
+        if run:
+            await self._take(run)
+            if not self._reread and self._heard_seq <= self.state.seq:
+                return
+        self._reread = False
         news = await self._store.read(self.game_id, after_seq=self.state.seq)
         await self._take([(s, EVENT_ADAPTER.validate_json(s.payload)) for s in news])
+
+    def _carried_run(self) -> list[tuple[StoredEvent, Event]]:
+        run: list[tuple[StoredEvent, Event]] = []
+        seq = self.state.seq
+        while (event := self._carried.pop(seq + 1, None)) is not None:
+            seq, kind, payload, at = event
+            run.append(
+                (
+                    StoredEvent(self.game_id, seq, kind, payload, datetime.fromisoformat(at)),
+                    EVENT_ADAPTER.validate_json(payload),
+                )
+            )
+        if self._carried:
+            self._carried = {s: e for s, e in self._carried.items() if s > seq}
+        return run
 
     async def _take(self, batch: list[tuple[StoredEvent, Event]], written_here: bool = False) -> None:
         """Fold and fan out.  Only the process that wrote the batch records its status and snapshot: the
@@ -344,10 +384,10 @@ class Rooms:
 
     # the bus's callbacks: games this process has not loaded are none of its business
 
-    def news(self, game_id: str, seq: int) -> None:
+    def news(self, game_id: str, seq: int, carried: Sequence[Carried] = ()) -> None:
         room = self._rooms.get(game_id)
         if room is not None:
-            room.heard(seq)
+            room.heard(seq, carried)
 
     def resync(self) -> None:
         """Notifications may have been lost (the bus reconnected): re-read every loaded game."""

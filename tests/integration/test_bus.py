@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,11 @@ from game_rules import CHAIR, EVENT_ADAPTER, Refusal
 from game_rules.commands import Broadcast, ExtendPhase, SendMessage, StartGame
 from game_rules.views import FACILITATOR, Viewer
 from server import deadlines
-from server.bus import LocalBus, RedisBus, decode, encode, make_bus
+from server.bus import CARRY_LIMIT, Carried, LocalBus, RedisBus, decode, encode, make_bus
 from server.config import Settings
 from server.lobby import Lobby
 from server.rooms import Accepted, Connection, Room, Rooms
-from server.store import EventStore
+from server.store import EventStore, StoredEvent
 from tests.integration.live import Frame, Seat, bearer, claim_seat, client, create_game, ws_base
 
 pytestmark = pytest.mark.anyio
@@ -69,24 +69,47 @@ REDIS_START = [
 
 async def test_the_local_bus_calls_every_subscriber_back_after_the_publishers_turn() -> None:
     bus = LocalBus()
-    heard: list[tuple[str, str, int]] = []
-    await bus.start(lambda g, s: heard.append(("one", g, s)), lambda: None)
-    await bus.start(lambda g, s: heard.append(("two", g, s)), lambda: None)
-    bus.publish("g1", 7)
+    heard: list[tuple[str, str, int, Any]] = []
+    await bus.start(lambda g, s, c: heard.append(("one", g, s, c)), lambda: None)
+    await bus.start(lambda g, s, c: heard.append(("two", g, s, c)), lambda: None)
+    carried = [(7, "broadcast_made", "{}", "2026-01-01T00:00:00+00:00")]
+    bus.publish("g1", 7, carried)
     assert heard == []  # never re-entrant: the publisher finishes its turn first
     await asyncio.sleep(0)
-    assert heard == [("one", "g1", 7), ("two", "g1", 7)]
+    assert heard == [("one", "g1", 7, carried), ("two", "g1", 7, carried)]
     await bus.close()
     bus.publish("g1", 8)
     await asyncio.sleep(0)
     assert len(heard) == 2
 
 
-def test_messages_carry_a_game_and_a_seq_and_anything_else_is_ignored() -> None:
-    assert decode(encode("abc", 12)) == ("abc", 12)
+def test_messages_carry_a_game_a_seq_and_the_events_and_anything_else_is_ignored() -> None:
+    assert decode(encode("abc", 12)) == ("abc", 12, ())
     assert json.loads(encode("abc", 12)) == {"game_id": "abc", "seq": 12}
+    at = "2026-11-22T06:00:00+00:00"
+    run = ((11, "a", '{"x":1}', at), (12, "b", '{"x":2}', at))
+    assert decode(encode("abc", 12, run)) == ("abc", 12, run)
     for junk in (b"", b"not json", b"[1]", b'{"game_id": 1, "seq": 2}', b'{"game_id": "a", "seq": true}', b"{}"):
         assert decode(junk) is None
+    # Events that are not exactly the run ending at seq are dropped, never half used: the store has them.
+    for broken in ([run[0]], [run[1], run[0]], [[11, "a", 5, at], run[1]], [[11, "a", "{}"], run[1]], "x"):
+        message = json.dumps({"game_id": "abc", "seq": 12, "events": broken})
+        assert decode(message) == ("abc", 12, ())
+
+
+async def test_the_redis_bus_joins_pending_events_while_they_follow_and_fit() -> None:
+    bus = RedisBus(REDIS_URL)  # never started: publish only records what the sender would send
+    at = "2026-11-22T06:00:00+00:00"
+    bus.publish("g", 3, [(2, "a", "{}", at), (3, "b", "{}", at)])
+    bus.publish("g", 4, [(4, "c", "{}", at)])
+    assert bus._pending["g"] == (4, [(2, "a", "{}", at), (3, "b", "{}", at), (4, "c", "{}", at)])
+    bus.publish("g", 3, [(3, "b", "{}", at)])  # older news: nothing changes
+    assert bus._pending["g"][0] == 4
+    bus.publish("g", 6, [(6, "e", "{}", at)])  # 5 is missing: the receivers will read the store
+    assert bus._pending["g"] == (6, None)
+    big = "x" * (CARRY_LIMIT + 1)
+    bus.publish("h", 1, [(1, "huge", big, at)])
+    assert bus._pending["h"] == (1, None)
 
 
 def test_the_bus_is_chosen_by_url_and_several_workers_need_a_shared_one() -> None:
@@ -127,11 +150,11 @@ class LossyBus(LocalBus):
         self.lose: Callable[[str, int], bool] = lambda game_id, seq: False
         self.lost: list[int] = []
 
-    def publish(self, game_id: str, seq: int) -> None:
+    def publish(self, game_id: str, seq: int, carried: Sequence[Carried] = ()) -> None:
         if self.lose(game_id, seq):
             self.lost.append(seq)
             return
-        super().publish(game_id, seq)
+        super().publish(game_id, seq, carried)
 
 
 def frames(conn: Connection) -> list[Frame]:
@@ -224,6 +247,38 @@ async def test_every_event_written_by_one_process_reaches_a_socket_on_the_other_
         await until(lambda: first.state.seq == mine)
         assert [e for e in first.state.announcements][-1] == "from the second"
         assert two.bus.lost == []
+
+
+async def test_the_events_a_notification_carries_are_folded_without_reading_the_store(
+    migrated_url: str, anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with TwoProcesses(migrated_url) as two:
+        first, second = await two.game()
+        reads: list[int] = []
+        read = two.stores[1].read
+
+        async def counted(game_id: str, after_seq: int = 0, until_seq: int | None = None) -> list[StoredEvent]:
+            reads.append(after_seq)
+            return await read(game_id, after_seq, until_seq)
+
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR)
+        joined_at, _ = await second.join(watcher, None)
+        frames(watcher)
+        monkeypatch.setattr(two.stores[1], "read", counted)  # from here on: a join reads once, by design
+
+        last = await accept(first, *(Broadcast(text=f"carried {i}") for i in range(5)))
+        await until(lambda: second.state.seq == last)
+        assert event_seqs(frames(watcher)) == list(range(joined_at + 1, last + 1))
+        assert reads == []  # every event came with its notification
+        assert second.state == first.state
+
+        two.bus.lose = lambda game_id, seq: seq == last + 1
+        await accept(first, Broadcast(text="lost"))
+        two.bus.lose = lambda game_id, seq: False
+        heard = await accept(first, Broadcast(text="after the loss"))
+        await until(lambda: second.state.seq == heard)
+        assert event_seqs(frames(watcher)) == [last + 1, heard]
+        assert reads == [last]  # the carried event did not follow: the gap came from the store, once
 
 
 async def test_a_lost_notification_is_recovered_by_the_next_one(migrated_url: str, anyio_backend: str) -> None:
