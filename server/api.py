@@ -16,7 +16,7 @@ from server.errors import ApiError, ErrorResponse
 from server.limits import rate_limit_reason, seat_limits
 from server.lobby import Lobby, acting, viewer_for
 from server.rooms import Accepted
-from server.store import SeatRecord
+from server.store import SEQ_LIMIT, SeatRecord
 
 router = APIRouter(prefix="/api", responses={400: {"model": ErrorResponse}, 404: {"model": ErrorResponse}})
 
@@ -66,9 +66,6 @@ def _no_nul(text: str) -> str:
 
 Name = Annotated[str, AfterValidator(_no_nul)]
 """A title or a person's name as typed: any text but NUL."""
-
-SEQ_LIMIT = 2**63
-"""Sequence numbers are 64-bit in the store; larger cursors are refused rather than overflowing the driver."""
 
 
 class CreateGame(BaseModel):

@@ -16,10 +16,10 @@ from pydantic import BaseModel, Field
 from game_rules.review import Review, state_at
 from game_rules.views import Viewer, view
 from server import export, report
-from server.api import SEQ_LIMIT, GameCreated, LobbyDep, SeatDep, SeatOut
+from server.api import GameCreated, LobbyDep, SeatDep, SeatOut
 from server.errors import ApiError
 from server.lobby import Lobby
-from server.store import SeatRecord
+from server.store import SEQ_LIMIT, SeatRecord
 
 router = APIRouter(prefix="/api/games/{game_id}")
 

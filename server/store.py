@@ -20,6 +20,8 @@ from server.tables import EventRow, GameRow, SeatRow, SnapshotRow, utcnow
 GameStatus = Literal["lobby", "running", "paused", "ended"]
 SeatRole = Literal["delegation", "red_cell", "observer", "umpire", "facilitator"]
 
+SEQ_LIMIT = 2**31
+"""Seqs are INTEGER columns: a cursor at or beyond this is refused before it reaches the database."""
 _SEQ_CONSTRAINT = "uq_events_game_id_seq"
 _SQLITE_SEQ_CLASH = "UNIQUE constraint failed: events.game_id, events.seq"
 _JOIN_CODE_CONSTRAINTS = ("uq_games_join_code", "games.join_code")

@@ -25,7 +25,7 @@ from server.errors import ApiError, readable_errors
 from server.limits import SeatLimits, TokenBucket, rate_limit_reason, seat_limits
 from server.lobby import Lobby, acting, viewer_for
 from server.rooms import Connection, Room
-from server.store import SeatRecord
+from server.store import SEQ_LIMIT, SeatRecord
 
 log = logging.getLogger("wargame.ws")
 
@@ -42,7 +42,7 @@ class Hello(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: str = Field(pattern="^hello$")
     token: str = Field(min_length=1, max_length=200)
-    since: int | None = Field(default=None, ge=0)
+    since: int | None = Field(default=None, ge=0, lt=SEQ_LIMIT)
 
 
 class _Closed(Exception):

@@ -1011,8 +1011,19 @@ async def test_a_malformed_member_code_is_refused_not_a_server_error(url: str, h
 
 async def test_a_huge_events_cursor_is_refused_not_a_server_error(url: str, http: httpx.AsyncClient) -> None:
     game = await create_game(http)
-    response = await http.get(f"/api/games/{game.game_id}/events?after={2**64}", headers=bearer(game.facilitator_key))
-    assert response.status_code == 422, response.text
+    for after in (2**31, 2**40, 2**64):  # seqs are INTEGER columns (32-bit on PostgreSQL)
+        response = await http.get(
+            f"/api/games/{game.game_id}/events?after={after}", headers=bearer(game.facilitator_key)
+        )
+        assert response.status_code == 422, response.text
+    for seq in (2**31, 2**40):
+        response = await http.get(
+            f"/api/games/{game.game_id}/review/state?seq={seq}", headers=bearer(game.facilitator_key)
+        )
+        assert response.status_code == 422, response.text
+    async with Seat(ws_base(url), game.game_id, game.facilitator_key, since=2**40, name="far") as far:
+        assert (await far.next())["code"] == "bad_hello"
+        assert await far.wait_closed() == 1008
 
 
 async def test_a_huge_fork_seed_is_refused_not_a_server_error(url: str, http: httpx.AsyncClient) -> None:
