@@ -52,7 +52,9 @@ export function PhaseHint({ view, type }) {
 }
 
 function clock(seconds) {
-  const s = Math.max(0, Math.ceil(seconds));
+  // Rounded, not ceiled: 0:00 shows for the last half second, so the countdown visibly reaches zero before
+  // the server's advance (due within a quarter second of the deadline) moves play on.
+  const s = Math.max(0, Math.round(seconds));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
