@@ -13,7 +13,7 @@ from game_rules.commands import EndGame
 from game_rules.state import CHAIR, MemberCode, Role
 from game_rules.views import shown, view
 from server.errors import ApiError, ErrorResponse
-from server.limits import rate_limit_reason, seat_limits
+from server.limits import seat_limits
 from server.lobby import Lobby, acting, viewer_for
 from server.rooms import Accepted
 from server.store import SEQ_LIMIT, SeatRecord
@@ -255,8 +255,7 @@ async def post_command(
     # One allowance per seat, whether its commands come over its sockets or here.
     limits = seat_limits(request.app)
     if not limits.allow(you.id):
-        wait = limits.retry_after(you.id)
-        reason = rate_limit_reason(limits.rate, limits.burst, wait)
+        wait, reason = limits.refusal(you.id)
         raise ApiError(429, "rate_limited", reason, headers={"Retry-After": str(max(1, math.ceil(wait)))})
     return CommandAccepted(seq=await submit_as(lobby, game_id, you, command))
 

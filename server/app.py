@@ -13,7 +13,6 @@ import anyio
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -96,8 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Ready for traffic: the database answers a trivial query within `ready_timeout` seconds."""
         try:
             store: EventStore = app.state.store
-            async with asyncio.timeout(settings.ready_timeout), store.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            async with asyncio.timeout(settings.ready_timeout):
+                await store.ping()
         except Exception as problem:  # any failure means "not ready"; the body says which
             reason = "timed out" if isinstance(problem, TimeoutError) else type(problem).__name__
             body = {"error": {"code": "not_ready", "message": f"The database is not reachable ({reason})."}}

@@ -25,16 +25,17 @@ def due(clock: Callable[[], float]) -> Callable[[State], bool]:
 
 
 async def enforce(rooms: Rooms, clock: Callable[[], float], every: float = 0.25) -> None:
+    passed = due(clock)
     while True:
         for room in rooms.loaded():
             state = room.state
-            if state.status == "running" and state.deadline is not None and clock() >= state.deadline:
+            if passed(state):
                 assert state.phase is not None
                 try:
                     # Re-checked on the state the advance is decided on: another process may have extended
                     # the phase, and a stale advance of a phase still under way would otherwise be accepted.
                     await room.submit(
-                        AdvancePhase(from_round=state.round, from_phase=state.phase), SYSTEM, only_if=due(clock)
+                        AdvancePhase(from_round=state.round, from_phase=state.phase), SYSTEM, only_if=passed
                     )
                 except Exception:  # a store outage must not stop the other games' clocks
                     log.exception("advancing a phase failed", extra={"game_id": room.game_id})

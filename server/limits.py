@@ -90,6 +90,14 @@ class SeatLimits:
     def retry_after(self, seat_id: str) -> float:
         return self.bucket(seat_id).retry_after()
 
+    def refusal(self, seat_id: str) -> tuple[float, str]:
+        """Seconds until this seat may send again, and the reason a refusal gives (sockets and REST alike)."""
+        wait = self.retry_after(seat_id)
+        return (
+            wait,
+            f"Too many frames: a seat may send {self.rate:g} a second, {self.burst} at once; wait {wait:.2f} s.",
+        )
+
     def _prune(self) -> None:
         for seat_id in [s for s, b in self._buckets.items() if b.full()]:
             del self._buckets[seat_id]
@@ -107,7 +115,3 @@ def seat_limits(app: Any) -> SeatLimits:
         settings = state.settings
         limits = state.seat_limits = SeatLimits(settings.commands_per_second, settings.burst)
     return limits
-
-
-def rate_limit_reason(rate: float, burst: int, retry_after: float) -> str:
-    return f"Too many frames: a seat may send {rate:g} a second, {burst} at once; wait {retry_after:.2f} s."

@@ -21,15 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic_core import to_json
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from game_rules import EVENT_ADAPTER, Command, Refusal, State, decide, evolve, state_hash
 from game_rules.events import Event
 from game_rules.views import Viewer, shown, view
 from server.bus import Bus, Carried, LocalBus
 from server.store import EventStore, SeqConflict, StoredEvent
-from server.tables import GameRow
 
 log = logging.getLogger("wargame.rooms")
 
@@ -403,11 +400,7 @@ class Rooms:
             if not watched:
                 continue
             try:
-                async with AsyncSession(self._store.engine) as session:
-                    rows = await session.execute(
-                        select(GameRow.id, GameRow.last_seq).where(GameRow.id.in_(list(watched)))
-                    )
-                    last = {game_id: seq for game_id, seq in rows}
+                last = await self._store.last_seqs(list(watched))
             except Exception:  # a store outage must not end the loop
                 log.exception("the periodic catch-up could not read the games' last seqs")
                 continue

@@ -175,6 +175,11 @@ class EventStore:
             writer.dispose()
         await self._engine.dispose()
 
+    async def ping(self) -> None:
+        """A trivial query: raises if the database does not answer."""
+        async with self._engine.connect() as connection:
+            await connection.execute(select(1))
+
     # games
 
     async def create_game(
@@ -260,6 +265,12 @@ class EventStore:
                 raise
             raise SeqConflict(game_id, expected_seq, await self._max_event_seq(game_id)) from exc
         return stored
+
+    async def last_seqs(self, game_ids: Sequence[str]) -> dict[str, int]:
+        """The last seq of each of these games, in one query."""
+        async with self._sessions() as session:
+            rows = await session.execute(select(GameRow.id, GameRow.last_seq).where(GameRow.id.in_(game_ids)))
+            return {game_id: seq for game_id, seq in rows}
 
     async def _max_event_seq(self, game_id: str) -> int:
         async with self._sessions() as session:

@@ -22,7 +22,7 @@ from starlette.websockets import WebSocketDisconnected
 from game_rules import COMMAND_ADAPTER, Refusal
 from server.config import Settings
 from server.errors import ApiError, readable_errors
-from server.limits import SeatLimits, TokenBucket, rate_limit_reason, seat_limits
+from server.limits import SeatLimits, TokenBucket, seat_limits
 from server.lobby import Lobby, acting, viewer_for
 from server.rooms import Connection, Room
 from server.store import SEQ_LIMIT, SeatRecord
@@ -105,7 +105,7 @@ async def _hello(socket: WebSocket, limit: int) -> Hello:
     text: str | None = message.get("text")
     if text is None:
         raise ValueError("binary hello")
-    if len(text.encode()) > limit:
+    if _size(message) > limit:
         await _close(socket, TOO_BIG, f"frames are limited to {limit} bytes")
         raise _Closed
     return Hello.model_validate_json(text)
@@ -164,7 +164,7 @@ async def _read(
             # queued are not played, since nobody would hear their answers.
             return
         text: str | None = message.get("text")
-        size = len(text.encode()) if text is not None else len(message.get("bytes") or b"")
+        size = _size(message)
         if size > limit:
             log.info("frame too big (%d bytes); closing", size, extra={**context, "close_code": TOO_BIG})
             await writer.close(TOO_BIG, f"frames are limited to {limit} bytes")
@@ -176,7 +176,7 @@ async def _read(
                 log.warning("flood beyond the rate limit; closing", extra={**context, "close_code": POLICY_VIOLATION})
                 await writer.close(POLICY_VIOLATION, "rate limit exceeded")
                 return
-            answer = _rate_limited(text, limits.retry_after(seat.id), settings)
+            answer = _rate_limited(text, *limits.refusal(seat.id))
         if not conn.push(answer):
             # The client sends but does not read: its answers pile up.  It reconnects with `since`.
             log.warning("socket not reading its answers; closing", extra={**context, "close_code": POLICY_VIOLATION})
@@ -206,10 +206,15 @@ def _parse(text: str) -> Any:
         return _NOT_JSON
 
 
-def _rate_limited(text: str | None, retry_after: float, settings: Settings) -> str:
+def _size(message: Any) -> int:
+    """A received frame's size in bytes, text or binary: what `max_frame_bytes` limits."""
+    text: str | None = message.get("text")
+    return len(text.encode()) if text is not None else len(message.get("bytes") or b"")
+
+
+def _rate_limited(text: str | None, retry_after: float, reason: str) -> str:
     frame = _parse(text) if text is not None else None
     ref = _ref(frame) if isinstance(frame, dict) else None
-    reason = rate_limit_reason(settings.commands_per_second, settings.burst, retry_after)
     kind = "refusal" if isinstance(frame, dict) and frame.get("type") == "command" else "error"
     return _frame(type=kind, ref=ref, code="rate_limited", reason=reason, retry_after=round(retry_after, 3))
 

@@ -20,10 +20,9 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -469,15 +468,10 @@ async def test_a_sigterm_finishes_commands_in_flight_and_never_acks_one_it_loses
 
 
 class _Hanging:
-    """An engine whose connections never come: a database that stopped answering."""
+    """A store whose database never answers: it stopped responding."""
 
-    def connect(self) -> contextlib.AbstractAsyncContextManager[None]:
-        @contextlib.asynccontextmanager
-        async def never() -> AsyncIterator[None]:
-            await asyncio.sleep(3600)
-            yield
-
-        return never()
+    async def ping(self) -> None:
+        await asyncio.sleep(3600)
 
 
 async def test_readyz_answers_503_while_the_database_does_not(database_url: str, anyio_backend: str) -> None:
@@ -494,7 +488,7 @@ async def test_readyz_answers_503_while_the_database_does_not(database_url: str,
             try:
                 app.state.store = unreachable
                 down = await http.get("/readyz")
-                app.state.store = SimpleNamespace(engine=_Hanging())
+                app.state.store = _Hanging()
                 began = time.monotonic()
                 hung = await http.get("/readyz")
                 waited = time.monotonic() - began
