@@ -103,7 +103,7 @@ def serve(
         problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
         print(f"wargame serve: {problems}", file=sys.stderr)
         return 2
-    from server import logs
+    from server import logs, wire
 
     # Structured (or plain) lines for our loggers and Uvicorn's; SIGTERM waits for what is in flight.
     log_config = logs.log_config(settings.json_logs, settings.log_level)
@@ -118,7 +118,7 @@ def serve(
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level.lower(),
-        "ws": "websockets-sansio",
+        "ws": wire.PROTOCOL,
         "ws_max_size": settings.max_frame_bytes,
         "ws_per_message_deflate": settings.ws_per_message_deflate,
         "log_config": log_config,

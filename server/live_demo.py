@@ -22,6 +22,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from game_rules import state_hash
+from server import wire
 from server.app import create_app
 from server.bots import BotError, GameOutcome, ProposalResult, play_game, rest
 from server.config import Settings
@@ -58,7 +59,7 @@ async def running_server(app: FastAPI, *, startup_timeout: float = STARTUP_TIMEO
         log_config=None,
         log_level="warning",
         access_log=False,
-        ws="websockets-sansio",
+        ws=wire.PROTOCOL,
         lifespan="on",
         timeout_graceful_shutdown=5,
     )

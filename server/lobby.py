@@ -15,6 +15,7 @@ from server import auth, scenarios
 from server.errors import ApiError
 from server.rooms import Room, Rooms
 from server.store import EventStore, GameRecord, JoinCodeTaken, SeatRecord
+from server.wire import NORMAL_CLOSURE
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ class Lobby:
         for conn in room.connections:
             if conn.seat_id == seat_id:
                 room.leave(conn)
-                conn.close()
+                conn.wire.close(NORMAL_CLOSURE, "the seat was given to another player")
         return NewSeat(
             seat=(await self.store.seat_by_credential_hash(auth.token_hash(token))) or seats[seat_id], token=token
         )

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic_core import to_json
@@ -27,12 +27,11 @@ from game_rules.events import Event
 from game_rules.views import Viewer, shown, view
 from server.bus import Bus, Carried, LocalBus
 from server.store import EventStore, SeqConflict, StoredEvent
+from server.wire import POLICY_VIOLATION, SERVICE_RESTART, Wire
 
 log = logging.getLogger("wargame.rooms")
 
 SNAPSHOT_EVERY = 200
-QUEUE_LIMIT = 2000
-"""Frames a slow socket may fall behind by before it is dropped; it reconnects with its last seq."""
 CONFLICT_RETRIES = 50
 CONFLICT_SECONDS = 5.0
 """How often, and for how long, a command is decided again after other processes appended first.  Every
@@ -48,84 +47,13 @@ class Accepted:
     seq: int
 
 
-class Outbox:
-    """A bounded FIFO of frames for one reader (the socket's writer task): the part of `asyncio.Queue` the
-    server uses, in a fraction of its memory (an idle socket holds one of these; a Queue's three deques
-    weigh about 2 KiB, this is an empty list until frames wait in it)."""
-
-    __slots__ = ("_head", "_items", "_limit", "_waiter")
-
-    def __init__(self, limit: int = QUEUE_LIMIT) -> None:
-        self._items: list[str | None] = []
-        self._head = 0
-        self._limit = limit
-        self._waiter: asyncio.Future[None] | None = None
-
-    def qsize(self) -> int:
-        return len(self._items) - self._head
-
-    def empty(self) -> bool:
-        return self.qsize() == 0
-
-    def full(self) -> bool:
-        return self.qsize() >= self._limit
-
-    def put_nowait(self, item: str | None) -> None:
-        if self.full():
-            raise asyncio.QueueFull
-        self._items.append(item)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    def get_nowait(self) -> str | None:
-        if self.empty():
-            raise asyncio.QueueEmpty
-        item = self._items[self._head]
-        self._head += 1
-        if self._head == len(self._items):
-            self._items.clear()  # gives the list's memory back as soon as the socket has caught up
-            self._head = 0
-        return item
-
-    async def get(self) -> str | None:
-        while self.empty():
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self.get_nowait()
-
-
 @dataclass(eq=False)
 class Connection:
-    """One socket's outbox.  The room only ever enqueues; a writer task owned by the socket sends."""
+    """One seat's socket as the room sees it: what is written to its wire goes out at once, in order."""
 
     seat_id: str
     viewer: Viewer
-    outbox: Outbox = field(default_factory=Outbox)
-    closed: bool = field(default=False, init=False)
-
-    def push(self, frame: str) -> bool:
-        """False when the socket has fallen `QUEUE_LIMIT` frames behind; a closed one takes nothing more."""
-        if self.closed:
-            return True
-        try:
-            self.outbox.put_nowait(frame)
-        except asyncio.QueueFull:
-            return False
-        return True
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        while True:
-            try:
-                self.outbox.put_nowait(None)
-                return
-            except asyncio.QueueFull:
-                self.outbox.get_nowait()
+    wire: Wire
 
 
 def event_frame(seq: int, payload: str | None) -> str:
@@ -342,10 +270,11 @@ class Room:
         return cache[key]
 
     def _send(self, conn: Connection, frame: str) -> None:
-        if not conn.push(frame):
+        if not conn.wire.write(frame):
+            # A client that does not read: it comes back with `since` and loses nothing.
             log.warning("dropping a socket that fell behind", extra={"game_id": self.game_id, "seq": self.state.seq})
             self._connections.discard(conn)
-            conn.close()
+            conn.wire.close(POLICY_VIOLATION, "too many unread frames")
 
     async def join(self, conn: Connection, since: int | None) -> tuple[int, list[StoredEvent]]:
         """Register a socket; returns the current seq and the events it missed since `since`, in order.
@@ -359,9 +288,10 @@ class Room:
                 if since is not None
                 else []
             )
+            # The backlog goes out whole (the log bounds it); only live pushes drop a socket that does not read.
             for stored in missed:
-                conn.push(self._frame_for(conn.viewer, stored, EVENT_ADAPTER.validate_json(stored.payload), {}))
-            conn.push(view_frame(self.state.seq, view(self.state, conn.viewer)))
+                conn.wire.write(self._frame_for(conn.viewer, stored, EVENT_ADAPTER.validate_json(stored.payload), {}))
+            conn.wire.write(view_frame(self.state.seq, view(self.state, conn.viewer)))
             self._connections.add(conn)
             return self.state.seq, missed
 
@@ -439,7 +369,7 @@ class Rooms:
     def close_all(self) -> None:
         for room in self._rooms.values():
             for conn in room.connections:
-                conn.close()
+                conn.wire.close(SERVICE_RESTART, "the server is stopping")
 
     async def stop_following(self) -> None:
         for room in list(self._rooms.values()):

@@ -9,7 +9,6 @@ Every frame a client sends gets exactly one answer (ack, refusal, pong or error)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
@@ -26,14 +25,11 @@ from server.limits import SeatLimits, TokenBucket, seat_limits
 from server.lobby import Lobby, acting, viewer_for
 from server.rooms import Connection, Room
 from server.store import SEQ_LIMIT, SeatRecord
+from server.wire import EXTENSION, INTERNAL_ERROR, POLICY_VIOLATION, TOO_BIG, Wire
 
 log = logging.getLogger("wargame.ws")
 
 HELLO_TIMEOUT = 10.0
-POLICY_VIOLATION = 1008
-TOO_BIG = 1009
-FLUSH_TIMEOUT = 2.0
-"""Seconds the answers already queued get to go out before a socket is closed for a policy reason."""
 MAX_REF = 64
 """Longest `ref` echoed back; a longer one is answered without it."""
 
@@ -55,11 +51,16 @@ def _frame(**fields: Any) -> str:
 
 async def play(socket: WebSocket) -> None:
     game_id: str = socket.path_params["game_id"]
+    wire = _wire(socket)
+    if wire is None:
+        log.error("a socket served without server.wire's protocol: run the server with `wargame serve`")
+        await socket.close(INTERNAL_ERROR, "the server is misconfigured")
+        return
     await socket.accept()
     lobby: Lobby = socket.app.state.lobby
     settings: Settings = socket.app.state.settings
     try:
-        hello = await _hello(socket, settings.max_frame_bytes)
+        hello = await _hello(socket, wire, settings.max_frame_bytes)
         seat = await lobby.seat_for_token(game_id, hello.token)
         room = await lobby.room(game_id)
     except _Closed:
@@ -67,12 +68,11 @@ async def play(socket: WebSocket) -> None:
     except (TimeoutError, ValidationError, ApiError, KeyError, ValueError, RecursionError) as problem:
         reason = problem.message if isinstance(problem, ApiError) else "first frame must be a valid hello"
         log.info("bad hello: %s", reason, extra={"game_id": game_id, "code": "bad_hello"})
-        with contextlib.suppress(Exception):
-            await socket.send_text(_frame(type="error", code="bad_hello", reason=reason))
-            await socket.close(POLICY_VIOLATION, reason[:120])
+        wire.write(_frame(type="error", code="bad_hello", reason=reason))
+        wire.close(POLICY_VIOLATION, reason[:120])
         return
-    conn = Connection(seat_id=seat.id, viewer=viewer_for(seat))
-    conn.push(
+    conn = Connection(seat_id=seat.id, viewer=viewer_for(seat), wire=wire)
+    wire.write(
         _frame(
             type="welcome",
             seat={"seat_id": seat.id, "role": seat.role, "member": seat.member, "player": seat.player_name},
@@ -82,23 +82,24 @@ async def play(socket: WebSocket) -> None:
     )
     await room.join(conn, hello.since)
     log.debug("seat joined", extra={"game_id": game_id, "seat_id": seat.id, "role": seat.role})
-    writer = _Writer(socket, conn)
     try:
-        await _read(socket, room, seat, conn, writer, settings, seat_limits(socket.app))
+        await _read(socket, room, seat, wire, settings, seat_limits(socket.app))
     except (WebSocketDisconnect, WebSocketDisconnected, _Closed):
         pass  # the client left; its seat's events stay in the log for when it comes back
     finally:
         room.leave(conn)
-        writer.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer.task
+
+
+def _wire(socket: WebSocket) -> Wire | None:
+    found = socket.scope.get("extensions", {}).get(EXTENSION)
+    return found["wire"] if isinstance(found, dict) else None
 
 
 PATH = re.compile(r"/ws/games/(?P<game_id>[^/]+)")
 """Where a seat's socket connects (server/app.py routes it here directly)."""
 
 
-async def _hello(socket: WebSocket, limit: int) -> Hello:
+async def _hello(socket: WebSocket, wire: Wire, limit: int) -> Hello:
     message = await asyncio.wait_for(socket.receive(), HELLO_TIMEOUT)
     if message["type"] == "websocket.disconnect":
         raise _Closed
@@ -106,49 +107,16 @@ async def _hello(socket: WebSocket, limit: int) -> Hello:
     if text is None:
         raise ValueError("binary hello")
     if _size(message) > limit:
-        await _close(socket, TOO_BIG, f"frames are limited to {limit} bytes")
+        wire.close(TOO_BIG, f"frames are limited to {limit} bytes")
         raise _Closed
     return Hello.model_validate_json(text)
-
-
-async def _close(socket: WebSocket, code: int, reason: str) -> None:
-    with contextlib.suppress(Exception):
-        await socket.close(code, reason)
-
-
-class _Writer:
-    """Sends the connection's outbox in order; at its end (None, put there by the room or by `close`) closes the
-    socket, with the code `close` asked for, after every answer queued before it has gone out."""
-
-    def __init__(self, socket: WebSocket, conn: Connection) -> None:
-        self.socket, self.conn = socket, conn
-        self.code, self.reason = 1000, ""
-        self.task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            frame = await self.conn.outbox.get()
-            if frame is None:
-                break
-            await self.socket.send_text(frame)
-            del frame  # while it waits for the next one, an idle socket must not hold on to the last (a whole view)
-        await _close(self.socket, self.code, self.reason)
-
-    async def close(self, code: int, reason: str) -> None:
-        self.code, self.reason = code, reason
-        self.conn.close()
-        try:
-            await asyncio.wait_for(asyncio.shield(self.task), FLUSH_TIMEOUT)
-        except Exception:  # a client that does not read: close without the rest
-            await _close(self.socket, code, reason)
 
 
 async def _read(
     socket: WebSocket,
     room: Room,
     seat: SeatRecord,
-    conn: Connection,
-    writer: _Writer,
+    wire: Wire,
     settings: Settings,
     limits: SeatLimits,
 ) -> None:
@@ -159,7 +127,7 @@ async def _read(
     flood = TokenBucket(settings.commands_per_second, settings.flood_limit)
     while True:
         message = await socket.receive()
-        if message["type"] == "websocket.disconnect" or writer.task.done():
+        if message["type"] == "websocket.disconnect" or wire.closed:
             # Gone, or nothing can be sent any more (the server shutting down closed the transport): frames still
             # queued are not played, since nobody would hear their answers.
             return
@@ -167,20 +135,20 @@ async def _read(
         size = _size(message)
         if size > limit:
             log.info("frame too big (%d bytes); closing", size, extra={**context, "close_code": TOO_BIG})
-            await writer.close(TOO_BIG, f"frames are limited to {limit} bytes")
+            wire.close(TOO_BIG, f"frames are limited to {limit} bytes")
             return
         if limits.allow(seat.id):
             answer = await _guarded(text, room, seat) if text is not None else _binary()
         else:
             if not flood.take():
                 log.warning("flood beyond the rate limit; closing", extra={**context, "close_code": POLICY_VIOLATION})
-                await writer.close(POLICY_VIOLATION, "rate limit exceeded")
+                wire.close(POLICY_VIOLATION, "rate limit exceeded")
                 return
             answer = _rate_limited(text, *limits.refusal(seat.id))
-        if not conn.push(answer):
+        if not wire.write(answer):
             # The client sends but does not read: its answers pile up.  It reconnects with `since`.
             log.warning("socket not reading its answers; closing", extra={**context, "close_code": POLICY_VIOLATION})
-            await writer.close(POLICY_VIOLATION, "too many unread frames")
+            wire.close(POLICY_VIOLATION, "too many unread frames")
             return
 
 

@@ -21,6 +21,7 @@ import httpx
 import pytest
 import uvicorn
 
+from server import wire
 from server.app import create_app
 from server.config import Settings
 from tests.browser.players import Player
@@ -63,7 +64,7 @@ class ThreadServer:
         self.port = self.sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
-            ws="websockets-sansio",
+            ws=wire.PROTOCOL,
             lifespan="on",
             log_level="warning",
             log_config=None,
@@ -116,7 +117,7 @@ class ThreadServer:
                         if conn.seat_id != seat_id:
                             continue
                         room.leave(conn)
-                        conn.close()
+                        conn.wire.close(1001, "dropped")
 
         done = threading.Event()
 

@@ -28,6 +28,7 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from server import wire
 from server.app import create_app
 from server.config import Settings
 
@@ -44,6 +45,33 @@ TIMEOUT = 10.0
 """Upper bound for any single wait in these helpers; a test that needs it has already failed."""
 
 Frame = dict[str, Any]
+
+
+class Tap:
+    """A seat's wire in an in-process room test, where there is no socket: keeps what the room writes, and past
+    `limit` frames not yet taken answers as a client that does not read."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.written: list[str] = []
+        self.limit = limit
+        self.close_code: int | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.close_code is not None
+
+    def write(self, frame: str) -> bool:
+        if not self.closed:
+            self.written.append(frame)
+        return len(self.written) <= self.limit
+
+    def close(self, code: int, reason: str) -> None:
+        if not self.closed:
+            self.close_code = code
+
+    def take(self) -> list[Frame]:
+        taken, self.written = self.written, []
+        return [json.loads(frame) for frame in taken]
 
 
 class LiveServer:
@@ -74,8 +102,7 @@ class LiveServer:
         self._socket, self.port = sock, sock.getsockname()[1]
         config = uvicorn.Config(
             create_app(self.settings),
-            # "websockets-sansio" is what `ws="websockets"` becomes: the legacy implementation warns on import.
-            ws="websockets-sansio",
+            ws=wire.PROTOCOL,
             lifespan="on",
             log_level="warning",
             log_config=None,
@@ -167,6 +194,7 @@ import socket, sys
 import uvicorn
 from server.app import create_app
 from server.config import Settings
+from server.wire import PROTOCOL
 
 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -174,7 +202,7 @@ sock.bind(("127.0.0.1", 0))
 print(sock.getsockname()[1], flush=True)
 config = uvicorn.Config(
     create_app(Settings(database_url=sys.argv[1], host="127.0.0.1", port=0)),
-    ws="websockets-sansio", lifespan="on", log_level="warning", log_config=None, timeout_graceful_shutdown=5,
+    ws=PROTOCOL, lifespan="on", log_level="warning", log_config=None, timeout_graceful_shutdown=5,
 )
 uvicorn.Server(config).run(sockets=[sock])
 """

@@ -36,7 +36,7 @@ from server.config import Settings
 from server.lobby import Lobby
 from server.rooms import Accepted, Connection, Room, Rooms
 from server.store import EventStore, StoredEvent
-from tests.integration.live import Frame, Seat, bearer, claim_seat, client, create_game, ws_base
+from tests.integration.live import Frame, Seat, Tap, bearer, claim_seat, client, create_game, ws_base
 
 pytestmark = pytest.mark.anyio
 
@@ -158,12 +158,8 @@ class LossyBus(LocalBus):
 
 
 def frames(conn: Connection) -> list[Frame]:
-    out = []
-    while not conn.outbox.empty():
-        frame = conn.outbox.get_nowait()
-        assert frame is not None
-        out.append(json.loads(frame))
-    return out
+    assert isinstance(conn.wire, Tap)
+    return conn.wire.take()
 
 
 def event_seqs(taken: list[Frame]) -> list[int]:
@@ -231,7 +227,7 @@ async def test_every_event_written_by_one_process_reaches_a_socket_on_the_other_
 ) -> None:
     async with TwoProcesses(migrated_url) as two:
         first, second = await two.game()
-        watcher = Connection(seat_id="watcher", viewer=FACILITATOR)
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap())
         joined_at, _ = await second.join(watcher, None)
         frames(watcher)
 
@@ -261,7 +257,7 @@ async def test_the_events_a_notification_carries_are_folded_without_reading_the_
             reads.append(after_seq)
             return await read(game_id, after_seq, until_seq)
 
-        watcher = Connection(seat_id="watcher", viewer=FACILITATOR)
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap())
         joined_at, _ = await second.join(watcher, None)
         frames(watcher)
         monkeypatch.setattr(two.stores[1], "read", counted)  # from here on: a join reads once, by design
@@ -284,7 +280,7 @@ async def test_the_events_a_notification_carries_are_folded_without_reading_the_
 async def test_a_lost_notification_is_recovered_by_the_next_one(migrated_url: str, anyio_backend: str) -> None:
     async with TwoProcesses(migrated_url) as two:
         first, second = await two.game()
-        watcher = Connection(seat_id="watcher", viewer=Viewer(role="delegation", member="EST"))
+        watcher = Connection(seat_id="watcher", viewer=Viewer(role="delegation", member="EST"), wire=Tap())
         joined_at, _ = await second.join(watcher, None)
         frames(watcher)
 
@@ -306,7 +302,7 @@ async def test_a_lost_notification_is_recovered_by_the_next_one(migrated_url: st
 async def test_a_lost_notification_is_recovered_by_the_periodic_catch_up(migrated_url: str, anyio_backend: str) -> None:
     async with TwoProcesses(migrated_url) as two:
         first, second = await two.game()
-        watcher = Connection(seat_id="watcher", viewer=FACILITATOR)
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap())
         joined_at, _ = await second.join(watcher, None)
         frames(watcher)
         two.bus.lose = lambda game_id, seq: True
@@ -431,6 +427,7 @@ import uvicorn
 import server.app as app_module
 from server.app import create_app
 from server.config import Settings
+from server.wire import PROTOCOL
 
 url, bus_url, channel, resync, speed, epoch = sys.argv[1:7]
 if float(speed) != 1.0:  # a clock that runs `speed` times faster than the wall clock, the same in every process
@@ -445,7 +442,7 @@ settings = Settings(
     bus_resync_seconds=float(resync),
 )
 config = uvicorn.Config(
-    create_app(settings), ws="websockets-sansio", lifespan="on", log_level="warning", log_config=None,
+    create_app(settings), ws=PROTOCOL, lifespan="on", log_level="warning", log_config=None,
     timeout_graceful_shutdown=5,
 )
 uvicorn.Server(config).run(sockets=[sock])

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -18,12 +19,16 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from websockets.client import ClientProtocol
+from websockets.frames import Frame as WireFrame
+from websockets.protocol import OPEN
+from websockets.uri import parse_uri
 
 import server.app as app_module
 from game_rules import CHAIR, EVENT_ADAPTER
 from game_rules.commands import AdvancePhase, Broadcast, RaiseObjection, StartGame, TableProposal
 from game_rules.views import FACILITATOR
-from server import api, deadlines, scenarios
+from server import api, deadlines, scenarios, wire
 from server.app import create_app
 from server.config import Settings
 from server.lobby import Lobby
@@ -35,6 +40,7 @@ from tests.integration.live import (
     Seat,
     SeatClosed,
     SeatKey,
+    Tap,
     bearer,
     claim_seat,
     client,
@@ -478,6 +484,65 @@ async def test_seats_show_who_is_connected_and_a_credential_names_its_seat(table
     assert_error(await table.http.get(f"/api/games/{game_id}/me", headers=bearer("nope")), 401, "bad_credential")
 
 
+async def _connected(table: Table, member: str) -> bool:
+    game_id, key = table.game.game_id, table.game.facilitator_key
+    seats = (await table.http.get(f"/api/games/{game_id}/seats", headers=bearer(key))).json()
+    connected: bool = next(s for s in seats if s["member"] == member)["connected"]
+    return connected
+
+
+async def test_a_socket_that_does_not_read_is_dropped_with_1008_and_catches_up_with_since(
+    table: Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a client does not take piles up in the server's transport; past `wire.UNSENT_LIMIT` the room drops the
+    socket (1008), the game goes on for everyone else, and the client resumes from the last seq it got."""
+    monkeypatch.setattr(wire, "UNSENT_LIMIT", 32 * 1024)
+    await table.seat("POL").close()
+    loop = asyncio.get_running_loop()
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: the server's buffer fills soon
+    raw.setblocking(False)
+    await loop.sock_connect(raw, ("127.0.0.1", int(table.url.rsplit(":", 1)[1])))
+    deaf = ClientProtocol(parse_uri(f"{ws_base(table.url)}/ws/games/{table.game.game_id}"), max_size=None)
+    deaf.send_request(deaf.connect())
+    for chunk in deaf.data_to_send():
+        await loop.sock_sendall(raw, chunk)
+    while deaf.state is not OPEN:
+        deaf.receive_data(await loop.sock_recv(raw, 4096))
+    deaf.send_text(json.dumps({"type": "hello", "token": table.keys["POL"].token}).encode())
+    for chunk in deaf.data_to_send():
+        await loop.sock_sendall(raw, chunk)
+    async with asyncio.timeout(10):
+        while not await _connected(table, "POL"):
+            await asyncio.sleep(0.05)
+
+    sent, seq = 0, 0
+    while await _connected(table, "POL"):  # the socket reads nothing meanwhile
+        seq = await table.fac.ack({"type": "broadcast", "text": f"bulletin {sent} " + "x" * 1000})
+        sent += 1
+        assert sent < 2000, "the socket was never dropped"
+
+    got: list[int] = []  # read within `close_timeout`, or the server cuts the connection (1006)
+    async with asyncio.timeout(30):
+        while chunk := await loop.sock_recv(raw, 1 << 16):
+            deaf.receive_data(chunk)
+            got += [
+                json.loads(e.data)["seq"]
+                for e in deaf.events_received()
+                if isinstance(e, WireFrame) and e.data.startswith(b'{"type":"event"')
+            ]
+    raw.close()
+    assert deaf.close_rcvd is not None and deaf.close_rcvd.code == 1008, deaf.close_rcvd
+    assert got == list(range(got[0], seq + 1))  # in order up to the push that found it behind, then cut off
+    seq = await table.fac.ack({"type": "broadcast", "text": "after the drop"})
+    await table.at(seq, [name for name in table.seats if name != "POL"])  # nobody else missed anything
+
+    async with table.connect(table.keys["POL"].token, since=got[-1], name="back") as back:
+        assert [f["seq"] for f in await back.until(lambda f: f.get("seq") == seq) if f["type"] == "event"] == list(
+            range(got[-1] + 1, seq + 1)
+        )
+
+
 async def test_a_reassigned_seat_stops_answering_to_its_old_credential(table: Table) -> None:
     est = table.seat("EST")
     old = table.keys["EST"]
@@ -631,13 +696,9 @@ async def test_the_server_advances_the_phase_when_the_deadline_passes(
         assert (await table.at(seq))["fac"]["deadline"] == clock.now + remaining
 
 
-def _frames(conn: Connection) -> list[dict[str, Any]]:
-    out = []
-    while not conn.outbox.empty():
-        frame = conn.outbox.get_nowait()
-        assert frame is not None
-        out.append(json.loads(frame))
-    return out
+def _frames(conn: Connection) -> list[Frame]:
+    assert isinstance(conn.wire, Tap)
+    return conn.wire.take()
 
 
 async def _until(condition: Any, timeout: float = 10.0) -> None:
@@ -660,7 +721,7 @@ async def test_the_deadline_loop_advances_once_even_with_two_processes(migrated_
         first: Room = await lobby.room(created.game.id)
         second = await rooms[1].get(created.game.id)
         assert second is not None
-        watcher = Connection(seat_id="watcher", viewer=FACILITATOR)
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap())
         await first.join(watcher, None)
 
         started = await first.submit(StartGame(at=123.0), CHAIR)
@@ -731,13 +792,11 @@ async def test_a_seat_that_falls_behind_is_dropped_without_failing_the_command(
     migrated_url: str, anyio_backend: str
 ) -> None:
     async with _in_process_game(migrated_url) as (game_id, (room,), (store,)):
-        slow = Connection(seat_id="slow", viewer=FACILITATOR)
-        fast = Connection(seat_id="fast", viewer=FACILITATOR)
+        slow = Connection(seat_id="slow", viewer=FACILITATOR, wire=Tap(limit=1))  # took its view, reads no more
+        fast = Connection(seat_id="fast", viewer=FACILITATOR, wire=Tap())
         await room.join(slow, None)
         await room.join(fast, None)
         _frames(fast)
-        while slow.push("(a frame the socket never got round to sending)"):
-            pass  # the slow socket's outbox is full
 
         result: object
         try:
@@ -750,6 +809,7 @@ async def test_a_seat_that_falls_behind_is_dropped_without_failing_the_command(
         assert stored is not None and room.state.seq == stored.last_seq == result.seq
         assert [(f["type"], f["seq"]) for f in _frames(fast)] == [("event", result.seq), ("view", result.seq)]
         assert slow not in room.connections
+        assert slow.wire.closed and isinstance(slow.wire, Tap) and slow.wire.close_code == 1008
 
 
 async def test_joining_a_room_behind_the_store_repeats_nothing(migrated_url: str, anyio_backend: str) -> None:
@@ -757,7 +817,7 @@ async def test_joining_a_room_behind_the_store_repeats_nothing(migrated_url: str
         since = here.state.seq
         assert isinstance(await here.submit(Broadcast(text="one"), CHAIR), Accepted)
         assert isinstance(await here.submit(Broadcast(text="two"), CHAIR), Accepted)
-        watcher = Connection(seat_id="watcher", viewer=FACILITATOR)
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap())
         await there.join(watcher, since)  # `there` is another process that has not heard of the news yet
         await there.catch_up()
 
