@@ -20,13 +20,17 @@ def _is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     # WAL lets readers run while one writer appends; the busy timeout makes writers queue, not fail.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.close()
+
+
+def _sqlite_pragmas_no_wait(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record, busy_timeout_ms=0)
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -38,10 +42,11 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
-def make_sqlite_writer(engine: AsyncEngine) -> Engine:
-    """A plain (sync) engine on the same SQLite file, with one connection, for the thread that appends."""
+def make_sqlite_writer(engine: AsyncEngine, *, wait: bool = True) -> Engine:
+    """A plain (sync) engine on the same SQLite file, with one connection, for appends.  `wait=False`: one whose
+    writes fail at once (SQLITE_BUSY) while another connection is writing, instead of waiting their turn."""
     writer = create_engine(sync_url(engine.url.render_as_string(hide_password=False)), pool_size=1, max_overflow=0)
-    event.listen(writer, "connect", _sqlite_pragmas)
+    event.listen(writer, "connect", _sqlite_pragmas if wait else _sqlite_pragmas_no_wait)
     return writer
 
 

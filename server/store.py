@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import Literal, cast, get_args
 
 from sqlalchemy import Connection, Engine, Update, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.db import make_engine, make_sqlite_writer
@@ -153,12 +154,17 @@ class EventStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        # SQLite takes one writer at a time anyway: appends go to one thread with its own connection, the whole
-        # transaction in one trip, where aiosqlite would make a trip per statement, each waiting for the event
-        # loop between them (docs/performance.md).
-        self._writer: tuple[Engine, ThreadPoolExecutor] | None = None
+        # SQLite takes one writer at a time anyway.  An append is one short transaction on a connection of its own,
+        # run in the event loop (a WAL commit takes a fraction of a millisecond; a trip through aiosqlite, or to a
+        # thread and back, takes several times that on a busy loop: docs/performance.md).  When another connection
+        # is writing, the loop must not wait for it: the append goes to a thread that waits its turn.
+        self._writer: tuple[Engine, Engine, ThreadPoolExecutor] | None = None
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-            self._writer = make_sqlite_writer(engine), ThreadPoolExecutor(1, thread_name_prefix="sqlite-append")
+            self._writer = (
+                make_sqlite_writer(engine, wait=False),
+                make_sqlite_writer(engine),
+                ThreadPoolExecutor(1, thread_name_prefix="sqlite-append"),
+            )
 
     @classmethod
     def from_url(cls, url: str) -> EventStore:
@@ -170,9 +176,10 @@ class EventStore:
 
     async def dispose(self) -> None:
         if self._writer is not None:
-            writer, thread = self._writer
+            now, waiting, thread = self._writer
             thread.shutdown(wait=True)
-            writer.dispose()
+            now.dispose()
+            waiting.dispose()
         await self._engine.dispose()
 
     async def ping(self) -> None:
@@ -252,10 +259,15 @@ class EventStore:
         ]
         try:
             if self._writer is not None:
-                writer, thread = self._writer
-                await asyncio.get_running_loop().run_in_executor(
-                    thread, _append_in_transaction, writer, game_id, expected_seq, stored
-                )
+                now, waiting, thread = self._writer
+                try:
+                    _append_in_transaction(now, game_id, expected_seq, stored)
+                except OperationalError as busy:
+                    if getattr(busy.orig, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:  # any BUSY_* too
+                        raise
+                    await asyncio.get_running_loop().run_in_executor(
+                        thread, _append_in_transaction, waiting, game_id, expected_seq, stored
+                    )
             else:
                 async with self._engine.begin() as connection:
                     await connection.run_sync(_append_rows, game_id, expected_seq, stored)

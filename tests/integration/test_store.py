@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC
@@ -389,3 +391,29 @@ async def test_sqlite_runs_in_wal_mode(store: EventStore) -> None:
     async with store.engine.connect() as connection:
         assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+async def test_an_append_while_another_connection_writes_waits_its_turn_off_the_event_loop(store: EventStore) -> None:
+    """SQLite appends run in the event loop, except while another connection holds the write lock: then the append
+    waits on the writer thread, the loop goes on serving, and the append lands once the lock is released."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's single writer")
+    game = await _new_game(store)
+    await store.append(game.id, 0, [("a", "{}")])
+    assert store.engine.url.database is not None
+    other = sqlite3.connect(store.engine.url.database, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the write lock, held by a connection of its own
+        appended = asyncio.ensure_future(store.append(game.id, 1, [("b", "{}")]))
+        ticks = 0
+        while ticks < 20:  # the loop is not blocked while the append waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not appended.done()
+        other.execute("COMMIT")
+        async with asyncio.timeout(10):
+            stored = await appended
+    finally:
+        other.close()
+    assert [event.seq for event in stored] == [2]
+    assert [(e.seq, e.type) for e in await store.read(game.id)] == [(1, "a"), (2, "b")]
