@@ -4,7 +4,8 @@ It speaks just enough of the game's socket protocol for the same load clients: a
 `welcome` and a `view` (empty), and each `command` becomes one event frame of the size the game's own
 `message_sent` / `position_taken` event has, broadcast to every socket of the same game in seq order, then an
 `ack` to the sender.  No rules, no store, no views: what is left is the JSON and WebSocket fan-out any server
-of this shape pays, on the same Uvicorn (same event loop, same WebSocket implementation and options).
+of this shape pays, on the same Uvicorn (same event loop and options; its stock `websockets-sansio` protocol,
+which the game server runs trimmed, see server/wire.py).
 
 Run: `python -m bench.bare_server --port 8765` (bench/load.py starts it itself).
 """

@@ -110,6 +110,44 @@ def _rules(state: State) -> dict[str, Any] | None:
 
 def view(state: State, viewer: Viewer) -> dict[str, Any]:
     """The state as `viewer` may see it, as JSON-ready data."""
+    return {**common_view(state), **own_view(state, viewer)}
+
+
+def common_view(state: State) -> dict[str, Any]:
+    """The part of every viewer's view that is the same for all of them (no key of it is in `own_view`)."""
+    return {
+        "seq": state.seq,
+        "title": state.title,
+        "ruleset": state.ruleset,
+        "status": state.status,
+        "round": state.round,
+        "rounds": state.rounds,
+        "phase": state.phase,
+        "phases": [p.model_dump() for p in state.phases],
+        "deadline": state.deadline,
+        "paused_remaining": state.paused_remaining,
+        "seats": {seat_id: seat.model_dump() for seat_id, seat in state.seats.items()},
+        "consultations": [c.model_dump() for c in state.consultations.values()],
+        "proposals": [p.model_dump() for p in state.proposals.values()],
+        "invocations": [i.model_dump() for i in state.invocations.values()],
+        "assistance_requested_by": list(state.assistance_requested_by),
+        "announcements": list(state.announcements),
+        "public_support": dict(state.public_support),
+        "cohesion": state.cohesion,
+        "escalation": {
+            "level": state.escalation,
+            "name": state.exercise.adversary.ladder[state.escalation].name,
+            "adversary": state.exercise.adversary.name,
+        },
+        "cumulative": dict(state.cumulative),
+        "threshold_crossed": list(state.threshold_crossed),
+        "assessments": [a.model_dump() for a in state.assessments],
+        "rules": _rules(state),
+    }
+
+
+def own_view(state: State, viewer: Viewer) -> dict[str, Any]:
+    """The part of the view that depends on who looks: what they are, and what only some may see."""
     member = viewer.member if viewer.role == "delegation" else None
     everything = viewer.omniscient
 
@@ -127,26 +165,10 @@ def view(state: State, viewer: Viewer) -> dict[str, Any]:
         return data
 
     return {
-        "seq": state.seq,
         "you": viewer.model_dump(),
-        "title": state.title,
-        "ruleset": state.ruleset,
-        "status": state.status,
-        "round": state.round,
-        "rounds": state.rounds,
-        "phase": state.phase,
-        "phases": [p.model_dump() for p in state.phases],
-        "deadline": state.deadline,
-        "paused_remaining": state.paused_remaining,
         "members": {code: member_view(code, m) for code, m in state.members.items()},
-        "seats": {seat_id: seat.model_dump() for seat_id, seat in state.seats.items()},
-        "consultations": [c.model_dump() for c in state.consultations.values()],
-        "proposals": [p.model_dump() for p in state.proposals.values()],
-        "invocations": [i.model_dump() for i in state.invocations.values()],
-        "assistance_requested_by": list(state.assistance_requested_by),
         "messages": [m.model_dump() for m in state.messages if addressed((m.sender, *m.recipients))],
         "injects": [inject(i) for i in state.injects if addressed(i.visible_to)],
-        "announcements": list(state.announcements),
         "actions": [a.model_dump() for a in state.actions.values() if everything or a.member == member],
         "reports": [
             r.model_dump()
@@ -157,17 +179,6 @@ def view(state: State, viewer: Viewer) -> dict[str, Any]:
             "offers": [o for o in state.sharing_offers if everything or member in o],
             "agreements": [a for a in state.sharing_agreements if everything or member in a],
         },
-        "public_support": dict(state.public_support),
-        "cohesion": state.cohesion,
-        "escalation": {
-            "level": state.escalation,
-            "name": state.exercise.adversary.ladder[state.escalation].name,
-            "adversary": state.exercise.adversary.name,
-        },
-        "cumulative": dict(state.cumulative),
-        "threshold_crossed": list(state.threshold_crossed),
-        "assessments": [a.model_dump() for a in state.assessments],
-        "rules": _rules(state),
         "catalogue": [t.model_dump() for t in state.exercise.catalogue] if everything else [],
         "msel": [e.model_dump() for e in state.exercise.msel] if everything else [],
         "observations": [o.model_dump() for o in state.observations] if everything or viewer.role == "observer" else [],

@@ -77,8 +77,9 @@ class Tap:
 class LiveServer:
     """The app served by Uvicorn on 127.0.0.1 and a free port, inside the running event loop."""
 
-    def __init__(self, database_url: str, **settings: Any) -> None:
+    def __init__(self, database_url: str, ws: Any = wire.PROTOCOL, **settings: Any) -> None:
         self.settings = Settings(database_url=database_url, host="127.0.0.1", port=0, **settings)
+        self.ws = ws
         self._socket: socket.socket | None = None
         self._task: asyncio.Task[None] | None = None
         self.server: uvicorn.Server | None = None
@@ -102,7 +103,7 @@ class LiveServer:
         self._socket, self.port = sock, sock.getsockname()[1]
         config = uvicorn.Config(
             create_app(self.settings),
-            ws=wire.PROTOCOL,
+            ws=self.ws,
             lifespan="on",
             log_level="warning",
             log_config=None,

@@ -19,7 +19,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from pydantic_core import to_json
+from websockets.asyncio.client import connect
 from websockets.client import ClientProtocol
+from websockets.exceptions import InvalidStatus
 from websockets.frames import Frame as WireFrame
 from websockets.protocol import OPEN
 from websockets.uri import parse_uri
@@ -27,7 +30,8 @@ from websockets.uri import parse_uri
 import server.app as app_module
 from game_rules import CHAIR, EVENT_ADAPTER
 from game_rules.commands import AdvancePhase, Broadcast, RaiseObjection, StartGame, TableProposal
-from game_rules.views import FACILITATOR
+from game_rules.views import FACILITATOR, Viewer
+from game_rules.views import view as view_of
 from server import api, deadlines, scenarios, wire
 from server.app import create_app
 from server.config import Settings
@@ -37,6 +41,7 @@ from server.store import EventStore
 from tests.integration.live import (
     Frame,
     Game,
+    LiveServer,
     Seat,
     SeatClosed,
     SeatKey,
@@ -484,6 +489,25 @@ async def test_seats_show_who_is_connected_and_a_credential_names_its_seat(table
     assert_error(await table.http.get(f"/api/games/{game_id}/me", headers=bearer("nope")), 401, "bad_credential")
 
 
+async def test_a_server_without_the_wire_protocol_refuses_sockets_and_says_why(
+    database_url: str, anyio_backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The handler needs server/wire.py's protocol under it; on stock Uvicorn a socket is refused, not half-served."""
+    server = LiveServer(database_url, ws="websockets-sansio")
+    await server.start()
+    try:
+        async with client(server.url) as http:
+            game = await create_game(http)
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(f"{server.ws_url}/ws/games/{game.game_id}", proxy=None)
+        assert refused.value.response.status_code == 403
+        assert "run the server with `wargame serve`" in caplog.text
+        async with client(server.url) as http:
+            assert (await http.get("/healthz")).status_code == 200  # the rest of the server is fine
+    finally:
+        await server.stop()
+
+
 async def _connected(table: Table, member: str) -> bool:
     game_id, key = table.game.game_id, table.game.facilitator_key
     seats = (await table.http.get(f"/api/games/{game_id}/seats", headers=bearer(key))).json()
@@ -810,6 +834,33 @@ async def test_a_seat_that_falls_behind_is_dropped_without_failing_the_command(
         assert [(f["type"], f["seq"]) for f in _frames(fast)] == [("event", result.seq), ("view", result.seq)]
         assert slow not in room.connections
         assert slow.wire.closed and isinstance(slow.wire, Tap) and slow.wire.close_code == 1008
+
+
+async def test_every_pushed_view_is_exactly_the_viewers_view(migrated_url: str, anyio_backend: str) -> None:
+    """A view frame is spliced from the part every viewer shares (serialised once a batch) and the viewer's own:
+    whatever the viewer, the frame's view is `view(state, viewer)`, nothing more or less."""
+    viewers = [
+        FACILITATOR,
+        Viewer(role="umpire"),
+        Viewer(role="observer"),
+        Viewer(role="red_cell"),
+        *(Viewer(role="delegation", member=m) for m in MEMBERS),
+    ]
+    async with _in_process_game(migrated_url) as (_, (room,), _stores):
+        conns = [Connection(seat_id=f"s{i}", viewer=v, wire=Tap()) for i, v in enumerate(viewers)]
+        for conn in conns:
+            await room.join(conn, None)
+        for command in (
+            StartGame(),
+            Broadcast(text="Jets scrambled"),
+            AdvancePhase(from_round=1, from_phase="briefing"),
+        ):
+            assert isinstance(await room.submit(command, CHAIR), Accepted)
+        for conn in conns:
+            pushed = [f for f in _frames(conn) if f["type"] == "view"]
+            assert len(pushed) == 4  # on joining, then one a command
+            assert pushed[-1]["seq"] == room.state.seq
+            assert pushed[-1]["view"] == json.loads(to_json(view_of(room.state, conn.viewer))), conn.viewer
 
 
 async def test_joining_a_room_behind_the_store_repeats_nothing(migrated_url: str, anyio_backend: str) -> None:
