@@ -11,7 +11,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, cast, get_args
 
-from sqlalchemy import Connection, Engine, Update, func, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    DateTime,
+    Engine,
+    Insert,
+    Integer,
+    String,
+    Text,
+    Update,
+    bindparam,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -166,6 +182,8 @@ class EventStore:
                 ThreadPoolExecutor(1, thread_name_prefix="sqlite-append"),
             )
 
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+
     @classmethod
     def from_url(cls, url: str) -> EventStore:
         return cls(make_engine(url))
@@ -268,6 +286,21 @@ class EventStore:
                     await asyncio.get_running_loop().run_in_executor(
                         thread, _append_in_transaction, waiting, game_id, expected_seq, stored
                     )
+            elif stored:
+                # One statement, one trip, committed on its own (a transaction of several statements would be four).
+                async with self._autocommit.connect() as connection:
+                    arrays = {
+                        "game": game_id,
+                        "expected": expected_seq,
+                        "last": expected_seq + len(stored),
+                        "seqs": [e.seq for e in stored],
+                        "types": [e.type for e in stored],
+                        "payloads": [e.payload for e in stored],
+                        "times": [e.recorded_at for e in stored],
+                    }
+                    inserted = (await connection.execute(_CLAIM_AND_INSERT, arrays)).all()
+                if len(inserted) != len(stored):  # the claim matched no row
+                    raise SeqConflict(game_id, expected_seq, await self._last_seq(game_id))
             else:
                 async with self._engine.begin() as connection:
                     await connection.run_sync(_append_rows, game_id, expected_seq, stored)
@@ -283,6 +316,13 @@ class EventStore:
         async with self._sessions() as session:
             rows = await session.execute(select(GameRow.id, GameRow.last_seq).where(GameRow.id.in_(game_ids)))
             return {game_id: seq for game_id, seq in rows}
+
+    async def _last_seq(self, game_id: str) -> int:
+        async with self._sessions() as session:
+            found = await session.scalar(select(GameRow.last_seq).where(GameRow.id == game_id))
+        if found is None:
+            raise UnknownGame(game_id)
+        return found
 
     async def _max_event_seq(self, game_id: str) -> int:
         async with self._sessions() as session:
@@ -396,6 +436,41 @@ def _append_rows(connection: Connection, game_id: str, expected_seq: int, stored
         raise SeqConflict(game_id, expected_seq, actual)
     if stored:
         connection.execute(insert(EventRow), [_event_values(event) for event in stored])
+
+
+def _claim_and_insert() -> Insert:
+    """`_append_rows` as one statement for PostgreSQL: the claim is a data-modifying CTE the insert selects from,
+    so when the compare-and-set matches no row nothing is inserted.  The events come as arrays (`unnest`): the
+    statement's text is the same whatever their number, and compiled once."""
+    claim = (
+        update(GameRow)
+        .where(GameRow.id == bindparam("game"), GameRow.last_seq == bindparam("expected"))
+        .values(last_seq=bindparam("last"))
+        .returning(GameRow.id)
+        .cte("claim")
+    )
+    new = (
+        func.unnest(
+            bindparam("seqs", type_=ARRAY(Integer)),
+            bindparam("types", type_=ARRAY(String)),
+            bindparam("payloads", type_=ARRAY(Text)),
+            bindparam("times", type_=ARRAY(DateTime(timezone=True))),
+        )
+        .table_valued("seq", "type", "payload", "recorded_at")
+        .render_derived(name="new_events")
+    )
+    picked = (
+        select(claim.c.id, new.c.seq, new.c.type, new.c.payload, new.c.recorded_at).select_from(claim).join(new, true())
+    )
+    return (
+        insert(EventRow)
+        .from_select(["game_id", "seq", "type", "payload", "recorded_at"], picked)
+        .add_cte(claim, nest_here=True)
+        .returning(EventRow.seq)
+    )
+
+
+_CLAIM_AND_INSERT = _claim_and_insert()
 
 
 async def _rows_changed(session: AsyncSession, statement: Update) -> int:
