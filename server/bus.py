@@ -9,8 +9,9 @@ or a duplicate: a lost one is recovered by the next notification for that game, 
 loaded game after the bus reconnects, or by the periodic safety catch-up (`Rooms.keep_up`).
 
 `LocalBus` is the in-process default (one server process: nobody else to tell).  `RedisBus` uses Redis
-pub/sub on one channel per deployment, so that several processes (`wargame serve --workers N`, or servers
-on several hosts) can share a PostgreSQL store.
+pub/sub on one channel per deployment, `PostgresBus` PostgreSQL's LISTEN/NOTIFY (for a deployment with no
+Redis), so that several processes (`wargame serve --workers N`, or servers on several hosts) can share a
+PostgreSQL store.  Both are at most once, and both are handled alike (`RemoteBus`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+import psycopg
+from psycopg import sql
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -46,6 +49,8 @@ FIRST_SUBSCRIPTION_WAIT = 5.0
 """How long `start` waits for the first subscription before carrying on (and retrying in the background)."""
 CARRY_LIMIT = 256 * 1024
 """Payload bytes one notification carries at most; beyond, it goes without them and receivers read the store."""
+NOTIFY_LIMIT = 7900
+"""Bytes of one PostgreSQL notification (the server refuses 8,000 and more); a longer one goes without events."""
 
 
 class Bus(Protocol):
@@ -129,19 +134,20 @@ def _carried(events: object, last: int) -> tuple[Carried, ...]:
     return tuple(run)
 
 
-class RedisBus:
-    """Redis pub/sub on one channel per deployment; messages are `{"game_id": ..., "seq": ...}`.
+class RemoteBus:
+    """What a bus between processes does whatever carries it (`RedisBus`, `PostgresBus`).
 
-    Publishing never waits for Redis: `publish` records the latest seq per game (with the events since the last
-    send, up to `CARRY_LIMIT` bytes) and a sender task sends what is pending in one pipeline (so a burst of
-    commands costs one round trip).  While Redis is unreachable the pending notifications are kept (at most one
-    per game, its events dropped past the limit) and sent when it is back.
+    Publishing never waits for the bus: `publish` records the latest seq per game (with the events since the
+    last send, up to `carry_limit` bytes) and a sender task sends what is pending in one batch (so a burst of
+    commands costs one round trip).  While the bus is unreachable the pending notifications are kept (at most
+    one per game, its events dropped past the limit) and sent when it is back.
 
-    The listener owns its connection: on any error it reconnects with a bounded back-off, and every
-    successful subscription calls `on_resync`, because whatever was published in between is lost.
+    The listener owns its connection: on any error it reconnects with a bounded back-off, and every successful
+    subscription calls `on_resync`, because whatever was published in between is lost.
     """
 
     shared = True
+    carry_limit = CARRY_LIMIT
 
     def __init__(self, url: str, channel: str = DEFAULT_CHANNEL) -> None:
         self.url = url
@@ -156,21 +162,27 @@ class RedisBus:
         self.subscriptions = 0
         """How many times the listener has (re)subscribed; for tests and logs."""
 
-    def _client(self) -> Redis:
-        # No silent retries inside redis-py: a reconnect must go through our loop so that it triggers a resync.
-        return Redis.from_url(
-            self.url,
-            retry=Retry(NoBackoff(), 0),
-            socket_connect_timeout=CONNECT_TIMEOUT,
-            health_check_interval=10,
-        )
+    # what each transport provides
+
+    async def _deliver(self, messages: list[str]) -> None:
+        """Send these messages, in order; raise if they may not all have gone."""
+        raise NotImplementedError
+
+    async def _close_sender(self) -> None:
+        raise NotImplementedError
+
+    async def _subscribe_and_listen(self) -> None:
+        """Subscribe, call `_resubscribed` once subscribed, then `_heard` for every message, until an error."""
+        raise NotImplementedError
+
+    # the same for every transport
 
     def publish(self, game_id: str, seq: int, carried: Sequence[Carried] = ()) -> None:
         pending = self._pending.get(game_id)
         if pending is None:
-            self._pending[game_id] = seq, _within_limit(list(carried))
+            self._pending[game_id] = seq, _within_limit(list(carried), self.carry_limit)
         elif seq > pending[0]:
-            self._pending[game_id] = seq, _joined(pending[1], carried)
+            self._pending[game_id] = seq, _joined(pending[1], carried, self.carry_limit)
         self._wake.set()
 
     async def start(self, on_news: News, on_resync: Resync) -> None:
@@ -193,7 +205,6 @@ class RedisBus:
                 await task
 
     async def _send(self) -> None:
-        client = self._client()
         delay = RETRY_MIN
         try:
             while True:
@@ -203,49 +214,35 @@ class RedisBus:
                 if not batch:
                     continue
                 try:
-                    async with client.pipeline(transaction=False) as pipe:
-                        for game_id, (seq, carried) in batch.items():
-                            pipe.publish(self.channel, encode(game_id, seq, carried))
-                        await pipe.execute()
+                    await self._deliver([encode(game_id, seq, carried) for game_id, (seq, carried) in batch.items()])
                     delay = RETRY_MIN
-                except Exception as error:  # Redis away (OSError, RedisError...) or anything else: keep going
+                except Exception as error:  # the bus away (OSError, RedisError, psycopg's...) or anything else
                     for game_id, (seq, carried) in batch.items():  # kept for the next attempt, newest seq per game
                         self.publish(game_id, seq, carried or ())
-                    log.warning("publishing to Redis failed (%r); retrying in %.1f s", error, delay)
+                    log.warning("publishing to the bus failed (%r); retrying in %.1f s", error, delay)
+                    with contextlib.suppress(Exception):
+                        await self._close_sender()
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, RETRY_MAX)
         finally:
             with contextlib.suppress(Exception):
-                await client.aclose()
+                await self._close_sender()
 
     async def _listen(self) -> None:
         delay = RETRY_MIN
         while True:
-            client = self._client()
-            pubsub = client.pubsub()
             try:
-                await pubsub.subscribe(self.channel)
-                while True:
-                    # A bounded wait, so that redis-py's health check runs on a quiet channel too.
-                    message = await pubsub.get_message(timeout=LISTEN_POLL)
-                    if message is None:
-                        continue
-                    if message["type"] == "subscribe":
-                        self._resubscribed()
-                        delay = RETRY_MIN
-                    elif message["type"] == "message" and (news := decode(message["data"])) is not None:
-                        self._heard(*news)
-            except (OSError, TimeoutError, RedisError) as error:
-                self._subscribed.clear()
-                log.warning("lost the bus (%r); reconnecting in %.1f s", error, delay)
+                await self._subscribe_and_listen()
+                problem = "the listener stopped"
+            except (OSError, TimeoutError, RedisError, psycopg.OperationalError) as error:
+                problem = repr(error)
             except Exception:  # a bug must not silence the bus for good: log it, and start over
-                self._subscribed.clear()
-                log.exception("the bus listener failed; reconnecting in %.1f s", delay)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
-                with contextlib.suppress(Exception):
-                    await client.aclose()
+                log.exception("the bus listener failed")
+                problem = "a failure"
+            if self._subscribed.is_set():  # it was subscribed: a fresh outage, so try again soon
+                delay = RETRY_MIN
+            self._subscribed.clear()
+            log.warning("lost the bus (%s); reconnecting in %.1f s", problem, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX)
 
@@ -257,28 +254,136 @@ class RedisBus:
         if self._on_resync is not None:
             self._on_resync()
 
-    def _heard(self, game_id: str, seq: int, carried: Sequence[Carried]) -> None:
-        if self._on_news is not None:
-            self._on_news(game_id, seq, carried)
+    def _heard(self, data: bytes | str) -> None:
+        news = decode(data)
+        if news is not None and self._on_news is not None:
+            self._on_news(*news)
 
 
-def _joined(events: list[Carried] | None, more: Sequence[Carried]) -> list[Carried] | None:
+class RedisBus(RemoteBus):
+    """Redis pub/sub on one channel per deployment; each batch of notifications is one pipeline."""
+
+    def __init__(self, url: str, channel: str = DEFAULT_CHANNEL) -> None:
+        super().__init__(url, channel)
+        self._sender: Redis | None = None
+
+    def _client(self) -> Redis:
+        # No silent retries inside redis-py: a reconnect must go through our loop so that it triggers a resync.
+        return Redis.from_url(
+            self.url,
+            retry=Retry(NoBackoff(), 0),
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            health_check_interval=10,
+        )
+
+    async def _deliver(self, messages: list[str]) -> None:
+        if self._sender is None:
+            self._sender = self._client()
+        async with self._sender.pipeline(transaction=False) as pipe:
+            for message in messages:
+                pipe.publish(self.channel, message)
+            await pipe.execute()
+
+    async def _close_sender(self) -> None:
+        sender, self._sender = self._sender, None
+        if sender is not None:
+            await sender.aclose()
+
+    async def _subscribe_and_listen(self) -> None:
+        client = self._client()
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(self.channel)
+            while True:
+                # A bounded wait, so that redis-py's health check runs on a quiet channel too.
+                message = await pubsub.get_message(timeout=LISTEN_POLL)
+                if message is None:
+                    continue
+                if message["type"] == "subscribe":
+                    self._resubscribed()
+                elif message["type"] == "message":
+                    self._heard(message["data"])
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+
+class PostgresBus(RemoteBus):
+    """PostgreSQL LISTEN/NOTIFY on one channel per deployment, for a deployment that has no Redis.
+
+    A notification holds at most `NOTIFY_LIMIT` bytes, so fewer events ride along than on Redis; a longer one is
+    sent without them, and the receivers read the store.  The listener's connection is checked every
+    `LISTEN_POLL` seconds, so a dead server is noticed on a quiet channel too.
+    """
+
+    carry_limit = NOTIFY_LIMIT // 2
+
+    def __init__(self, url: str, channel: str = DEFAULT_CHANNEL) -> None:
+        super().__init__(url, channel)
+        self._sender: psycopg.AsyncConnection[Any] | None = None
+
+    async def _connect(self, role: str) -> psycopg.AsyncConnection[Any]:
+        # Named in pg_stat_activity, so that an operator can tell the bus's connections from the store's.
+        return await psycopg.AsyncConnection.connect(
+            self.url, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT), application_name=f"{role} {self.channel}"
+        )
+
+    async def _deliver(self, messages: list[str]) -> None:
+        if self._sender is None or self._sender.closed:
+            self._sender = await self._connect("notify")
+        fitting = [m if len(m.encode()) <= NOTIFY_LIMIT else _without_events(m) for m in messages]
+        async with self._sender.cursor() as cursor:
+            await cursor.executemany("SELECT pg_notify(%s, %s)", [(self.channel, m) for m in fitting])
+
+    async def _close_sender(self) -> None:
+        sender, self._sender = self._sender, None
+        if sender is not None:
+            await sender.close()
+
+    async def _subscribe_and_listen(self) -> None:
+        connection = await self._connect("listen")
+        try:
+            await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+            self._resubscribed()
+            while True:
+                async for notification in connection.notifies(timeout=LISTEN_POLL):
+                    self._heard(notification.payload)
+                await connection.execute("SELECT 1")  # raises when the server has gone
+        finally:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+
+def _without_events(message: str) -> str:
+    game_id, seq, _ = decode(message) or ("", 0, ())
+    return encode(game_id, seq)
+
+
+def _joined(events: list[Carried] | None, more: Sequence[Carried], limit: int) -> list[Carried] | None:
     """The events of two notifications as one, if the second follows the first."""
     if events is None or not more or more[0][0] != events[-1][0] + 1:
         return None
-    return _within_limit([*events, *more])
+    return _within_limit([*events, *more], limit)
 
 
-def _within_limit(events: list[Carried]) -> list[Carried] | None:
+def _within_limit(events: list[Carried], limit: int) -> list[Carried] | None:
     """The events, if there are any and they fit in one notification; None sends the notification without."""
-    return events if events and sum(len(c[2]) for c in events) <= CARRY_LIMIT else None
+    return events if events and sum(len(c[2]) for c in events) <= limit else None
 
 
 def make_bus(url: str, channel: str = DEFAULT_CHANNEL) -> Bus:
-    """`""` (or `local`) for the in-process bus, `redis://...` / `rediss://...` / `unix://...` for Redis."""
+    """`""` (or `local`) for the in-process bus, `redis://...` / `rediss://...` / `unix://...` for Redis,
+    `postgresql://...` (the store's URL will do, `+psycopg` and all) for PostgreSQL's LISTEN/NOTIFY."""
     if url in ("", "local"):
         return LocalBus()
-    scheme = url.partition("://")[0]
+    scheme, _, rest = url.partition("://")
     if scheme in ("redis", "rediss", "unix"):
         return RedisBus(url, channel)
-    raise ValueError(f"unsupported bus URL {url!r}: use redis://HOST:PORT/DB, or leave it empty for one process")
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return PostgresBus(f"postgresql://{rest}", channel)
+    raise ValueError(
+        f"unsupported bus URL {url!r}: use redis://HOST:PORT/DB or postgresql://USER@HOST/DB, "
+        "or leave it empty for one process"
+    )

@@ -170,7 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_cmd.add_argument("--port", type=int)
     serve_cmd.add_argument("--database-url", help="default: $DATABASE_URL or sqlite file ./wargame.db")
     serve_cmd.add_argument("--workers", type=int, help="server processes (default: $WORKERS or 1); >1 needs a bus")
-    serve_cmd.add_argument("--bus-url", help="default: $BUS_URL, else in-process; redis://127.0.0.1:6379/0")
+    serve_cmd.add_argument(
+        "--bus-url", help="default: $BUS_URL, else in-process; redis://127.0.0.1:6379/0 or postgresql://USER@HOST/DB"
+    )
     serve_cmd.add_argument(
         "--json-logs", action="store_true", default=None, help="one JSON object per log line (default: $JSON_LOGS)"
     )

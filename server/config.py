@@ -52,9 +52,10 @@ class Settings(BaseSettings):
     """Seconds /readyz waits for the database before answering 503."""
     bus_url: str = ""
     """How server processes tell each other about new events: "" = in-process (one process only);
-    `redis://127.0.0.1:6379/0` = Redis pub/sub, for several processes sharing a PostgreSQL store."""
+    `redis://127.0.0.1:6379/0` = Redis pub/sub, or `postgresql://USER@HOST/DB` = PostgreSQL LISTEN/NOTIFY (no
+    Redis needed), for several processes sharing a PostgreSQL store."""
     bus_channel: str = Field(default="wargame:events", min_length=1)
-    """The Redis channel; one per deployment (processes on one channel must share one database)."""
+    """The bus's channel; one per deployment (processes on one channel must share one database)."""
     bus_resync_seconds: float = Field(default=5.0, gt=0, le=3600)
     """Seconds between safety catch-ups of games with sockets (pub/sub delivers at most once)."""
     workers: int = Field(default=1, ge=1, le=64)

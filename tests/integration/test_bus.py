@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from game_rules import CHAIR, EVENT_ADAPTER, Refusal
 from game_rules.commands import Broadcast, ExtendPhase, SendMessage, StartGame
 from game_rules.views import FACILITATOR, Viewer
 from server import deadlines
-from server.bus import CARRY_LIMIT, Carried, LocalBus, RedisBus, decode, encode, make_bus
+from server.bus import CARRY_LIMIT, Carried, LocalBus, PostgresBus, RedisBus, decode, encode, make_bus
 from server.config import Settings
 from server.lobby import Lobby
 from server.rooms import Accepted, Connection, Room, Rooms
@@ -110,12 +111,19 @@ async def test_the_redis_bus_joins_pending_events_while_they_follow_and_fit() ->
     big = "x" * (CARRY_LIMIT + 1)
     bus.publish("h", 1, [(1, "huge", big, at)])
     assert bus._pending["h"] == (1, None)
+    # A PostgreSQL notification holds under 8,000 bytes: what Redis would carry goes there without its events.
+    pg_bus = PostgresBus("postgresql://nobody@127.0.0.1/none")
+    pg_bus.publish("g", 1, [(1, "a", "x" * 3000, at)])
+    pg_bus.publish("h", 1, [(1, "a", "x" * 5000, at)])
+    assert pg_bus._pending["g"][1] is not None and pg_bus._pending["h"] == (1, None)
 
 
 def test_the_bus_is_chosen_by_url_and_several_workers_need_a_shared_one() -> None:
     assert isinstance(make_bus(""), LocalBus)
     redis_bus = make_bus(REDIS_URL, "wargame:x")
     assert isinstance(redis_bus, RedisBus) and redis_bus.channel == "wargame:x"
+    pg_bus = make_bus("postgresql+psycopg://postgres@127.0.0.1:5432/db", "wargame:x")
+    assert isinstance(pg_bus, PostgresBus) and pg_bus.url == "postgresql://postgres@127.0.0.1:5432/db"
     with pytest.raises(ValueError, match="unsupported bus URL"):
         make_bus("amqp://somewhere")
     with pytest.raises(ValueError, match="several workers need a shared bus"):
@@ -452,8 +460,10 @@ uvicorn.Server(config).run(sockets=[sock])
 class BusServer:
     """The app in a child process on a shared database and bus channel (like live.ProcessServer)."""
 
-    def __init__(self, database_url: str, channel: str, resync: float, speed: float = 1.0, epoch: float = 0.0):
-        self.args = [database_url, REDIS_URL, channel, str(resync), str(speed), str(epoch)]
+    def __init__(
+        self, database_url: str, channel: str, resync: float, speed: float = 1.0, epoch: float = 0.0, bus: str = ""
+    ):
+        self.args = [database_url, bus or REDIS_URL, channel, str(resync), str(speed), str(epoch)]
         self.process: asyncio.subprocess.Process | None = None
         self.port = 0
 
@@ -492,13 +502,14 @@ class BusServer:
 
 @contextlib.asynccontextmanager
 async def two_servers(
-    database_url: str, resync: float = 600.0, speed: float = 1.0
+    database_url: str, resync: float = 600.0, speed: float = 1.0, bus: str = ""
 ) -> AsyncIterator[tuple[BusServer, BusServer]]:
-    """Two processes on one PostgreSQL database and one (fresh) Redis channel.  `resync` is long by default, so
-    that only the bus (and its resync after a reconnection) can bring a process news it did not write."""
+    """Two processes on one PostgreSQL database and one (fresh) channel of the bus (Redis unless `bus` says
+    otherwise).  `resync` is long by default, so that only the bus (and its resync after a reconnection) can
+    bring a process news it did not write."""
     channel = f"wargame:test:{uuid.uuid4().hex}"
     epoch = time.time()
-    servers = [BusServer(database_url, channel, resync, speed, epoch) for _ in range(2)]
+    servers = [BusServer(database_url, channel, resync, speed, epoch, bus) for _ in range(2)]
     try:
         for server in servers:  # one after the other: the first runs the migrations
             await server.start()
@@ -684,6 +695,71 @@ async def test_two_processes_advance_a_passed_deadline_exactly_once(database_url
             last = response.json()[-1]["seq"]
             await all_reach(seats, last)
             assert_gapless(seats, last)
+        finally:
+            for seat in seats:
+                await seat.close()
+
+
+def live_on_postgres(test: Callable[..., Any]) -> Callable[..., Any]:
+    """Two live processes with PostgreSQL as both the store and the bus (LISTEN/NOTIFY): no Redis."""
+    for mark in (
+        pytest.mark.postgres,
+        pytest.mark.skipif(
+            _postgres_url() is None,
+            reason="two server processes share one store: set DATABASE_URL=postgresql+psycopg://USER@HOST/DB",
+        ),
+    ):
+        test = mark(test)
+    return test
+
+
+async def _listeners(database_url: str, channel: str, end: bool = False) -> int:
+    """How many bus listeners are connected on `channel`; with `end`, terminate them (as a PostgreSQL restart
+    would) and return how many were."""
+    query = f"SELECT {'pg_terminate_backend(pid)' if end else 'pid'} FROM pg_stat_activity WHERE application_name = %s"
+    libpq_url = database_url.replace("+psycopg", "")
+    async with await psycopg.AsyncConnection.connect(libpq_url, autocommit=True) as connection:
+        cursor = await connection.execute(query, (f"listen {channel}",))
+        return len(await cursor.fetchall())
+
+
+@pytest.mark.timeout(240)
+@live_on_postgres
+async def test_two_processes_on_the_postgres_bus_stay_gapless_across_lost_listeners(
+    database_url: str, anyio_backend: str
+) -> None:
+    """LISTEN/NOTIFY instead of Redis: every event reaches every seat in seq order on either process, also when
+    both listeners' connections are cut while both processes write (each resubscribes and re-reads its games)."""
+    async with two_servers(database_url, bus=database_url) as (a, b), client(a.url) as http:
+        channel = a.args[2]
+        game = await create_game(http)
+        est = await claim_seat(http, game, "delegation", "EST", "Kaja")
+        pol = await claim_seat(http, game, "delegation", "POL", "Ola")
+        seats = [
+            await open_seat(a.url, game.game_id, game.facilitator_key, "fac@A"),
+            await open_seat(a.url, game.game_id, est.token, "EST@A"),
+            await open_seat(b.url, game.game_id, pol.token, "POL@B"),
+        ]
+        try:
+            fac, est_on_a, pol_on_b = seats
+            last = await fac.ack({"type": "start_game"})
+            last = max(last, await send_messages([est_on_a, pol_on_b], 10, "before"))
+            # Long enough to ride along in a notification on Redis, too long for one on PostgreSQL.
+            last = max(last, await fac.ack({"type": "broadcast", "text": "y" * 3990}))
+            await all_reach(seats, last)
+
+            assert await _listeners(database_url, channel, end=True) == 2
+            last = max(last, await send_messages([est_on_a, pol_on_b], 5, "meanwhile"))
+            await all_reach(seats, last)
+            async with asyncio.timeout(WAIT):  # both came back
+                while await _listeners(database_url, channel) < 2:
+                    await asyncio.sleep(0.05)
+            last = max(last, await send_messages([est_on_a, pol_on_b], 5, "after"))
+            await all_reach(seats, last)
+            for seat in seats:
+                await seat.settle(0.2)
+            assert_gapless(seats, last)
+            assert {f"meanwhile EST@A {i}" for i in range(5)} <= set(texts(pol_on_b))
         finally:
             for seat in seats:
                 await seat.close()
