@@ -148,6 +148,8 @@ class RemoteBus:
 
     shared = True
     carry_limit = CARRY_LIMIT
+    message_limit: int | None = None
+    """Bytes one message may take on this transport; a longer one is sent without its events."""
 
     def __init__(self, url: str, channel: str = DEFAULT_CHANNEL) -> None:
         self.url = url
@@ -214,7 +216,9 @@ class RemoteBus:
                 if not batch:
                     continue
                 try:
-                    await self._deliver([encode(game_id, seq, carried) for game_id, (seq, carried) in batch.items()])
+                    await self._deliver(
+                        [self._message(game_id, seq, carried) for game_id, (seq, carried) in batch.items()]
+                    )
                     delay = RETRY_MIN
                 except Exception as error:  # the bus away (OSError, RedisError, psycopg's...) or anything else
                     for game_id, (seq, carried) in batch.items():  # kept for the next attempt, newest seq per game
@@ -245,6 +249,12 @@ class RemoteBus:
             log.warning("lost the bus (%s); reconnecting in %.1f s", problem, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX)
+
+    def _message(self, game_id: str, seq: int, carried: Sequence[Carried] | None) -> str:
+        message = encode(game_id, seq, carried)
+        if self.message_limit is not None and len(message.encode()) > self.message_limit:
+            return encode(game_id, seq)
+        return message
 
     def _resubscribed(self) -> None:
         self.subscriptions += 1
@@ -319,6 +329,7 @@ class PostgresBus(RemoteBus):
     """
 
     carry_limit = NOTIFY_LIMIT // 2
+    message_limit = NOTIFY_LIMIT
 
     def __init__(self, url: str, channel: str = DEFAULT_CHANNEL) -> None:
         super().__init__(url, channel)
@@ -333,9 +344,8 @@ class PostgresBus(RemoteBus):
     async def _deliver(self, messages: list[str]) -> None:
         if self._sender is None or self._sender.closed:
             self._sender = await self._connect("notify")
-        fitting = [m if len(m.encode()) <= NOTIFY_LIMIT else _without_events(m) for m in messages]
         async with self._sender.cursor() as cursor:
-            await cursor.executemany("SELECT pg_notify(%s, %s)", [(self.channel, m) for m in fitting])
+            await cursor.executemany("SELECT pg_notify(%s, %s)", [(self.channel, m) for m in messages])
 
     async def _close_sender(self) -> None:
         sender, self._sender = self._sender, None
@@ -354,11 +364,6 @@ class PostgresBus(RemoteBus):
         finally:
             with contextlib.suppress(Exception):
                 await connection.close()
-
-
-def _without_events(message: str) -> str:
-    game_id, seq, _ = decode(message) or ("", 0, ())
-    return encode(game_id, seq)
 
 
 def _joined(events: list[Carried] | None, more: Sequence[Carried], limit: int) -> list[Carried] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = 
     cursor.close()
 
 
-def _sqlite_pragmas_no_wait(dbapi_connection: Any, record: Any) -> None:
-    _sqlite_pragmas(dbapi_connection, record, busy_timeout_ms=0)
-
-
 def make_engine(url: str) -> AsyncEngine:
     url = normalise_database_url(url)
     if not _is_sqlite(url):
@@ -46,7 +43,9 @@ def make_sqlite_writer(engine: AsyncEngine, *, wait: bool = True) -> Engine:
     """A plain (sync) engine on the same SQLite file, with one connection, for appends.  `wait=False`: one whose
     writes fail at once (SQLITE_BUSY) while another connection is writing, instead of waiting their turn."""
     writer = create_engine(sync_url(engine.url.render_as_string(hide_password=False)), pool_size=1, max_overflow=0)
-    event.listen(writer, "connect", _sqlite_pragmas if wait else _sqlite_pragmas_no_wait)
+    event.listen(
+        writer, "connect", functools.partial(_sqlite_pragmas, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS if wait else 0)
+    )
     return writer
 
 

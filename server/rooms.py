@@ -27,7 +27,7 @@ from game_rules.events import Event
 from game_rules.views import Viewer, common_view, own_view, shown
 from server.bus import Bus, Carried, LocalBus
 from server.store import EventStore, SeqConflict, StoredEvent
-from server.wire import POLICY_VIOLATION, SERVICE_RESTART, Wire
+from server.wire import SERVICE_RESTART, Wire, drop_unread
 
 log = logging.getLogger("wargame.rooms")
 
@@ -278,10 +278,9 @@ class Room:
 
     def _send(self, conn: Connection, frame: str) -> None:
         if not conn.wire.write(frame):
-            # A client that does not read: it comes back with `since` and loses nothing.
             log.warning("dropping a socket that fell behind", extra={"game_id": self.game_id, "seq": self.state.seq})
             self._connections.discard(conn)
-            conn.wire.close(POLICY_VIOLATION, "too many unread frames")
+            drop_unread(conn.wire)
 
     async def join(self, conn: Connection, since: int | None) -> tuple[int, list[StoredEvent]]:
         """Register a socket; returns the current seq and the events it missed since `since`, in order.

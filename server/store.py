@@ -170,18 +170,11 @@ class EventStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        # SQLite takes one writer at a time anyway.  An append is one short transaction on a connection of its own,
-        # run in the event loop (a WAL commit takes a fraction of a millisecond; a trip through aiosqlite, or to a
-        # thread and back, takes several times that on a busy loop: docs/performance.md).  When another connection
-        # is writing, the loop must not wait for it: the append goes to a thread that waits its turn.
-        self._writer: tuple[Engine, Engine, ThreadPoolExecutor] | None = None
-        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-            self._writer = (
-                make_sqlite_writer(engine, wait=False),
-                make_sqlite_writer(engine),
-                ThreadPoolExecutor(1, thread_name_prefix="sqlite-append"),
-            )
-
+        self._sqlite = (
+            _SqliteAppends(engine)
+            if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+            else None
+        )
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @classmethod
@@ -193,11 +186,8 @@ class EventStore:
         return self._engine
 
     async def dispose(self) -> None:
-        if self._writer is not None:
-            now, waiting, thread = self._writer
-            thread.shutdown(wait=True)
-            now.dispose()
-            waiting.dispose()
+        if self._sqlite is not None:
+            self._sqlite.dispose()
         await self._engine.dispose()
 
     async def ping(self) -> None:
@@ -276,31 +266,10 @@ class EventStore:
             for i, (type_, payload) in enumerate(events, start=1)
         ]
         try:
-            if self._writer is not None:
-                now, waiting, thread = self._writer
-                try:
-                    _append_in_transaction(now, game_id, expected_seq, stored)
-                except OperationalError as busy:
-                    if getattr(busy.orig, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:  # any BUSY_* too
-                        raise
-                    await asyncio.get_running_loop().run_in_executor(
-                        thread, _append_in_transaction, waiting, game_id, expected_seq, stored
-                    )
+            if self._sqlite is not None:
+                await self._sqlite.append(game_id, expected_seq, stored)
             elif stored:
-                # One statement, one trip, committed on its own (a transaction of several statements would be four).
-                async with self._autocommit.connect() as connection:
-                    arrays = {
-                        "game": game_id,
-                        "expected": expected_seq,
-                        "last": expected_seq + len(stored),
-                        "seqs": [e.seq for e in stored],
-                        "types": [e.type for e in stored],
-                        "payloads": [e.payload for e in stored],
-                        "times": [e.recorded_at for e in stored],
-                    }
-                    inserted = (await connection.execute(_CLAIM_AND_INSERT, arrays)).all()
-                if len(inserted) != len(stored):  # the claim matched no row
-                    raise SeqConflict(game_id, expected_seq, await self._last_seq(game_id))
+                await self._append_in_one_statement(game_id, expected_seq, stored)
             else:
                 async with self._engine.begin() as connection:
                     await connection.run_sync(_append_rows, game_id, expected_seq, stored)
@@ -317,12 +286,25 @@ class EventStore:
             rows = await session.execute(select(GameRow.id, GameRow.last_seq).where(GameRow.id.in_(game_ids)))
             return {game_id: seq for game_id, seq in rows}
 
-    async def _last_seq(self, game_id: str) -> int:
-        async with self._sessions() as session:
-            found = await session.scalar(select(GameRow.last_seq).where(GameRow.id == game_id))
-        if found is None:
-            raise UnknownGame(game_id)
-        return found
+    async def _append_in_one_statement(self, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:
+        """PostgreSQL: the claim and the insert in one statement, one trip, committed on its own (a transaction of
+        several statements would be four trips)."""
+        arrays = {
+            "game": game_id,
+            "expected": expected_seq,
+            "last": expected_seq + len(stored),
+            "seqs": [e.seq for e in stored],
+            "types": [e.type for e in stored],
+            "payloads": [e.payload for e in stored],
+            "times": [e.recorded_at for e in stored],
+        }
+        async with self._autocommit.connect() as connection:
+            inserted = (await connection.execute(_CLAIM_AND_INSERT, arrays)).all()
+        if len(inserted) != len(stored):  # the claim matched no row
+            actual = (await self.last_seqs([game_id])).get(game_id)
+            if actual is None:
+                raise UnknownGame(game_id)
+            raise SeqConflict(game_id, expected_seq, actual)
 
     async def _max_event_seq(self, game_id: str) -> int:
         async with self._sessions() as session:
@@ -414,6 +396,33 @@ class EventStore:
         async with self._sessions.begin() as session:
             if await _rows_changed(session, update(SeatRow).where(SeatRow.id == seat_id).values(**values)) != 1:
                 raise UnknownSeat(seat_id)
+
+
+class _SqliteAppends:
+    """SQLite takes one writer at a time anyway.  An append is one short transaction on a connection of its own, run
+    in the event loop (a WAL commit takes a fraction of a millisecond; a trip through aiosqlite, or to a thread and
+    back, takes several times that on a busy loop: docs/performance.md).  While another connection is writing, the
+    loop must not wait for it: the append goes to a thread whose connection waits its turn."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._now = make_sqlite_writer(engine, wait=False)
+        self._waiting = make_sqlite_writer(engine)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-append")
+
+    async def append(self, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:
+        try:
+            _append_in_transaction(self._now, game_id, expected_seq, stored)
+        except OperationalError as busy:
+            if getattr(busy.orig, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:  # any BUSY_* too
+                raise
+            await asyncio.get_running_loop().run_in_executor(
+                self._thread, _append_in_transaction, self._waiting, game_id, expected_seq, stored
+            )
+
+    def dispose(self) -> None:
+        self._thread.shutdown(wait=True)
+        self._now.dispose()
+        self._waiting.dispose()
 
 
 def _append_in_transaction(engine: Engine, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:

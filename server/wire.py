@@ -49,6 +49,12 @@ class Wire(Protocol):
         ...
 
 
+def drop_unread(wire: Wire) -> None:
+    """Close a socket whose client has fallen `UNSENT_LIMIT` behind (`write` answered False): it reconnects with
+    `since` and loses nothing."""
+    wire.close(POLICY_VIOLATION, "too many unread frames")
+
+
 class Fifo(Generic[T]):
     """An unbounded FIFO with one reader: the part of `asyncio.Queue` a socket uses, in a fraction of its memory
     (a Queue's three deques and Event weigh about 2.5 KiB; this is an empty list while nothing waits)."""

@@ -25,7 +25,7 @@ from server.limits import SeatLimits, TokenBucket, seat_limits
 from server.lobby import Lobby, acting, viewer_for
 from server.rooms import Connection, Room
 from server.store import SEQ_LIMIT, SeatRecord
-from server.wire import EXTENSION, INTERNAL_ERROR, POLICY_VIOLATION, TOO_BIG, Wire
+from server.wire import EXTENSION, INTERNAL_ERROR, POLICY_VIOLATION, TOO_BIG, Wire, drop_unread
 
 log = logging.getLogger("wargame.ws")
 
@@ -146,9 +146,8 @@ async def _read(
                 return
             answer = _rate_limited(text, *limits.refusal(seat.id))
         if not wire.write(answer):
-            # The client sends but does not read: its answers pile up.  It reconnects with `since`.
             log.warning("socket not reading its answers; closing", extra={**context, "close_code": POLICY_VIOLATION})
-            wire.close(POLICY_VIOLATION, "too many unread frames")
+            drop_unread(wire)
             return
 
 
