@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +15,7 @@ from sqlalchemy import (
     ARRAY,
     Connection,
     DateTime,
+    Dialect,
     Engine,
     Insert,
     Integer,
@@ -28,8 +29,11 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from server.db import make_engine, make_sqlite_writer
 from server.tables import EventRow, GameRow, SeatRow, SnapshotRow, utcnow
@@ -402,49 +406,108 @@ class _SqliteAppends:
     """SQLite takes one writer at a time anyway.  An append is one short transaction on a connection of its own, run
     in the event loop (a WAL commit takes a fraction of a millisecond; a trip through aiosqlite, or to a thread and
     back, takes several times that on a busy loop: docs/performance.md).  While another connection is writing, the
-    loop must not wait for it: the append goes to a thread whose connection waits its turn."""
+    loop must not wait for it: the append goes to a thread whose connection waits its turn.
+
+    The two statements run on the driver's connection, compiled once from the same SQLAlchemy constructs as
+    everywhere else: SQLAlchemy's execution layer around them cost more than the statements themselves."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._now = make_sqlite_writer(engine, wait=False)
         self._waiting = make_sqlite_writer(engine)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-append")
+        dialect = self._now.dialect
+        self._claim = _positional(_CLAIM, dialect)
+        self._last_seq = _positional(select(GameRow.last_seq).where(GameRow.id == bindparam("game")), dialect)
+        self._insert = _positional(insert(EventRow), dialect, _EVENT_COLUMNS)
+        self._time: Callable[[datetime], object] = (
+            EventRow.__table__.c.recorded_at.type.bind_processor(dialect) or _same
+        )
+        self._connections: dict[Engine, PoolProxiedConnection] = {}
+        """Each writer engine's one connection, checked out for good: a checkout per append costs a reset."""
 
     async def append(self, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:
         try:
-            _append_in_transaction(self._now, game_id, expected_seq, stored)
-        except OperationalError as busy:
-            if getattr(busy.orig, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:  # any BUSY_* too
+            self._append(self._now, game_id, expected_seq, stored)
+        except sqlite3.OperationalError as busy:
+            if busy.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # any BUSY_* too
                 raise
             await asyncio.get_running_loop().run_in_executor(
-                self._thread, _append_in_transaction, self._waiting, game_id, expected_seq, stored
+                self._thread, self._append, self._waiting, game_id, expected_seq, stored
             )
+
+    def _append(self, engine: Engine, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:
+        """`_append_rows` on the driver's connection."""
+        if engine not in self._connections:
+            self._connections[engine] = engine.raw_connection()
+        connection = cast(sqlite3.Connection, self._connections[engine].driver_connection)
+        claim = {"game": game_id, "expected": expected_seq, "last": expected_seq + len(stored)}
+        try:
+            if connection.execute(self._claim.sql, self._claim.values(claim)).rowcount != 1:
+                found = connection.execute(self._last_seq.sql, (game_id,)).fetchone()
+                if found is None:
+                    raise UnknownGame(game_id)
+                raise SeqConflict(game_id, expected_seq, found[0])
+            connection.executemany(
+                self._insert.sql,
+                [self._insert.values({**_event_values(e), "recorded_at": self._time(e.recorded_at)}) for e in stored],
+            )
+            connection.commit()
+        except sqlite3.IntegrityError as clash:  # as SQLAlchemy would raise it, for EventStore.append
+            connection.rollback()
+            raise IntegrityError(self._insert.sql, None, clash) from clash
+        except BaseException:
+            connection.rollback()
+            raise
 
     def dispose(self) -> None:
         self._thread.shutdown(wait=True)
+        for connection in self._connections.values():
+            connection.close()
         self._now.dispose()
         self._waiting.dispose()
 
 
-def _append_in_transaction(engine: Engine, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:
-    with engine.begin() as connection:
-        _append_rows(connection, game_id, expected_seq, stored)
+@dataclass(frozen=True)
+class _Positional:
+    """A statement compiled for a driver that takes `?` parameters, and the order they go in."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    def values(self, params: dict[str, object]) -> tuple[object, ...]:
+        return tuple(params[name] for name in self.names)
+
+
+def _same(value: datetime) -> object:
+    return value
+
+
+def _positional(statement: ClauseElement, dialect: Dialect, columns: Sequence[str] | None = None) -> _Positional:
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns) if columns is not None else None)
+    assert isinstance(compiled, SQLCompiler)
+    return _Positional(compiled.string, tuple(compiled.positiontup or ()))
 
 
 def _append_rows(connection: Connection, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:
     """The body of an append's transaction: claim the seqs by compare-and-set on games.last_seq (so concurrent
     writers can neither lose nor fork a stream), then insert the events."""
-    claim = (
-        update(GameRow)
-        .where(GameRow.id == game_id, GameRow.last_seq == expected_seq)
-        .values(last_seq=expected_seq + len(stored))
-    )
-    if connection.execute(claim).rowcount != 1:
+    claim = {"game": game_id, "expected": expected_seq, "last": expected_seq + len(stored)}
+    if connection.execute(_CLAIM, claim).rowcount != 1:
         actual = connection.scalar(select(GameRow.last_seq).where(GameRow.id == game_id))
         if actual is None:
             raise UnknownGame(game_id)
         raise SeqConflict(game_id, expected_seq, actual)
     if stored:
         connection.execute(insert(EventRow), [_event_values(event) for event in stored])
+
+
+_CLAIM = (
+    update(GameRow)
+    .where(GameRow.id == bindparam("game"), GameRow.last_seq == bindparam("expected"))
+    .values(last_seq=bindparam("last"))
+)
+"""The compare-and-set that claims an append's seqs."""
+_EVENT_COLUMNS = ("game_id", "seq", "type", "payload", "recorded_at")
 
 
 def _claim_and_insert() -> Insert:
@@ -489,10 +552,4 @@ async def _rows_changed(session: AsyncSession, statement: Update) -> int:
 
 
 def _event_values(event: StoredEvent) -> dict[str, object]:
-    return {
-        "game_id": event.game_id,
-        "seq": event.seq,
-        "type": event.type,
-        "payload": event.payload,
-        "recorded_at": event.recorded_at,
-    }
+    return {column: getattr(event, column) for column in _EVENT_COLUMNS}

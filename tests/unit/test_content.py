@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import typing
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic_core import to_json
 
 from game_rules import events as ev
 from game_rules import replay, state_hash
@@ -15,7 +17,7 @@ from game_rules.intelligence import confidence_of
 from game_rules.metrics import force_ratio, national_score
 from game_rules.scenario import Scenario, parse_scenario
 from game_rules.state import CHAIR, RED_CELL, SYSTEM
-from game_rules.views import FACILITATOR, Viewer, view
+from game_rules.views import FACILITATOR, Viewer, common_view, own_view, view
 from server import scenarios
 from tests.unit.scripted import ScriptedGame, Table
 
@@ -380,6 +382,22 @@ def test_a_scripted_game_of_each_scenario_ends_in_its_golden_hash(scenario_id: s
     assert final.status == "ended" and len(final.assessments) == final.rounds
     assert state_hash(replay(game.log)) == state_hash(final)
     assert state_hash(final) == GOLDEN[scenario_id]
+
+
+@pytest.mark.parametrize("scenario_id", sorted(SHIPPED))
+def test_a_view_is_plain_json_and_what_its_parts_serialise_to(scenario_id: str) -> None:
+    """`view` answers REST clients; live frames serialise `common_view` and `own_view` straight from the state's
+    records.  Both must be the same JSON, and `view` must hold nothing of the live state."""
+    game = ScriptedGame(SHIPPED[scenario_id], seed=20261122)
+    game.play()
+    state = game.state
+    viewers = [FACILITATOR, Viewer(role="umpire"), Viewer(role="observer"), Viewer(role="red_cell")]
+    viewers += [Viewer(role="delegation", member=code) for code in state.members]
+    for viewer in viewers:
+        seen = view(state, viewer)
+        assert json.loads(json.dumps(seen)) == seen, "tuples, models or other non-JSON values left in the view"
+        assert json.loads(to_json({**common_view(state), **own_view(state, viewer)})) == seen
+        assert seen["members"] and seen["phases"] and seen["seats"] is not None
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
