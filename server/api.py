@@ -187,13 +187,14 @@ async def join_info(join_code: str, lobby: LobbyDep) -> JoinInfo:
     game = await lobby.game_by_code(join_code)
     room = await lobby.room(game.id)
     seats = [s for s in await lobby.store.seats(game.id) if not s.revoked]
+    present = lobby.rooms.present(game.id)
     return JoinInfo(
         game_id=game.id,
         title=game.title,
         scenario=game.scenario,
         status=room.state.status,
         members=[{"code": m.code, "name": m.name} for m in room.state.members.values()],
-        seats=[_seat_out(s, room.present()) for s in seats],
+        seats=[_seat_out(s, present) for s in seats],
     )
 
 
@@ -205,8 +206,9 @@ async def claim_seat(game_id: str, body: ClaimSeat, lobby: LobbyDep) -> SeatCred
 
 @router.get("/games/{game_id}/seats", response_model=list[SeatOut])
 async def list_seats(game_id: str, lobby: LobbyDep, you: SeatDep) -> list[SeatOut]:
-    """Every seat of the game, with whether it is connected now."""
-    present = (await lobby.room(game_id)).present()
+    """Every seat of the game, with whether it is connected now (to any server process)."""
+    await lobby.room(game_id)
+    present = lobby.rooms.present(game_id)
     return [_seat_out(s, present) for s in await lobby.store.seats(game_id) if not s.revoked]
 
 

@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = store
         app.state.lobby = Lobby(store, rooms)
         await rooms.load_unfinished()
-        await bus.start(rooms.news, rooms.resync)  # each (re)subscription re-reads every loaded game
+        await bus.start(rooms.news, rooms.resync, rooms.presence)  # each (re)subscription re-reads every loaded game
         clock = asyncio.create_task(deadlines.enforce(rooms, time.time))
         keep_up = asyncio.create_task(rooms.keep_up(settings.bus_resync_seconds))
         try:
@@ -69,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await bus.close()
+            rooms.withdraw()
+            await bus.close()  # sends what is pending: the withdrawal, the last notifications
             await rooms.stop_following()
             rooms.close_all()
             await store.dispose()

@@ -8,6 +8,10 @@ notification may be late, repeated or lost (Redis pub/sub is at most once) witho
 or a duplicate: a lost one is recovered by the next notification for that game, by the re-read of every
 loaded game after the bus reconnects, or by the periodic safety catch-up (`Rooms.keep_up`).
 
+Processes also tell each other which seats have a socket open to them (`announce`), so that any of them answers
+"who is connected" for the whole deployment.  An announcement holds for a time it states (`ttl`); its process
+repeats it well within that time, so the seats of a process that died without a word drop out when it runs out.
+
 `LocalBus` is the in-process default (one server process: nobody else to tell).  `RedisBus` uses Redis
 pub/sub on one channel per deployment, `PostgresBus` PostgreSQL's LISTEN/NOTIFY (for a deployment with no
 Redis), so that several processes (`wargame serve --workers N`, or servers on several hosts) can share a
@@ -38,6 +42,9 @@ News = Callable[[str, int, Sequence[Carried]], None]
 """Called with `(game_id, seq, carried events)` for every notification heard; must not block."""
 Resync = Callable[[], None]
 """Called when notifications may have been missed (a (re)subscription): re-read every loaded game."""
+Presence = Callable[[str, str, frozenset[str], float], None]
+"""Called with `(process, game_id, seats, ttl)` for every announcement heard: for `ttl` seconds, those seats of the
+game have a socket open to that process (and no others do)."""
 
 DEFAULT_CHANNEL = "wargame:events"
 RETRY_MIN = 0.1
@@ -46,6 +53,8 @@ RETRY_MAX = 2.0
 CONNECT_TIMEOUT = 2.0
 LISTEN_POLL = 1.0
 FIRST_SUBSCRIPTION_WAIT = 5.0
+CLOSE_FLUSH_SECONDS = 1.0
+"""How long closing the bus may take to send what is still pending (a process leaving says its seats are gone)."""
 """How long `start` waits for the first subscription before carrying on (and retrying in the background)."""
 CARRY_LIMIT = 256 * 1024
 """Payload bytes one notification carries at most; beyond, it goes without them and receivers read the store."""
@@ -64,8 +73,14 @@ class Bus(Protocol):
         given); never blocks, never raises."""
         ...
 
-    async def start(self, on_news: News, on_resync: Resync) -> None:
-        """Subscribe: `on_news(game_id, seq)` for every notification, `on_resync()` after each (re)subscription."""
+    def announce(self, process: str, game_id: str, seats: frozenset[str], ttl: float) -> None:
+        """Tell the other processes which seats of `game_id` have a socket open to `process`, for `ttl` seconds;
+        never blocks, never raises."""
+        ...
+
+    async def start(self, on_news: News, on_resync: Resync, on_presence: Presence | None = None) -> None:
+        """Subscribe: `on_news(game_id, seq)` for every notification, `on_resync()` after each (re)subscription,
+        `on_presence(...)` for every announcement."""
         ...
 
     async def close(self) -> None: ...
@@ -78,17 +93,26 @@ class LocalBus:
 
     def __init__(self) -> None:
         self._listeners: list[News] = []
+        self._presence: list[Presence] = []
 
     def publish(self, game_id: str, seq: int, carried: Sequence[Carried] = ()) -> None:
         loop = asyncio.get_running_loop()
         for listener in self._listeners:
             loop.call_soon(listener, game_id, seq, carried)  # after the publisher's own turn, as a remote one would
 
-    async def start(self, on_news: News, on_resync: Resync) -> None:
+    def announce(self, process: str, game_id: str, seats: frozenset[str], ttl: float) -> None:
+        loop = asyncio.get_running_loop()
+        for listener in self._presence:
+            loop.call_soon(listener, process, game_id, seats, ttl)
+
+    async def start(self, on_news: News, on_resync: Resync, on_presence: Presence | None = None) -> None:
         self._listeners.append(on_news)
+        if on_presence is not None:
+            self._presence.append(on_presence)
 
     async def close(self) -> None:
         self._listeners.clear()
+        self._presence.clear()
 
 
 def encode(game_id: str, seq: int, carried: Sequence[Carried] | None = None) -> str:
@@ -98,16 +122,45 @@ def encode(game_id: str, seq: int, carried: Sequence[Carried] | None = None) -> 
     return json.dumps(message, separators=(",", ":"))
 
 
+def encode_presence(process: str, game_id: str, seats: frozenset[str], ttl: float) -> str:
+    message = {"game_id": game_id, "process": process, "present": sorted(seats), "ttl": ttl}
+    return json.dumps(message, separators=(",", ":"))
+
+
 def decode(data: bytes | str) -> tuple[str, int, tuple[Carried, ...]] | None:
     """The `(game_id, seq, carried events)` of a message, or None for anything malformed (ignored, never
     fatal).  Carried events that are not exactly the run of seqs ending at `seq` are dropped: the receiver
     then reads the store."""
+    message = _object(data)
+    return None if message is None else _news(message)
+
+
+def decode_presence(data: bytes | str) -> tuple[str, str, frozenset[str], float] | None:
+    """The `(process, game_id, seats, ttl)` of an announcement, or None for anything else."""
+    message = _object(data)
+    return None if message is None else _presence(message)
+
+
+def _object(data: bytes | str) -> dict[str, Any] | None:
     try:
         message = json.loads(data)
     except ValueError:
         return None
-    if not isinstance(message, dict):
+    return message if isinstance(message, dict) else None
+
+
+def _presence(message: dict[str, Any]) -> tuple[str, str, frozenset[str], float] | None:
+    process, game_id, seats, ttl = (message.get(k) for k in ("process", "game_id", "present", "ttl"))
+    if not (isinstance(process, str) and isinstance(game_id, str) and isinstance(seats, list)):
         return None
+    if not all(isinstance(seat, str) for seat in seats):
+        return None
+    if not isinstance(ttl, int | float) or isinstance(ttl, bool) or not 0 < ttl < float("inf"):
+        return None
+    return process, game_id, frozenset(seats), float(ttl)
+
+
+def _news(message: dict[str, Any]) -> tuple[str, int, tuple[Carried, ...]] | None:
     game_id, seq = message.get("game_id"), message.get("seq")
     if not isinstance(game_id, str) or not isinstance(seq, int) or isinstance(seq, bool):
         return None
@@ -156,11 +209,14 @@ class RemoteBus:
         self.channel = channel
         self._pending: dict[str, tuple[int, list[Carried] | None]] = {}
         """Per game: the latest seq to announce, and the events since the last send (None: too many, or unknown)."""
+        self._present: dict[tuple[str, str], tuple[frozenset[str], float]] = {}
+        """Per (process, game): the latest seats to announce, and for how long."""
         self._wake = asyncio.Event()
         self._subscribed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._on_news: News | None = None
         self._on_resync: Resync | None = None
+        self._on_presence: Presence | None = None
         self.subscriptions = 0
         """How many times the listener has (re)subscribed; for tests and logs."""
 
@@ -187,8 +243,12 @@ class RemoteBus:
             self._pending[game_id] = seq, _joined(pending[1], carried, self.carry_limit)
         self._wake.set()
 
-    async def start(self, on_news: News, on_resync: Resync) -> None:
-        self._on_news, self._on_resync = on_news, on_resync
+    def announce(self, process: str, game_id: str, seats: frozenset[str], ttl: float) -> None:
+        self._present[process, game_id] = seats, ttl
+        self._wake.set()
+
+    async def start(self, on_news: News, on_resync: Resync, on_presence: Presence | None = None) -> None:
+        self._on_news, self._on_resync, self._on_presence = on_news, on_resync, on_presence
         self._tasks = [
             asyncio.create_task(self._listen(), name="bus:listen"),
             asyncio.create_task(self._send(), name="bus:send"),
@@ -199,6 +259,10 @@ class RemoteBus:
             log.error("cannot subscribe to %s on %s yet; retrying in the background", self.channel, self.url)
 
     async def close(self) -> None:
+        """Send what is pending (for at most `CLOSE_FLUSH_SECONDS`), then stop."""
+        if self._tasks and (self._pending or self._present):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._deliver(self._take_batch()), CLOSE_FLUSH_SECONDS)
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -212,17 +276,17 @@ class RemoteBus:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                batch, self._pending = self._pending, {}
-                if not batch:
+                news, present = self._pending, self._present
+                if not news and not present:
                     continue
                 try:
-                    await self._deliver(
-                        [self._message(game_id, seq, carried) for game_id, (seq, carried) in batch.items()]
-                    )
+                    await self._deliver(self._take_batch())
                     delay = RETRY_MIN
                 except Exception as error:  # the bus away (OSError, RedisError, psycopg's...) or anything else
-                    for game_id, (seq, carried) in batch.items():  # kept for the next attempt, newest seq per game
+                    for game_id, (seq, carried) in news.items():  # kept for the next attempt, newest seq per game
                         self.publish(game_id, seq, carried or ())
+                    for key, announced in present.items():
+                        self._present.setdefault(key, announced)
                     log.warning("publishing to the bus failed (%r); retrying in %.1f s", error, delay)
                     with contextlib.suppress(Exception):
                         await self._close_sender()
@@ -250,6 +314,16 @@ class RemoteBus:
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX)
 
+    def _take_batch(self) -> list[str]:
+        """Every pending notification and announcement as messages; nothing is pending afterwards."""
+        news, self._pending = self._pending, {}
+        present, self._present = self._present, {}
+        announcements = [encode_presence(p, game_id, seats, ttl) for (p, game_id), (seats, ttl) in present.items()]
+        if self.message_limit is not None and any(len(a.encode()) > self.message_limit for a in announcements):
+            log.warning("a game's seats do not fit in one announcement on this bus; not announced")
+            announcements = [a for a in announcements if len(a.encode()) <= self.message_limit]
+        return [self._message(game_id, seq, carried) for game_id, (seq, carried) in news.items()] + announcements
+
     def _message(self, game_id: str, seq: int, carried: Sequence[Carried] | None) -> str:
         message = encode(game_id, seq, carried)
         if self.message_limit is not None and len(message.encode()) > self.message_limit:
@@ -265,7 +339,15 @@ class RemoteBus:
             self._on_resync()
 
     def _heard(self, data: bytes | str) -> None:
-        news = decode(data)
+        message = _object(data)
+        if message is None:
+            return
+        if "present" in message:
+            presence = _presence(message)
+            if presence is not None and self._on_presence is not None:
+                self._on_presence(*presence)
+            return
+        news = _news(message)
         if news is not None and self._on_news is not None:
             self._on_news(*news)
 

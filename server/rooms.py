@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,7 +40,10 @@ conflict means somebody else's command went through, so the loser only waits whi
 CARRIED_LIMIT = 1000
 """Events a room keeps from notifications while it is behind; past that it forgets them and reads the store."""
 KEEP_UP_EVERY = 5.0
-"""Seconds between safety catch-ups of the rooms with sockets (bus notifications are at most once)."""
+"""Seconds between safety catch-ups of the rooms with sockets (bus notifications are at most once), and between
+announcements of the seats connected here."""
+PRESENCE_PERIODS = 3
+"""An announcement of the seats connected here holds for this many periods of `keep_up`: two may be lost."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class Room:
         state: State,
         clock: Callable[[], float],
         bus: Bus | None = None,
+        on_presence: Callable[[Room], None] | None = None,
     ) -> None:
         self.game_id = game_id
         self.state = state
@@ -99,6 +104,8 @@ class Room:
         self._reread = False
         """The bus may have lost notifications: the next catch-up reads the store whatever was carried."""
         self._follower: asyncio.Task[None] | None = None
+        self._on_presence = on_presence
+        """Called when the seats connected here change."""
 
     def now(self) -> float:
         """The server's clock, the one deadlines are enforced by: clients set their countdowns by it."""
@@ -279,7 +286,7 @@ class Room:
     def _send(self, conn: Connection, frame: str) -> None:
         if not conn.wire.write(frame):
             log.warning("dropping a socket that fell behind", extra={"game_id": self.game_id, "seq": self.state.seq})
-            self._connections.discard(conn)
+            self.leave(conn)
             drop_unread(conn.wire)
 
     async def join(self, conn: Connection, since: int | None) -> tuple[int, list[StoredEvent]]:
@@ -298,15 +305,26 @@ class Room:
             for stored in missed:
                 conn.wire.write(self._frame_for(conn.viewer, stored, EVENT_ADAPTER.validate_json(stored.payload), {}))
             conn.wire.write(view_frame(self.state, conn.viewer))
+            present = self.present()
             self._connections.add(conn)
+            if conn.seat_id not in present:
+                self._presence_changed()
             return self.state.seq, missed
 
     def leave(self, conn: Connection) -> None:
-        self._connections.discard(conn)
+        if conn in self._connections:
+            self._connections.discard(conn)
+            if conn.seat_id not in self.present():
+                self._presence_changed()
+
+    def _presence_changed(self) -> None:
+        if self._on_presence is not None:
+            self._on_presence(self)
 
 
 class Rooms:
-    """Every game this process serves, loaded from the store on first use."""
+    """Every game this process serves, loaded from the store on first use, and who is connected to them here and,
+    as the other processes announce it, there."""
 
     def __init__(self, store: EventStore, clock: Callable[[], float] = time.time, bus: Bus | None = None) -> None:
         self._store = store
@@ -314,6 +332,11 @@ class Rooms:
         self.bus: Bus = bus if bus is not None else LocalBus()
         self._rooms: dict[str, Room] = {}
         self._loading = asyncio.Lock()
+        self.process = uuid.uuid4().hex
+        """This process's name in the announcements of who is connected."""
+        self._presence_ttl = PRESENCE_PERIODS * KEEP_UP_EVERY
+        self._elsewhere: dict[str, dict[str, tuple[frozenset[str], float]]] = {}
+        """Per game, per other process: the seats connected there, and until when (time.monotonic) that holds."""
 
     # the bus's callbacks: games this process has not loaded are none of its business
 
@@ -323,15 +346,66 @@ class Rooms:
             room.heard(seq, carried)
 
     def resync(self) -> None:
-        """Notifications may have been lost (the bus reconnected): re-read every loaded game."""
+        """Notifications may have been lost (the bus reconnected): re-read every loaded game, and say again who
+        is connected here."""
         for room in list(self._rooms.values()):
             room.heard()
+        self._announce_all()
+
+    def presence(self, process: str, game_id: str, seats: frozenset[str], ttl: float) -> None:
+        """Another process says which seats of a game are connected to it (none: forget it)."""
+        if process == self.process:
+            return
+        there = self._elsewhere.setdefault(game_id, {})
+        if seats:
+            there[process] = seats, time.monotonic() + ttl
+        else:
+            there.pop(process, None)
+        if not there:
+            del self._elsewhere[game_id]
+
+    def present(self, game_id: str) -> frozenset[str]:
+        """The seats of a game with a socket open to any process of the deployment."""
+        room = self._rooms.get(game_id)
+        here = room.present() if room is not None else frozenset()
+        now = time.monotonic()
+        there = [seats for seats, until in self._elsewhere.get(game_id, {}).values() if until > now]
+        return here.union(*there)
+
+    def _announce(self, room: Room) -> None:
+        if self.bus.shared:
+            self.bus.announce(self.process, room.game_id, room.present(), self._presence_ttl)
+
+    def _announce_all(self) -> None:
+        for room in list(self._rooms.values()):
+            if room.has_connections:
+                self._announce(room)
+
+    def _forget_expired(self) -> None:
+        now = time.monotonic()
+        for game_id, there in list(self._elsewhere.items()):
+            for process, (_, until) in list(there.items()):
+                if until <= now:
+                    del there[process]
+            if not there:
+                del self._elsewhere[game_id]
+
+    def withdraw(self) -> None:
+        """This process is stopping: its seats are connected no more."""
+        if self.bus.shared:
+            for room in list(self._rooms.values()):
+                if room.has_connections:
+                    self.bus.announce(self.process, room.game_id, frozenset(), self._presence_ttl)
 
     async def keep_up(self, every: float = KEEP_UP_EVERY) -> None:
         """The safety net under an at-most-once bus: every `every` seconds, one query for the last seq of
-        each game with sockets here, and a catch-up of those that are behind."""
+        each game with sockets here, and a catch-up of those that are behind; and an announcement of the seats
+        connected here, which holds for `PRESENCE_PERIODS` times `every`."""
+        self._presence_ttl = PRESENCE_PERIODS * every
         while True:
+            self._announce_all()
             await asyncio.sleep(every)
+            self._forget_expired()
             watched = {room.game_id: room for room in list(self._rooms.values()) if room.has_connections}
             if not watched:
                 continue
@@ -355,7 +429,7 @@ class Rooms:
                 if await self._store.get_game(game_id) is None:
                     return None
                 state = await self.load_state(game_id)
-                self._rooms[game_id] = Room(game_id, self._store, state, self._clock, self.bus)
+                self._rooms[game_id] = Room(game_id, self._store, state, self._clock, self.bus, self._announce)
             return self._rooms[game_id]
 
     async def load_state(self, game_id: str, until_seq: int | None = None) -> State:

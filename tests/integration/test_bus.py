@@ -32,7 +32,18 @@ from game_rules import CHAIR, EVENT_ADAPTER, Refusal
 from game_rules.commands import Broadcast, ExtendPhase, SendMessage, StartGame
 from game_rules.views import FACILITATOR, Viewer
 from server import deadlines
-from server.bus import CARRY_LIMIT, Carried, LocalBus, PostgresBus, RedisBus, decode, encode, make_bus
+from server.bus import (
+    CARRY_LIMIT,
+    Carried,
+    LocalBus,
+    PostgresBus,
+    RedisBus,
+    decode,
+    decode_presence,
+    encode,
+    encode_presence,
+    make_bus,
+)
 from server.config import Settings
 from server.lobby import Lobby
 from server.rooms import Accepted, Connection, Room, Rooms
@@ -96,6 +107,18 @@ def test_messages_carry_a_game_a_seq_and_the_events_and_anything_else_is_ignored
     for broken in ([run[0]], [run[1], run[0]], [[11, "a", 5, at], run[1]], [[11, "a", "{}"], run[1]], "x"):
         message = json.dumps({"game_id": "abc", "seq": 12, "events": broken})
         assert decode(message) == ("abc", 12, ())
+
+
+def test_announcements_name_a_process_a_game_its_seats_and_how_long_and_anything_else_is_ignored() -> None:
+    message = encode_presence("p1", "abc", frozenset({"s2", "s1"}), 15.0)
+    assert json.loads(message) == {"game_id": "abc", "process": "p1", "present": ["s1", "s2"], "ttl": 15.0}
+    assert decode_presence(message) == ("p1", "abc", frozenset({"s1", "s2"}), 15.0)
+    assert decode_presence(encode_presence("p1", "abc", frozenset(), 5)) == ("p1", "abc", frozenset(), 5.0)
+    assert decode(message) is None and decode_presence(encode("abc", 12)) is None  # neither is taken for the other
+    good = {"game_id": "abc", "process": "p1", "present": ["s1"], "ttl": 15}
+    for broken in ({"present": [1]}, {"present": "s1"}, {"ttl": 0}, {"ttl": True}, {"ttl": "15"}, {"process": 3}):
+        assert decode_presence(json.dumps({**good, **broken})) is None
+    assert decode_presence(b"[]") is None and decode_presence(b"nope") is None
 
 
 async def test_the_redis_bus_joins_pending_events_while_they_follow_and_fit() -> None:
@@ -197,7 +220,7 @@ class TwoProcesses:
 
     async def __aenter__(self) -> TwoProcesses:
         for rooms in self.rooms:
-            await self.bus.start(rooms.news, rooms.resync)
+            await self.bus.start(rooms.news, rooms.resync, rooms.presence)
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -283,6 +306,34 @@ async def test_the_events_a_notification_carries_are_folded_without_reading_the_
         await until(lambda: second.state.seq == heard)
         assert event_seqs(frames(watcher)) == [last + 1, heard]
         assert reads == [last]  # the carried event did not follow: the gap came from the store, once
+
+
+async def test_each_process_knows_which_seats_are_connected_to_the_other(migrated_url: str, anyio_backend: str) -> None:
+    async with TwoProcesses(migrated_url) as two:
+        first, second = await two.game()
+        here, there = two.rooms
+        game_id = first.game_id
+        kaja = Connection(seat_id="est", viewer=Viewer(role="delegation", member="EST"), wire=Tap())
+        kaja_again = Connection(seat_id="est", viewer=Viewer(role="delegation", member="EST"), wire=Tap())
+        await second.join(kaja, None)
+        await until(lambda: here.present(game_id) == {"est"})
+        assert there.present(game_id) == {"est"} and first.present() == frozenset()
+
+        await second.join(kaja_again, None)  # a second tab on the same seat
+        second.leave(kaja)
+        await settle()
+        assert here.present(game_id) == {"est"}, "the seat still has a socket there"
+        second.leave(kaja_again)
+        await until(lambda: here.present(game_id) == frozenset())
+
+        # A process that stops announcing (it died): what it said runs out after PRESENCE_PERIODS of its keep_up.
+        await second.join(kaja, None)
+        announcing = asyncio.create_task(there.keep_up(every=0.05))
+        two.tasks.append(announcing)
+        await until(lambda: here.present(game_id) == {"est"})
+        announcing.cancel()
+        await until(lambda: here.present(game_id) == frozenset())
+        assert second.present() == {"est"}, "the socket is still open: only the announcement ran out"
 
 
 async def test_a_lost_notification_is_recovered_by_the_next_one(migrated_url: str, anyio_backend: str) -> None:
@@ -614,6 +665,67 @@ async def test_two_processes_every_event_reaches_both_in_seq_order(database_url:
         finally:
             for seat in seats:
                 await seat.close()
+
+
+@pytest.mark.skipif(not _redis_answers() and os.environ.get("CI") != "true", reason="no Redis answering")
+@pytest.mark.parametrize("transport", ["redis", "postgres"])
+async def test_closing_the_bus_first_sends_what_is_pending(transport: str, anyio_backend: str) -> None:
+    """A process that stops says its seats are gone: what `announce` and `publish` left pending goes out on `close`
+    even though the sender task has not had a turn yet."""
+    if transport == "postgres" and _postgres_url() is None:
+        pytest.skip("the PostgreSQL bus needs DATABASE_URL=postgresql+psycopg://...")
+    url = REDIS_URL if transport == "redis" else str(_postgres_url())
+    channel = f"wargame:test:{uuid.uuid4().hex}"
+    listener, speaker = make_bus(url, channel), make_bus(url, channel)
+    heard: list[object] = []
+    await listener.start(lambda *news: heard.append(news), lambda: None, lambda *presence: heard.append(presence))
+    await speaker.start(lambda *news: None, lambda: None)
+    try:
+        speaker.publish("g", 4)
+        speaker.announce("p1", "g", frozenset(), 15.0)
+        await speaker.close()
+        await until(lambda: len(heard) == 2)
+        assert sorted(map(str, heard)) == sorted(map(str, [("g", 4, ()), ("p1", "g", frozenset(), 15.0)]))
+    finally:
+        await listener.close()
+
+
+@pytest.mark.timeout(180)
+@live
+async def test_either_process_says_which_seats_are_connected_to_the_deployment(
+    database_url: str, anyio_backend: str
+) -> None:
+    """The facilitator's list of seats, asked of one process, shows the seats connected to the other: while they
+    are, until they leave, and until that process stops (its announcements last half an hour here, so only its
+    withdrawal can clear them in time)."""
+    async with two_servers(database_url) as (a, b), client(a.url) as http:
+        game = await create_game(http)
+        est = await claim_seat(http, game, "delegation", "EST", "Kaja")
+
+        async def connected() -> set[str]:
+            response = await http.get(f"/api/games/{game.game_id}/seats", headers=bearer(game.facilitator_key))
+            assert response.status_code == 200, response.text
+            return {seat["seat_id"] for seat in response.json() if seat["connected"]}
+
+        async def until_connected(seats: set[str]) -> None:
+            async with asyncio.timeout(WAIT):
+                while await connected() != seats:
+                    await asyncio.sleep(0.05)
+
+        assert await connected() == set()
+        kaja = await open_seat(b.url, game.game_id, est.token, "EST@B")
+        await until_connected({est.seat_id})
+        await kaja.close()
+        await until_connected(set())
+        kaja = await open_seat(b.url, game.game_id, est.token, "EST@B")
+        fac = await open_seat(a.url, game.game_id, game.facilitator_key, "fac@A")
+        try:
+            await until_connected({est.seat_id, game.facilitator_seat})
+            await b.stop()
+            await until_connected({game.facilitator_seat})
+        finally:
+            await fac.close()
+            await kaja.close()
 
 
 @pytest.mark.timeout(240)
