@@ -14,7 +14,7 @@ from game_rules.state import CHAIR, MemberCode, Role
 from game_rules.views import shown, view
 from server.errors import ApiError, ErrorResponse
 from server.limits import seat_limits
-from server.lobby import Lobby, acting, viewer_for
+from server.lobby import Lobby, acting, command_key, viewer_for
 from server.rooms import Accepted
 from server.store import SEQ_LIMIT, SeatRecord
 
@@ -136,6 +136,8 @@ class Reassign(BaseModel):
 
 class CommandAccepted(BaseModel):
     seq: int
+    repeated: bool = False
+    """True when the command had been played before under the same `Idempotency-Key`: `seq` is where."""
 
 
 def _seat_out(s: SeatRecord, present: frozenset[str] = frozenset()) -> SeatOut:
@@ -249,17 +251,36 @@ async def get_events(
 @router.post(
     "/games/{game_id}/commands",
     response_model=CommandAccepted,
-    responses={403: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+    responses={
+        400: {"model": ErrorResponse},
+        403: {"model": ErrorResponse},
+        409: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
+    },
 )
 async def post_command(
-    game_id: str, command: Command, lobby: LobbyDep, you: SeatDep, request: Request
+    game_id: str,
+    command: Command,
+    lobby: LobbyDep,
+    you: SeatDep,
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(description="the client's name for the command")] = None,
 ) -> CommandAccepted:
+    """Play a command as the seat.  Sent again with the same `Idempotency-Key`, it is answered with the seq it was
+    played at (`repeated`), never played twice."""
     # One allowance per seat, whether its commands come over its sockets or here.
     limits = seat_limits(request.app)
     if not limits.allow(you.id):
         wait, reason = limits.refusal(you.id)
         raise ApiError(429, "rate_limited", reason, headers={"Retry-After": str(max(1, math.ceil(wait)))})
-    return CommandAccepted(seq=await submit_as(lobby, game_id, you, command))
+    key = command_key(you, idempotency_key)
+    if isinstance(key, Refusal):
+        raise ApiError(400, key.code, key.reason)
+    actor = acting(you, command)
+    if isinstance(actor, Refusal):
+        raise ApiError(403, actor.code, actor.reason)
+    room = await lobby.room(game_id)
+    return _accepted(await room.submit(command, actor, key=key))
 
 
 @router.post("/games/{game_id}/end", response_model=CommandAccepted)
@@ -268,15 +289,7 @@ async def end_game(game_id: str, lobby: LobbyDep, _: FacilitatorDep) -> CommandA
     return _accepted(await room.submit(EndGame(), CHAIR))
 
 
-async def submit_as(lobby: Lobby, game_id: str, you: SeatRecord, command: Command) -> int:
-    actor = acting(you, command)
-    if isinstance(actor, Refusal):
-        raise ApiError(403, actor.code, actor.reason)
-    room = await lobby.room(game_id)
-    return _accepted(await room.submit(command, actor)).seq
-
-
 def _accepted(result: Accepted | Refusal) -> CommandAccepted:
     if isinstance(result, Refusal):
         raise ApiError(409, result.code, result.reason)
-    return CommandAccepted(seq=result.seq)
+    return CommandAccepted(seq=result.seq, repeated=result.repeated)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -60,6 +61,22 @@ def acting(seat: SeatRecord, command: Command) -> str | Refusal:
     if actor == CHAIR and isinstance(command, ReassignSeat):
         return REASSIGN_BY_ENDPOINT  # a reassignment that left the old credential working would be no reassignment
     return actor
+
+
+COMMAND_KEY = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+BAD_KEY = Refusal(
+    code="bad_key", reason="A command's key is 1 to 64 letters, digits, dots, colons, dashes or underscores."
+)
+
+
+def command_key(seat: SeatRecord, key: object) -> str | Refusal | None:
+    """The store's key for a command the seat sent under `key` (None: sent without one).  Keys are the client's
+    own, so they are kept per seat: no seat can answer for another's."""
+    if key is None:
+        return None
+    if not isinstance(key, str) or COMMAND_KEY.fullmatch(key) is None:
+        return BAD_KEY
+    return f"{seat.id}/{key}"
 
 
 def viewer_for(seat: SeatRecord) -> Viewer:

@@ -27,7 +27,7 @@ from game_rules import EVENT_ADAPTER, Command, Refusal, State, decide, evolve, s
 from game_rules.events import Event
 from game_rules.views import Viewer, common_view, own_view, shown
 from server.bus import Bus, Carried, LocalBus
-from server.store import EventStore, SeqConflict, StoredEvent
+from server.store import EventStore, RepeatedCommand, SeqConflict, StoredEvent
 from server.wire import SERVICE_RESTART, Wire, drop_unread
 
 log = logging.getLogger("wargame.rooms")
@@ -49,6 +49,8 @@ PRESENCE_PERIODS = 3
 @dataclass(frozen=True)
 class Accepted:
     seq: int
+    repeated: bool = False
+    """The command had been played before under the same key: `seq` is where, and nothing was played now."""
 
 
 @dataclass(eq=False)
@@ -129,12 +131,21 @@ class Room:
         return bool(self._connections)
 
     async def submit(
-        self, command: Command, actor: str, *, only_if: Callable[[State], bool] | None = None
+        self,
+        command: Command,
+        actor: str,
+        *,
+        only_if: Callable[[State], bool] | None = None,
+        key: str | None = None,
     ) -> Accepted | Refusal:
         """Decide on a command and make its events durable before anyone sees them.
 
         `only_if` is checked on the state each decision is made on (after catching up with other processes),
         for a command that is only meant while a condition holds: a deadline's advance, say.
+
+        `key` is the sender's name for the command (unique to the seat): a command sent again under a key the log
+        already holds is answered with its earlier seq and not played twice, whether the rules would now accept it
+        again (a second message) or refuse it (a phase already advanced).
         """
         if "at" in type(command).model_fields:
             command = command.model_copy(update={"at": self._clock()})
@@ -153,20 +164,23 @@ class Room:
                 else:
                     decision = decide(self.state, command, actor)
                 if isinstance(decision, Refusal):
-                    if rechecked:
-                        return decision
-                    # Several processes: a refusal must not rest on news this one has not heard yet.
-                    rechecked, seq = True, self.state.seq
-                    await self._catch_up()
-                    if self.state.seq == seq:
-                        return decision
-                    continue
+                    if not rechecked:
+                        # Several processes: a refusal must not rest on news this one has not heard yet.
+                        rechecked, seq = True, self.state.seq
+                        await self._catch_up()
+                        if self.state.seq != seq:
+                            continue
+                    played = await self._store.command_seq(self.game_id, key) if key is not None else None
+                    return decision if played is None else Accepted(seq=played, repeated=True)
                 rows = [(e.type, EVENT_ADAPTER.dump_json(e).decode()) for e in decision]
                 try:
-                    stored = await self._store.append(self.game_id, self.state.seq, rows)
+                    stored = await self._store.append(self.game_id, self.state.seq, rows, key)
                 except SeqConflict:
                     await self._catch_up()  # another process wrote first: decide again on the news
                     continue
+                except RepeatedCommand as repeated:
+                    await self._catch_up()
+                    return Accepted(seq=repeated.seq, repeated=True)
                 if self._bus is not None:  # durable now: the other processes may fold it while we fan out
                     carried = [(e.seq, e.type, e.payload, e.recorded_at.isoformat()) for e in stored]
                     self._bus.publish(self.game_id, stored[-1].seq, carried)

@@ -45,7 +45,21 @@ SEQ_LIMIT = 2**31
 """Seqs are INTEGER columns: a cursor at or beyond this is refused before it reaches the database."""
 _SEQ_CONSTRAINT = "uq_events_game_id_seq"
 _SQLITE_SEQ_CLASH = "UNIQUE constraint failed: events.game_id, events.seq"
+_KEY_INDEX = "ix_events_game_id_command_key"
+_SQLITE_KEY_CLASH = "UNIQUE constraint failed: events.game_id, events.command_key"
+COMMAND_KEY_LIMIT = 100
+"""Characters of a command key as stored (the column's width)."""
 _JOIN_CODE_CONSTRAINTS = ("uq_games_join_code", "games.join_code")
+
+
+class RepeatedCommand(Exception):
+    """The game's log already holds a command under this key: it was played before, its last event at `seq`."""
+
+    def __init__(self, game_id: str, key: str, seq: int) -> None:
+        super().__init__(f"game {game_id}: command {key!r} was played at seq {seq}")
+        self.game_id = game_id
+        self.key = key
+        self.seq = seq
 
 
 class SeqConflict(Exception):
@@ -260,10 +274,17 @@ class EventStore:
 
     # events
 
-    async def append(self, game_id: str, expected_seq: int, events: Sequence[tuple[str, str]]) -> list[StoredEvent]:
-        """Compare-and-set on games.last_seq, then insert: concurrent writers can't lose or fork a stream."""
+    async def append(
+        self, game_id: str, expected_seq: int, events: Sequence[tuple[str, str]], command_key: str | None = None
+    ) -> list[StoredEvent]:
+        """Compare-and-set on games.last_seq, then insert: concurrent writers can't lose or fork a stream.
+
+        `command_key` names the command the events come from; it is kept with the last of them, and an append
+        under a key the game already holds writes nothing and raises `RepeatedCommand`."""
         if expected_seq < 0:
             raise ValueError("expected_seq must be >= 0")
+        if command_key is not None and not 0 < len(command_key) <= COMMAND_KEY_LIMIT:
+            raise ValueError(f"a command key has 1 to {COMMAND_KEY_LIMIT} characters")
         recorded_at = utcnow()
         stored = [
             StoredEvent(game_id, expected_seq + i, type_, payload, recorded_at)
@@ -271,18 +292,29 @@ class EventStore:
         ]
         try:
             if self._sqlite is not None:
-                await self._sqlite.append(game_id, expected_seq, stored)
+                await self._sqlite.append(game_id, expected_seq, stored, command_key)
             elif stored:
-                await self._append_in_one_statement(game_id, expected_seq, stored)
+                await self._append_in_one_statement(game_id, expected_seq, stored, command_key)
             else:
                 async with self._engine.begin() as connection:
                     await connection.run_sync(_append_rows, game_id, expected_seq, stored)
         except IntegrityError as exc:
+            if command_key is not None and _violates(exc, _KEY_INDEX, _SQLITE_KEY_CLASH):
+                played = await self.command_seq(game_id, command_key)
+                if played is not None:
+                    raise RepeatedCommand(game_id, command_key, played) from exc
             # Rows written behind the store's back (or a bug) can still clash on (game_id, seq).
             if not _violates(exc, _SEQ_CONSTRAINT, _SQLITE_SEQ_CLASH):
                 raise
             raise SeqConflict(game_id, expected_seq, await self._max_event_seq(game_id)) from exc
         return stored
+
+    async def command_seq(self, game_id: str, command_key: str) -> int | None:
+        """The seq of the last event of the command appended under this key, if there is one."""
+        async with self._sessions() as session:
+            query = select(EventRow.seq).where(EventRow.game_id == game_id, EventRow.command_key == command_key)
+            found: int | None = await session.scalar(query)
+            return found
 
     async def last_seqs(self, game_ids: Sequence[str]) -> dict[str, int]:
         """The last seq of each of these games, in one query."""
@@ -290,7 +322,9 @@ class EventStore:
             rows = await session.execute(select(GameRow.id, GameRow.last_seq).where(GameRow.id.in_(game_ids)))
             return {game_id: seq for game_id, seq in rows}
 
-    async def _append_in_one_statement(self, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:
+    async def _append_in_one_statement(
+        self, game_id: str, expected_seq: int, stored: Sequence[StoredEvent], command_key: str | None
+    ) -> None:
         """PostgreSQL: the claim and the insert in one statement, one trip, committed on its own (a transaction of
         several statements would be four trips)."""
         arrays = {
@@ -301,6 +335,7 @@ class EventStore:
             "types": [e.type for e in stored],
             "payloads": [e.payload for e in stored],
             "times": [e.recorded_at for e in stored],
+            "keys": _keys(stored, command_key),
         }
         async with self._autocommit.connect() as connection:
             inserted = (await connection.execute(_CLAIM_AND_INSERT, arrays)).all()
@@ -418,24 +453,33 @@ class _SqliteAppends:
         dialect = self._now.dialect
         self._claim = _positional(_CLAIM, dialect)
         self._last_seq = _positional(select(GameRow.last_seq).where(GameRow.id == bindparam("game")), dialect)
-        self._insert = _positional(insert(EventRow), dialect, _EVENT_COLUMNS)
+        self._insert = _positional(insert(EventRow), dialect, [*_EVENT_COLUMNS, "command_key"])
         self._time: Callable[[datetime], object] = (
             EventRow.__table__.c.recorded_at.type.bind_processor(dialect) or _same
         )
         self._connections: dict[Engine, PoolProxiedConnection] = {}
         """Each writer engine's one connection, checked out for good: a checkout per append costs a reset."""
 
-    async def append(self, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:
+    async def append(
+        self, game_id: str, expected_seq: int, stored: Sequence[StoredEvent], command_key: str | None
+    ) -> None:
         try:
-            self._append(self._now, game_id, expected_seq, stored)
+            self._append(self._now, game_id, expected_seq, stored, command_key)
         except sqlite3.OperationalError as busy:
             if busy.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # any BUSY_* too
                 raise
             await asyncio.get_running_loop().run_in_executor(
-                self._thread, self._append, self._waiting, game_id, expected_seq, stored
+                self._thread, self._append, self._waiting, game_id, expected_seq, stored, command_key
             )
 
-    def _append(self, engine: Engine, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:
+    def _append(
+        self,
+        engine: Engine,
+        game_id: str,
+        expected_seq: int,
+        stored: Sequence[StoredEvent],
+        command_key: str | None,
+    ) -> None:
         """`_append_rows` on the driver's connection."""
         if engine not in self._connections:
             self._connections[engine] = engine.raw_connection()
@@ -447,10 +491,11 @@ class _SqliteAppends:
                 if found is None:
                     raise UnknownGame(game_id)
                 raise SeqConflict(game_id, expected_seq, found[0])
-            connection.executemany(
-                self._insert.sql,
-                [self._insert.values({**_event_values(e), "recorded_at": self._time(e.recorded_at)}) for e in stored],
-            )
+            rows = [
+                {**_event_values(e, key), "recorded_at": self._time(e.recorded_at)}
+                for e, key in zip(stored, _keys(stored, command_key), strict=True)
+            ]
+            connection.executemany(self._insert.sql, [self._insert.values(row) for row in rows])
             connection.commit()
         except sqlite3.IntegrityError as clash:  # as SQLAlchemy would raise it, for EventStore.append
             connection.rollback()
@@ -508,6 +553,7 @@ _CLAIM = (
 )
 """The compare-and-set that claims an append's seqs."""
 _EVENT_COLUMNS = ("game_id", "seq", "type", "payload", "recorded_at")
+"""An event row's columns as a `StoredEvent` has them; `command_key` is the append's."""
 
 
 def _claim_and_insert() -> Insert:
@@ -527,16 +573,19 @@ def _claim_and_insert() -> Insert:
             bindparam("types", type_=ARRAY(String)),
             bindparam("payloads", type_=ARRAY(Text)),
             bindparam("times", type_=ARRAY(DateTime(timezone=True))),
+            bindparam("keys", type_=ARRAY(String)),
         )
-        .table_valued("seq", "type", "payload", "recorded_at")
+        .table_valued("seq", "type", "payload", "recorded_at", "command_key")
         .render_derived(name="new_events")
     )
     picked = (
-        select(claim.c.id, new.c.seq, new.c.type, new.c.payload, new.c.recorded_at).select_from(claim).join(new, true())
+        select(claim.c.id, new.c.seq, new.c.type, new.c.payload, new.c.recorded_at, new.c.command_key)
+        .select_from(claim)
+        .join(new, true())
     )
     return (
         insert(EventRow)
-        .from_select(["game_id", "seq", "type", "payload", "recorded_at"], picked)
+        .from_select([*_EVENT_COLUMNS, "command_key"], picked)
         .add_cte(claim, nest_here=True)
         .returning(EventRow.seq)
     )
@@ -551,5 +600,13 @@ async def _rows_changed(session: AsyncSession, statement: Update) -> int:
     return (await connection.execute(statement)).rowcount
 
 
-def _event_values(event: StoredEvent) -> dict[str, object]:
-    return {column: getattr(event, column) for column in _EVENT_COLUMNS}
+def _event_values(event: StoredEvent, command_key: str | None = None) -> dict[str, object]:
+    return {**{column: getattr(event, column) for column in _EVENT_COLUMNS}, "command_key": command_key}
+
+
+def _keys(stored: Sequence[StoredEvent], command_key: str | None) -> list[str | None]:
+    """Each event's command key: the command's on its last event, where sending it again finds its seq."""
+    keys: list[str | None] = [None] * len(stored)
+    if stored:
+        keys[-1] = command_key
+    return keys

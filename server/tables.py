@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -94,7 +95,10 @@ class SeatRow(Base):
 class EventRow(Base):
     __tablename__ = "events"
     # The unique index leads with game_id, so it also serves per-game scans: no separate index.
-    __table_args__ = (UniqueConstraint("game_id", "seq", name="uq_events_game_id_seq"),)
+    __table_args__ = (
+        UniqueConstraint("game_id", "seq", name="uq_events_game_id_seq"),
+        Index("ix_events_game_id_command_key", "game_id", "command_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     game_id: Mapped[str] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
@@ -102,6 +106,8 @@ class EventRow(Base):
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    command_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    """On the last event of a command sent with a key (docs/protocol.md): sending it again answers with its seq."""
 
 
 class SnapshotRow(Base):

@@ -22,7 +22,7 @@ from game_rules import COMMAND_ADAPTER, Refusal
 from server.config import Settings
 from server.errors import ApiError, readable_errors
 from server.limits import SeatLimits, TokenBucket, seat_limits
-from server.lobby import Lobby, acting, viewer_for
+from server.lobby import Lobby, acting, command_key, viewer_for
 from server.rooms import Connection, Room
 from server.store import SEQ_LIMIT, SeatRecord
 from server.wire import EXTENSION, INTERNAL_ERROR, POLICY_VIOLATION, TOO_BIG, Wire, drop_unread
@@ -215,7 +215,12 @@ async def _answer(text: str, room: Room, seat: SeatRecord) -> str:
     actor = acting(seat, command)
     if isinstance(actor, Refusal):
         return _frame(type="refusal", ref=ref, code=actor.code, reason=actor.reason)
-    result = await room.submit(command, actor)
+    key = command_key(seat, frame.get("key"))
+    if isinstance(key, Refusal):
+        return _frame(type="refusal", ref=ref, code=key.code, reason=key.reason)
+    result = await room.submit(command, actor, key=key)
     if isinstance(result, Refusal):
         return _frame(type="refusal", ref=ref, code=result.code, reason=result.reason)
+    if result.repeated:
+        return _frame(type="ack", ref=ref, seq=result.seq, repeated=True)
     return _frame(type="ack", ref=ref, seq=result.seq)

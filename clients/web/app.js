@@ -42,7 +42,7 @@ function useRoute() {
 }
 
 const OFFLINE = "Not connected: wait until the indicator shows Connected, then try again.";
-const LOST = "The connection dropped before the server answered; check whether this took effect.";
+const LOST = "The seat's connection ended before the server answered; check whether this took effect.";
 
 /** The game as the components see it: view, seat, connection, and `act(controlId, command)`. */
 function useGame(gameId, token) {

@@ -1,11 +1,18 @@
 // One WebSocket per seat (docs/protocol.md): hello with the last seq seen, views in, commands out,
-// answers matched by `ref`; reconnects by itself after a drop and resumes with `since`.
+// answers matched by `ref`; reconnects by itself after a drop and resumes with `since`. Every command
+// carries a key of its own, so one whose answer a drop swallowed is sent again after the reconnect and
+// answered (`repeated` if it had been played) without ever being played twice.
 
 import { noteServerNow } from "./api.js";
 
 const PING_EVERY = 15000; // ms; a ping without pong in time means the network is gone
 const PONG_WITHIN = 8000;
 const MAX_BACKOFF = 8000;
+
+/** A command's key: random, 24 hex digits (crypto.randomUUID needs HTTPS, and a seminar may run on plain http). */
+function newKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 export class GameSocket {
   /** `onChange(socket)` is called whenever status, view or seat change. */
@@ -19,6 +26,7 @@ export class GameSocket {
     this.seat = null;
     this.lastSeq = null;
     this.answers = new Map(); // ref -> resolve
+    this.unanswered = new Map(); // ref -> command frame: sent again after a reconnect until answered
     this.nextRef = 1;
     this.attempts = 0;
     this.stopped = false;
@@ -62,6 +70,7 @@ export class GameSocket {
         this.attempts = 0;
         this.problem = "";
         this.startHeartbeat();
+        for (const frame of this.unanswered.values()) this.raw(frame);
         break;
       case "event":
         this.lastSeq = Math.max(this.lastSeq ?? 0, frame.seq);
@@ -94,6 +103,7 @@ export class GameSocket {
     const resolve = this.answers.get(String(frame.ref));
     if (resolve) {
       this.answers.delete(String(frame.ref));
+      this.unanswered.delete(String(frame.ref));
       resolve(frame);
     }
   }
@@ -101,9 +111,15 @@ export class GameSocket {
   closed(ws) {
     if (ws !== this.ws) return;
     this.stopHeartbeat();
-    for (const resolve of this.answers.values()) resolve({ type: "lost" });
-    this.answers.clear();
-    if (this.stopped || this.status === "refused") {
+    const ending = this.stopped || this.status === "refused";
+    for (const [ref, resolve] of this.answers) {
+      if (ending || !this.unanswered.has(ref)) {
+        resolve({ type: "lost" }); // a ping, or a command that can no longer be sent again
+        this.answers.delete(ref);
+        this.unanswered.delete(ref);
+      }
+    }
+    if (ending) {
       if (this.stopped) this.status = "closed";
       this.onChange(this);
       return;
@@ -147,12 +163,15 @@ export class GameSocket {
     return false;
   }
 
-  /** Send a command; resolves with its answer: an ack, a refusal, or {type: "lost"}/{type: "offline"}. */
+  /** Send a command; resolves with its answer: an ack, a refusal, or {type: "lost"}/{type: "offline"}.
+   * A drop before the answer does not lose it: the command goes again, under its key, once reconnected. */
   command(command) {
     const ref = `c${this.nextRef++}`;
     if (this.status !== "open") return Promise.resolve({ type: "offline" });
+    const frame = { type: "command", ref, key: newKey(), command };
     const answer = new Promise((resolve) => this.answers.set(ref, resolve));
-    this.raw({ type: "command", ref, command });
+    this.unanswered.set(ref, frame);
+    this.raw(frame);
     return answer;
   }
 

@@ -78,6 +78,59 @@ def test_reconnects_with_since_after_a_network_drop(players: Callable[[str], Pla
     assert white.errors == []
 
 
+def test_a_command_whose_answer_a_drop_swallowed_is_sent_again_and_played_once(
+    players: Callable[[str], Player], server: ThreadServer
+) -> None:
+    """The message reaches the server, the connection drops before its ack comes back: the client reconnects, sends
+    the command again under the same key, gets it answered as already played, and shows no error."""
+    from playwright.sync_api import WebSocketRoute, expect
+
+    white = players("facilitator")
+    code = white.create_game()
+    est = players("EST")
+    commands: list[dict[str, Any]] = []
+    acks: list[dict[str, Any]] = []
+
+    def route(page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            _note(message, "command", commands)
+            server_side.send(message)
+
+        def from_server(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame.get("type") == "ack":
+                acks.append(frame)
+                if len(acks) == 1:  # the first answer never arrives: the connection drops with it
+                    page_side.close(code=1011, reason="network trouble")
+                    server_side.close()
+                    return
+            page_side.send(message)
+
+        page_side.on_message(from_page)
+        server_side.on_message(from_server)
+
+    est.page.route_web_socket(re.compile(r"/ws/games/"), route)
+    est.join(code, "delegation", "Kaja", member="EST")
+    white.page.get_by_role("button", name="Start the exercise").click()
+    est.wait_phase("briefing")
+
+    est.tab("Messages")
+    est.page.get_by_label("Message").fill("Said once, heard once")
+    send = est.page.get_by_role("button", name="Send")
+    send.click()
+    expect(est.page.get_by_test_id("thread").get_by_text("Said once, heard once")).to_have_count(1)
+    est.connected()
+    expect(est.page.locator(".act", has=send).get_by_role("alert")).to_have_count(0)
+
+    assert len(commands) == 2 and commands[0]["key"] == commands[1]["key"], commands
+    assert len(acks) == 2 and acks[1]["seq"] == acks[0]["seq"] and acks[1]["repeated"] is True, acks
+    white.tab("Messages")
+    expect(white.page.get_by_text("Said once, heard once")).to_have_count(1)
+    assert est.errors == [] and white.errors == []
+
+
 def _note(payload: str | bytes, kind: str, into: list[dict[str, Any]]) -> None:
     frame = json.loads(payload)
     if frame.get("type") == kind:

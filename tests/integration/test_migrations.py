@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, create_engine, inspect
+from sqlalchemy import Connection, create_engine, inspect, text
 
 from server.config import Settings, normalise_database_url
 from server.db import downgrade, migrations_dir, sync_url, upgrade
 from server.tables import Base
 
 APP_TABLES = {"games", "seats", "events", "snapshots"}
+HEAD = "0002"
 
 
 @contextmanager
@@ -44,7 +45,7 @@ def test_upgrade_head_creates_tables(database_url: str) -> None:
     upgrade(database_url)
 
     assert _app_tables(database_url) == APP_TABLES
-    assert _revision(database_url) == "0001"
+    assert _revision(database_url) == HEAD
 
 
 def test_upgrade_creates_constraints(migrated_url: str) -> None:
@@ -86,13 +87,43 @@ def test_downgrade_base_removes_tables_then_upgrade_again(migrated_url: str) -> 
     upgrade(migrated_url)
 
     assert _app_tables(migrated_url) == APP_TABLES
-    assert _revision(migrated_url) == "0001"
+    assert _revision(migrated_url) == HEAD
+
+
+def test_command_keys_come_to_a_database_that_already_holds_games(database_url: str) -> None:
+    upgrade(database_url, "0001")
+    with _connect(database_url) as connection:
+        connection.execute(
+            text(
+                "INSERT INTO games (id, scenario, ruleset, title, join_code, facilitator_key_hash, status, last_seq, "
+                "seed, created_at) VALUES ('g1', 'baltic-demo', 'nato', 'T', 'ABCDEF', 'h', 'running', 1, 7, "
+                "CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO events (game_id, seq, type, payload, recorded_at) "
+                "VALUES ('g1', 1, 'broadcast_made', '{}', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.commit()
+
+    upgrade(database_url)
+    with _connect(database_url) as connection:
+        assert connection.execute(text("SELECT seq, command_key FROM events")).all() == [(1, None)]
+        indexes = {i["name"]: i for i in inspect(connection).get_indexes("events")}
+    assert indexes["ix_events_game_id_command_key"]["unique"]
+
+    downgrade(database_url, "0001")
+    with _connect(database_url) as connection:
+        assert "command_key" not in {c["name"] for c in inspect(connection).get_columns("events")}
+        assert connection.execute(text("SELECT seq, type FROM events")).all() == [(1, "broadcast_made")]
 
 
 def test_upgrade_twice_is_a_no_op(migrated_url: str) -> None:
     upgrade(migrated_url)
 
-    assert _revision(migrated_url) == "0001"
+    assert _revision(migrated_url) == HEAD
 
 
 def test_migrations_do_not_depend_on_working_directory(

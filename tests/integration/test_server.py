@@ -1185,6 +1185,73 @@ async def test_reconnecting_while_others_play_loses_and_repeats_nothing(table: T
         assert [a["seq"] for a in answers] == list(range(final - 39, final + 1))
 
 
+async def test_a_command_sent_again_under_its_key_is_answered_and_not_played_twice(table: Table) -> None:
+    """The connection dropped before the answer came: the client reconnects and sends the command again under the
+    key it chose for it.  It is answered with the seq it was played at, whatever the rules would say now."""
+    await table.start()
+    est, pol = table.seat("EST"), table.seat("POL")
+
+    async def keyed(seat: Seat, key: object, command: Frame) -> Frame:
+        ref = seat.new_ref()
+        await seat.send_raw(json.dumps({"type": "command", "ref": ref, "key": key, "command": command}))
+        return await seat.answer(ref)
+
+    message = {"type": "send_message", "text": "Only once"}
+    first = await keyed(est, "m-1", message)
+    assert first == {"type": "ack", "ref": first["ref"], "seq": first["seq"]}
+    await pol.view_at(first["seq"])
+    await est.close()
+    async with table.connect(table.keys["EST"].token, since=first["seq"], name="EST-again") as again:
+        await again.welcome()
+        repeated = await keyed(again, "m-1", message)
+        assert (repeated["type"], repeated["seq"], repeated.get("repeated")) == ("ack", first["seq"], True)
+
+        # The same key from another seat is another command; a new key is a new command.
+        theirs = await keyed(pol, "m-1", {"type": "send_message", "text": "Also once"})
+        again_new = await keyed(again, "m-2", message)
+        assert "repeated" not in theirs and "repeated" not in again_new
+        assert first["seq"] < theirs["seq"] < again_new["seq"]
+
+        # One the rules would refuse the second time (the phase has moved on) is answered all the same.
+        view = await rest_view(table.http, table.game, table.game.facilitator_key)
+        advance = {"type": "advance_phase", "from_round": view["round"], "from_phase": view["phase"]}
+        advanced = await keyed(table.fac, "adv-1", advance)
+        assert advanced["type"] == "ack"
+        advanced_again = await keyed(table.fac, "adv-1", advance)
+        assert (advanced_again["type"], advanced_again["seq"], advanced_again["repeated"]) == (
+            "ack",
+            advanced["seq"],
+            True,
+        )
+        stale = await keyed(table.fac, "adv-2", advance)
+        assert (stale["type"], stale["code"]) == ("refusal", "stale_phase")
+
+        for bad in ("", "x" * 65, "with space", 7):
+            refusal = await keyed(again, bad, message)
+            assert (refusal["type"], refusal["code"]) == ("refusal", "bad_key"), bad
+
+        # Over REST, the key is the Idempotency-Key header.
+        url = f"/api/games/{table.game.game_id}/commands"
+        headers = {**bearer(table.keys["USA"].token), "Idempotency-Key": "r-1"}
+        posted = await table.http.post(url, json=message, headers=headers)
+        posted_again = await table.http.post(url, json=message, headers=headers)
+        assert posted.status_code == posted_again.status_code == 200, posted.text
+        assert posted_again.json() == {"seq": posted.json()["seq"], "repeated": True}
+        assert posted.json()["repeated"] is False
+        assert_error(
+            await table.http.post(url, json=message, headers={**headers, "Idempotency-Key": "a b"}), 400, "bad_key"
+        )
+
+        await table.at(posted.json()["seq"], ["fac"])
+        log = (
+            await table.http.get(f"/api/games/{table.game.game_id}/events", headers=bearer(table.game.facilitator_key))
+        ).json()
+        texts = [e["event"]["message"]["text"] for e in log if e["event"]["type"] == "message_sent"]
+        assert texts == ["Only once", "Also once", "Only once", "Only once"]
+        phases = [(e["event"]["round"], e["event"]["phase"]) for e in log if e["event"]["type"] == "phase_began"]
+        assert len(phases) == len(set(phases))
+
+
 # --- many games ----------------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from server.store import (
     EventStore,
     GameRecord,
     JoinCodeTaken,
+    RepeatedCommand,
     SeqConflict,
     UnknownGame,
     UnknownSeat,
@@ -155,6 +156,27 @@ async def test_unique_seq_clash_surfaces_as_seq_conflict(store: EventStore) -> N
     assert [e.type for e in await store.read(game.id)] == ["rogue"]
     reloaded = await store.get_game(game.id)
     assert reloaded is not None and reloaded.last_seq == 0, "the compare-and-set must roll back too"
+
+
+async def test_an_append_under_a_key_the_game_holds_writes_nothing_and_names_the_seq(store: EventStore) -> None:
+    game, other = await _new_game(store), await _new_game(store, "WXYZ5678")
+    first = await store.append(game.id, 0, [("a", "{}"), ("b", "{}")], command_key="seat/k1")
+    assert await store.command_seq(game.id, "seat/k1") == first[-1].seq == 2  # the command's last event
+
+    with pytest.raises(RepeatedCommand) as raised:
+        await store.append(game.id, 2, [("a", "{}")], command_key="seat/k1")
+
+    assert (raised.value.game_id, raised.value.key, raised.value.seq) == (game.id, "seat/k1", 2)
+    assert [e.seq for e in await store.read(game.id)] == [1, 2]
+    reloaded = await store.get_game(game.id)
+    assert reloaded is not None and reloaded.last_seq == 2, "the compare-and-set must roll back too"
+    # Keys are per game, and unkeyed appends never clash.
+    assert [e.seq for e in await store.append(other.id, 0, [("a", "{}")], command_key="seat/k1")] == [1]
+    await store.append(game.id, 2, [("c", "{}")])
+    await store.append(game.id, 3, [("d", "{}")])
+    assert await store.command_seq(game.id, "seat/k2") is None
+    with pytest.raises(ValueError, match="command key"):
+        await store.append(game.id, 4, [("e", "{}")], command_key="x" * 101)
 
 
 async def test_append_to_unknown_game(store: EventStore) -> None:
