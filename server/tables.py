@@ -97,7 +97,15 @@ class EventRow(Base):
     # The unique index leads with game_id, so it also serves per-game scans: no separate index.
     __table_args__ = (
         UniqueConstraint("game_id", "seq", name="uq_events_game_id_seq"),
-        Index("ix_events_game_id_command_key", "game_id", "command_key", unique=True),
+        # Partial: only commands sent with a key are indexed, so unkeyed appends pay nothing for it.
+        Index(
+            "ix_events_game_id_command_key",
+            "game_id",
+            "command_key",
+            unique=True,
+            sqlite_where=text("command_key IS NOT NULL"),
+            postgresql_where=text("command_key IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

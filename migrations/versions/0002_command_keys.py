@@ -20,8 +20,17 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("events", sa.Column("command_key", sa.String(100), nullable=True))
-    # A unique index rather than a constraint: SQLite cannot add a constraint to an existing table.
-    op.create_index("ix_events_game_id_command_key", "events", ["game_id", "command_key"], unique=True)
+    # A unique index rather than a constraint: SQLite cannot add a constraint to an existing table.  Partial: only
+    # commands sent with a key are indexed.
+    keyed = sa.text("command_key IS NOT NULL")
+    op.create_index(
+        "ix_events_game_id_command_key",
+        "events",
+        ["game_id", "command_key"],
+        unique=True,
+        sqlite_where=keyed,
+        postgresql_where=keyed,
+    )
 
 
 def downgrade() -> None:
