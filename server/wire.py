@@ -181,6 +181,17 @@ class WireProtocol(WebSocketsSansIOProtocol):
             self.transport.resume_reading()
         self.close_timer = self.loop.call_later(self.close_timeout, self.transport.abort)
 
+    def shutdown(self) -> None:
+        """The server is stopping: close with 1012 and keep reading until the client answers the close (Uvicorn
+        waits for the connection to end).  Closing the connection at once, as the stock protocol does, leaves what
+        a still-sending client wrote unread, and the kernel answers with a reset that overtakes the close frame:
+        the client would see 1006 and not know the server meant to restart."""
+        if not self.handshake_complete or self.closed:
+            super().shutdown()
+            return
+        self.stop_keepalive()
+        self.close(SERVICE_RESTART, "the server is stopping")
+
 
 PROTOCOL = WireProtocol
 """What Uvicorn's `ws` option is given wherever a game server runs."""

@@ -1364,6 +1364,42 @@ async def test_a_client_that_leaves_mid_burst_is_not_a_server_error(
     assert not errors, [r.getMessage() + " " + repr(r.exc_info[1] if r.exc_info else None) for r in errors]
 
 
+async def test_a_server_stopping_closes_with_1012_even_a_socket_that_is_still_sending(
+    database_url: str, anyio_backend: str
+) -> None:
+    """The close frame must reach a client that keeps sending: closing the connection with its frames unread would
+    make the kernel reset it, and the reset overtakes the close frame (the client would see 1006, not 1012)."""
+    server = LiveServer(database_url, commands_per_second=10_000, burst=10_000, flood_limit=10_000)
+    await server.start()
+    stopped = False
+    try:
+        async with client(server.url) as http:
+            game = await create_game(http)
+        seats = [Seat(ws_base(server.url), game.game_id, game.facilitator_key, name=f"fac{i}") for i in range(8)]
+        for seat in seats:
+            await seat.open()
+            await seat.welcome()
+
+        async def keep_sending(seat: Seat) -> None:
+            with contextlib.suppress(SeatClosed, ConnectionError, OSError):
+                while True:
+                    await seat.send_raw(json.dumps({"type": "ping", "ref": seat.new_ref(), "pad": "x" * 4000}))
+                    await asyncio.sleep(0)
+
+        senders = [asyncio.create_task(keep_sending(seat)) for seat in seats]
+        await asyncio.sleep(0.3)
+        await server.stop()
+        stopped = True
+        codes = [await seat.wait_closed() for seat in seats]
+        for task in senders:
+            task.cancel()
+        await asyncio.gather(*senders, return_exceptions=True)
+        assert codes == [1012] * len(seats)
+    finally:
+        if not stopped:
+            await server.stop()
+
+
 @pytest.fixture
 async def small_frames(database_url: str, anyio_backend: str) -> AsyncIterator[str]:
     async with live_server(database_url, max_frame_bytes=1024) as base:
