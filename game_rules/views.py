@@ -177,7 +177,7 @@ def own_view(state: State, viewer: Viewer) -> dict[str, Any]:
     return {
         "you": viewer,
         "members": {code: member_view(code, m) for code, m in state.members.items()},
-        "messages": [m for m in state.messages if everything or m.sender == member or member in m.recipients],
+        "messages": [m for m in state.messages if addressed((m.sender, *m.recipients))],
         "injects": [inject(i) for i in state.injects if addressed(i.visible_to)],
         "actions": [a for a in state.actions.values() if everything or a.member == member],
         "reports": [

@@ -209,7 +209,7 @@ async def claim_seat(game_id: str, body: ClaimSeat, lobby: LobbyDep) -> SeatCred
 @router.get("/games/{game_id}/seats", response_model=list[SeatOut])
 async def list_seats(game_id: str, lobby: LobbyDep, you: SeatDep) -> list[SeatOut]:
     """Every seat of the game, with whether it is connected now (to any server process)."""
-    await lobby.room(game_id)
+    await lobby.room(game_id)  # an unknown game is a 404, not an empty list
     present = lobby.rooms.present(game_id)
     return [_seat_out(s, present) for s in await lobby.store.seats(game_id) if not s.revoked]
 

@@ -319,16 +319,17 @@ class RemoteBus:
         news, self._pending = self._pending, {}
         present, self._present = self._present, {}
         announcements = [encode_presence(p, game_id, seats, ttl) for (p, game_id), (seats, ttl) in present.items()]
-        if self.message_limit is not None and any(len(a.encode()) > self.message_limit for a in announcements):
+        if not all(map(self._fits, announcements)):
             log.warning("a game's seats do not fit in one announcement on this bus; not announced")
-            announcements = [a for a in announcements if len(a.encode()) <= self.message_limit]
+            announcements = [a for a in announcements if self._fits(a)]
         return [self._message(game_id, seq, carried) for game_id, (seq, carried) in news.items()] + announcements
 
     def _message(self, game_id: str, seq: int, carried: Sequence[Carried] | None) -> str:
         message = encode(game_id, seq, carried)
-        if self.message_limit is not None and len(message.encode()) > self.message_limit:
-            return encode(game_id, seq)
-        return message
+        return message if self._fits(message) else encode(game_id, seq)
+
+    def _fits(self, message: str) -> bool:
+        return self.message_limit is None or len(message.encode()) <= self.message_limit
 
     def _resubscribed(self) -> None:
         self.subscriptions += 1

@@ -386,14 +386,16 @@ class Rooms:
         there = [seats for seats, until in self._elsewhere.get(game_id, {}).values() if until > now]
         return here.union(*there)
 
-    def _announce(self, room: Room) -> None:
+    def _announce(self, room: Room, seats: frozenset[str] | None = None) -> None:
+        """Tell the other processes the seats connected to `room` here (or `seats`)."""
         if self.bus.shared:
-            self.bus.announce(self.process, room.game_id, room.present(), self._presence_ttl)
+            present = room.present() if seats is None else seats
+            self.bus.announce(self.process, room.game_id, present, self._presence_ttl)
 
-    def _announce_all(self) -> None:
+    def _announce_all(self, seats: frozenset[str] | None = None) -> None:
         for room in list(self._rooms.values()):
             if room.has_connections:
-                self._announce(room)
+                self._announce(room, seats)
 
     def _forget_expired(self) -> None:
         now = time.monotonic()
@@ -406,10 +408,7 @@ class Rooms:
 
     def withdraw(self) -> None:
         """This process is stopping: its seats are connected no more."""
-        if self.bus.shared:
-            for room in list(self._rooms.values()):
-                if room.has_connections:
-                    self.bus.announce(self.process, room.game_id, frozenset(), self._presence_ttl)
+        self._announce_all(frozenset())
 
     async def keep_up(self, every: float = KEEP_UP_EVERY) -> None:
         """The safety net under an at-most-once bus: every `every` seconds, one query for the last seq of

@@ -13,7 +13,6 @@ from typing import Literal, cast, get_args
 
 from sqlalchemy import (
     ARRAY,
-    Connection,
     DateTime,
     Dialect,
     Engine,
@@ -293,11 +292,8 @@ class EventStore:
         try:
             if self._sqlite is not None:
                 await self._sqlite.append(game_id, expected_seq, stored, command_key)
-            elif stored:
-                await self._append_in_one_statement(game_id, expected_seq, stored, command_key)
             else:
-                async with self._engine.begin() as connection:
-                    await connection.run_sync(_append_rows, game_id, expected_seq, stored)
+                await self._append_in_one_statement(game_id, expected_seq, stored, command_key)
         except IntegrityError as exc:
             if command_key is not None and _violates(exc, _KEY_INDEX, _SQLITE_KEY_CLASH):
                 played = await self.command_seq(game_id, command_key)
@@ -327,23 +323,22 @@ class EventStore:
     ) -> None:
         """PostgreSQL: the claim and the insert in one statement, one trip, committed on its own (a transaction of
         several statements would be four trips)."""
-        arrays = {
-            "game": game_id,
-            "expected": expected_seq,
-            "last": expected_seq + len(stored),
-            "seqs": [e.seq for e in stored],
-            "types": [e.type for e in stored],
-            "payloads": [e.payload for e in stored],
-            "times": [e.recorded_at for e in stored],
-            "keys": _keys(stored, command_key),
-        }
+        claim = _claim_values(game_id, expected_seq, len(stored))
         async with self._autocommit.connect() as connection:
-            inserted = (await connection.execute(_CLAIM_AND_INSERT, arrays)).all()
-        if len(inserted) != len(stored):  # the claim matched no row
-            actual = (await self.last_seqs([game_id])).get(game_id)
-            if actual is None:
-                raise UnknownGame(game_id)
-            raise SeqConflict(game_id, expected_seq, actual)
+            if stored:
+                arrays = {
+                    **claim,
+                    "seqs": [e.seq for e in stored],
+                    "types": [e.type for e in stored],
+                    "payloads": [e.payload for e in stored],
+                    "times": [e.recorded_at for e in stored],
+                    "keys": _keys(stored, command_key),
+                }
+                claimed = len((await connection.execute(_CLAIM_AND_INSERT, arrays)).all()) == len(stored)
+            else:  # nothing to insert: the claim alone checks the seq
+                claimed = (await connection.execute(_CLAIM, claim)).rowcount == 1
+        if not claimed:
+            raise _claim_lost(game_id, expected_seq, (await self.last_seqs([game_id])).get(game_id))
 
     async def _max_event_seq(self, game_id: str) -> int:
         async with self._sessions() as session:
@@ -453,7 +448,7 @@ class _SqliteAppends:
         dialect = self._now.dialect
         self._claim = _positional(_CLAIM, dialect)
         self._last_seq = _positional(select(GameRow.last_seq).where(GameRow.id == bindparam("game")), dialect)
-        self._insert = _positional(insert(EventRow), dialect, [*_EVENT_COLUMNS, "command_key"])
+        self._insert = _positional(insert(EventRow), dialect, _ROW_COLUMNS)
         self._time: Callable[[datetime], object] = (
             EventRow.__table__.c.recorded_at.type.bind_processor(dialect) or _same
         )
@@ -480,17 +475,16 @@ class _SqliteAppends:
         stored: Sequence[StoredEvent],
         command_key: str | None,
     ) -> None:
-        """`_append_rows` on the driver's connection."""
+        """One transaction on the driver's connection: claim the seqs by compare-and-set on games.last_seq (so
+        concurrent writers can neither lose nor fork a stream), then insert the events."""
         if engine not in self._connections:
             self._connections[engine] = engine.raw_connection()
         connection = cast(sqlite3.Connection, self._connections[engine].driver_connection)
-        claim = {"game": game_id, "expected": expected_seq, "last": expected_seq + len(stored)}
+        claim = _claim_values(game_id, expected_seq, len(stored))
         try:
             if connection.execute(self._claim.sql, self._claim.values(claim)).rowcount != 1:
                 found = connection.execute(self._last_seq.sql, (game_id,)).fetchone()
-                if found is None:
-                    raise UnknownGame(game_id)
-                raise SeqConflict(game_id, expected_seq, found[0])
+                raise _claim_lost(game_id, expected_seq, None if found is None else found[0])
             rows = [
                 {**_event_values(e, key), "recorded_at": self._time(e.recorded_at)}
                 for e, key in zip(stored, _keys(stored, command_key), strict=True)
@@ -533,17 +527,13 @@ def _positional(statement: ClauseElement, dialect: Dialect, columns: Sequence[st
     return _Positional(compiled.string, tuple(compiled.positiontup or ()))
 
 
-def _append_rows(connection: Connection, game_id: str, expected_seq: int, stored: Sequence[StoredEvent]) -> None:
-    """The body of an append's transaction: claim the seqs by compare-and-set on games.last_seq (so concurrent
-    writers can neither lose nor fork a stream), then insert the events."""
-    claim = {"game": game_id, "expected": expected_seq, "last": expected_seq + len(stored)}
-    if connection.execute(_CLAIM, claim).rowcount != 1:
-        actual = connection.scalar(select(GameRow.last_seq).where(GameRow.id == game_id))
-        if actual is None:
-            raise UnknownGame(game_id)
-        raise SeqConflict(game_id, expected_seq, actual)
-    if stored:
-        connection.execute(insert(EventRow), [_event_values(event) for event in stored])
+def _claim_values(game_id: str, expected_seq: int, count: int) -> dict[str, object]:
+    return {"game": game_id, "expected": expected_seq, "last": expected_seq + count}
+
+
+def _claim_lost(game_id: str, expected_seq: int, actual: int | None) -> UnknownGame | SeqConflict:
+    """Why the claim matched no row: the game is not there (`actual` None), or its log has moved on."""
+    return UnknownGame(game_id) if actual is None else SeqConflict(game_id, expected_seq, actual)
 
 
 _CLAIM = (
@@ -553,11 +543,13 @@ _CLAIM = (
 )
 """The compare-and-set that claims an append's seqs."""
 _EVENT_COLUMNS = ("game_id", "seq", "type", "payload", "recorded_at")
-"""An event row's columns as a `StoredEvent` has them; `command_key` is the append's."""
+"""An event row's columns as a `StoredEvent` has them."""
+_ROW_COLUMNS = (*_EVENT_COLUMNS, "command_key")
+"""What an append writes: the event and, on a command's last event, its key."""
 
 
 def _claim_and_insert() -> Insert:
-    """`_append_rows` as one statement for PostgreSQL: the claim is a data-modifying CTE the insert selects from,
+    """An append as one statement for PostgreSQL: the claim is a data-modifying CTE the insert selects from,
     so when the compare-and-set matches no row nothing is inserted.  The events come as arrays (`unnest`): the
     statement's text is the same whatever their number, and compiled once."""
     claim = (
@@ -584,10 +576,7 @@ def _claim_and_insert() -> Insert:
         .join(new, true())
     )
     return (
-        insert(EventRow)
-        .from_select([*_EVENT_COLUMNS, "command_key"], picked)
-        .add_cte(claim, nest_here=True)
-        .returning(EventRow.seq)
+        insert(EventRow).from_select(list(_ROW_COLUMNS), picked).add_cte(claim, nest_here=True).returning(EventRow.seq)
     )
 
 

@@ -221,6 +221,4 @@ async def _answer(text: str, room: Room, seat: SeatRecord) -> str:
     result = await room.submit(command, actor, key=key)
     if isinstance(result, Refusal):
         return _frame(type="refusal", ref=ref, code=result.code, reason=result.reason)
-    if result.repeated:
-        return _frame(type="ack", ref=ref, seq=result.seq, repeated=True)
-    return _frame(type="ack", ref=ref, seq=result.seq)
+    return _frame(type="ack", ref=ref, seq=result.seq, **({"repeated": True} if result.repeated else {}))

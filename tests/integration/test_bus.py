@@ -578,6 +578,19 @@ async def open_seat(base_url: str, game_id: str, token: str, name: str) -> Seat:
     return seat
 
 
+@contextlib.asynccontextmanager
+async def opened(game_id: str, *places: tuple[str, str, str]) -> AsyncIterator[list[Seat]]:
+    """One open seat per (server URL, credential, name), in order; every one is closed on leaving."""
+    seats: list[Seat] = []
+    try:
+        for url, token, name in places:
+            seats.append(await open_seat(url, game_id, token, name))
+        yield seats
+    finally:
+        for seat in seats:
+            await seat.close()
+
+
 def joined_at(seat: Seat) -> int:
     seq: int = next(f["seq"] for f in seat.frames if f["type"] == "view")
     return seq
@@ -639,14 +652,14 @@ async def test_two_processes_every_event_reaches_both_in_seq_order(database_url:
         est_b = await claim_seat(http, game, "delegation", "EST", "Mart")
         pol = await claim_seat(http, game, "delegation", "POL", "Ola")
         obs = await claim_seat(http, game, "observer", None, "Obs")
-        seats = [
-            await open_seat(a.url, game.game_id, game.facilitator_key, "fac@A"),
-            await open_seat(a.url, game.game_id, est_a.token, "EST@A"),
-            await open_seat(b.url, game.game_id, est_b.token, "EST@B"),
-            await open_seat(b.url, game.game_id, pol.token, "POL@B"),
-            await open_seat(b.url, game.game_id, obs.token, "obs@B"),
-        ]
-        try:
+        async with opened(
+            game.game_id,
+            (a.url, game.facilitator_key, "fac@A"),
+            (a.url, est_a.token, "EST@A"),
+            (b.url, est_b.token, "EST@B"),
+            (b.url, pol.token, "POL@B"),
+            (b.url, obs.token, "obs@B"),
+        ) as seats:
             fac, est_on_a, est_on_b, pol_on_b, _ = seats
             started = await fac.ack({"type": "start_game"})
             await all_reach(seats, started)
@@ -662,9 +675,6 @@ async def test_two_processes_every_event_reaches_both_in_seq_order(database_url:
             for seat in seats:
                 await seat.settle(0.2)
             assert_gapless(seats, last)  # nothing after the last event either: no duplicate came late
-        finally:
-            for seat in seats:
-                await seat.close()
 
 
 @pytest.mark.skipif(not _redis_answers() and os.environ.get("CI") != "true", reason="no Redis answering")
@@ -713,19 +723,13 @@ async def test_either_process_says_which_seats_are_connected_to_the_deployment(
                     await asyncio.sleep(0.05)
 
         assert await connected() == set()
-        kaja = await open_seat(b.url, game.game_id, est.token, "EST@B")
-        await until_connected({est.seat_id})
-        await kaja.close()
+        async with opened(game.game_id, (b.url, est.token, "EST@B")):
+            await until_connected({est.seat_id})
         await until_connected(set())
-        kaja = await open_seat(b.url, game.game_id, est.token, "EST@B")
-        fac = await open_seat(a.url, game.game_id, game.facilitator_key, "fac@A")
-        try:
+        async with opened(game.game_id, (b.url, est.token, "EST@B"), (a.url, game.facilitator_key, "fac@A")):
             await until_connected({est.seat_id, game.facilitator_seat})
             await b.stop()
             await until_connected({game.facilitator_seat})
-        finally:
-            await fac.close()
-            await kaja.close()
 
 
 @pytest.mark.timeout(240)
@@ -743,13 +747,13 @@ async def test_two_processes_keep_every_seat_gapless_across_a_redis_restart(
             est = await claim_seat(http, game, "delegation", "EST", "Kaja")
             pol = await claim_seat(http, game, "delegation", "POL", "Ola")
             usa = await claim_seat(http, game, "delegation", "USA", "Sam")
-            seats = [
-                await open_seat(a.url, game.game_id, game.facilitator_key, "fac@A"),
-                await open_seat(a.url, game.game_id, est.token, "EST@A"),
-                await open_seat(b.url, game.game_id, pol.token, "POL@B"),
-                await open_seat(b.url, game.game_id, usa.token, "USA@B"),
-            ]
-            try:
+            async with opened(
+                game.game_id,
+                (a.url, game.facilitator_key, "fac@A"),
+                (a.url, est.token, "EST@A"),
+                (b.url, pol.token, "POL@B"),
+                (b.url, usa.token, "USA@B"),
+            ) as seats:
                 fac, est_on_a, pol_on_b, usa_on_b = seats
                 last = await fac.ack({"type": "start_game"})
                 last = await send_messages([est_on_a, pol_on_b], 5, "before")
@@ -772,9 +776,6 @@ async def test_two_processes_keep_every_seat_gapless_across_a_redis_restart(
                     await seat.settle(0.2)
                 assert_gapless(seats, last)
                 assert {f"outage EST@A {i}" for i in range(5)} <= set(texts(usa_on_b))
-            finally:
-                for seat in seats:
-                    await seat.close()
     finally:
         await start_redis()  # whatever happened, leave Redis running
 
@@ -787,12 +788,12 @@ async def test_two_processes_advance_a_passed_deadline_exactly_once(database_url
         game = await create_game(http)
         est = await claim_seat(http, game, "delegation", "EST", "Kaja")
         pol = await claim_seat(http, game, "delegation", "POL", "Ola")
-        seats = [
-            await open_seat(a.url, game.game_id, game.facilitator_key, "fac@A"),
-            await open_seat(b.url, game.game_id, est.token, "EST@B"),
-            await open_seat(a.url, game.game_id, pol.token, "POL@A"),
-        ]
-        try:
+        async with opened(
+            game.game_id,
+            (a.url, game.facilitator_key, "fac@A"),
+            (b.url, est.token, "EST@B"),
+            (a.url, pol.token, "POL@A"),
+        ) as seats:
             await seats[0].ack({"type": "start_game"})  # briefing: 60 s of game time, 2 s of wall time
             for seat in seats:
                 await seat.until(lambda f: f["type"] == "view" and f["view"]["phase"] == "deliberation", WAIT)
@@ -807,9 +808,6 @@ async def test_two_processes_advance_a_passed_deadline_exactly_once(database_url
             last = response.json()[-1]["seq"]
             await all_reach(seats, last)
             assert_gapless(seats, last)
-        finally:
-            for seat in seats:
-                await seat.close()
 
 
 def live_on_postgres(test: Callable[..., Any]) -> Callable[..., Any]:
@@ -847,12 +845,12 @@ async def test_two_processes_on_the_postgres_bus_stay_gapless_across_lost_listen
         game = await create_game(http)
         est = await claim_seat(http, game, "delegation", "EST", "Kaja")
         pol = await claim_seat(http, game, "delegation", "POL", "Ola")
-        seats = [
-            await open_seat(a.url, game.game_id, game.facilitator_key, "fac@A"),
-            await open_seat(a.url, game.game_id, est.token, "EST@A"),
-            await open_seat(b.url, game.game_id, pol.token, "POL@B"),
-        ]
-        try:
+        async with opened(
+            game.game_id,
+            (a.url, game.facilitator_key, "fac@A"),
+            (a.url, est.token, "EST@A"),
+            (b.url, pol.token, "POL@B"),
+        ) as seats:
             fac, est_on_a, pol_on_b = seats
             last = await fac.ack({"type": "start_game"})
             last = max(last, await send_messages([est_on_a, pol_on_b], 10, "before"))
@@ -872,6 +870,3 @@ async def test_two_processes_on_the_postgres_bus_stay_gapless_across_lost_listen
                 await seat.settle(0.2)
             assert_gapless(seats, last)
             assert {f"meanwhile EST@A {i}" for i in range(5)} <= set(texts(pol_on_b))
-        finally:
-            for seat in seats:
-                await seat.close()
