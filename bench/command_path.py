@@ -5,8 +5,9 @@ Run: `python -m bench.command_path [--history 50 500] [--commands 200] [--databa
 
 For each history length (commands already in the game's log, half of them messages, whose number the views
 grow with), it plays `--commands` more, alternately `send_message` and `concur_with_reservation`, one after the
-other, and prints the wall time and the process CPU time per command, with p50 / p99 of the wall time.  The
-store is a temporary SQLite file unless `--database-url` names another (its games are left there).
+other, and prints the wall time and the process CPU time per command, with p50 / p99 of the wall time, and the
+KiB of frames the ten seats were sent per command.  The store is a temporary SQLite file unless `--database-url`
+names another (its games are left there).
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ FILLER = "Our delegation supports the text as amended; we ask that the communiqu
 
 
 class Sink:
-    """A seat's wire that keeps nothing: what a socket costs is bench/load.py's business."""
+    """A seat's wire that keeps nothing but a count of what it was sent: what a socket costs is bench/load.py's
+    business."""
 
     closed = False
     written = 0
 
     def write(self, frame: str) -> bool:
-        self.written += 1
+        self.written += len(frame)
         return True
 
     def close(self, code: int, reason: str) -> None:
@@ -83,8 +85,10 @@ async def measure(url: str, history: int, commands: int) -> dict[str, float]:
         await play(room, delegates[0], COMMAND_ADAPTER.validate_python(table))
         for i in range(history):
             await play(room, delegates[i % 9], command(i))
-        for seat in (created.seat, *delegates):
-            await room.join(Connection(seat_id=seat.id, viewer=viewer_for(seat), wire=Sink()), None)
+        sinks = [Sink() for _ in range(10)]
+        for seat, sink in zip((created.seat, *delegates), sinks, strict=True):
+            await room.join(Connection(seat_id=seat.id, viewer=viewer_for(seat), wire=sink), None)
+        joined = sum(sink.written for sink in sinks)
         walls: list[float] = []
         cpu = time.process_time()
         for i in range(history, history + commands):
@@ -100,6 +104,7 @@ async def measure(url: str, history: int, commands: int) -> dict[str, float]:
         "p50_ms": walls[len(walls) // 2] * 1000,
         "p99_ms": walls[min(len(walls) - 1, round(len(walls) * 0.99))] * 1000,
         "cpu_ms": cpu / commands * 1000,
+        "kib": (sum(sink.written for sink in sinks) - joined) / commands / 1024,
     }
 
 
@@ -114,12 +119,13 @@ async def main() -> None:
         upgrade(url)
         store = url.split(":")[0]
         print(f"{platform.machine()}, {os.cpu_count()} CPUs; Python {sys.version.split()[0]}; store {store}")
-        print(f"{'history':>8} {'wall ms':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7}   per command, 10 seats")
+        columns = f"{'history':>8} {'wall ms':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'KiB out':>8}"
+        print(f"{columns}   per command, 10 seats")
         for history in args.history:
             figures = await measure(url, history, args.commands)
             print(
                 f"{history:>8} {figures['wall_ms']:>8.2f} {figures['p50_ms']:>7.2f} {figures['p99_ms']:>7.2f} "
-                f"{figures['cpu_ms']:>7.2f}"
+                f"{figures['cpu_ms']:>7.2f} {figures['kib']:>8.1f}"
             )
 
 

@@ -47,6 +47,7 @@ from websockets.exceptions import ConnectionClosed
 MEMBERS = ("EST", "POL", "USA", "DEU", "FRA", "LTU")
 EVENT_PREFIX = '{"type":"event","seq":'
 VIEW_PREFIX = '{"type":"view","seq":'
+UPDATE_PREFIX = '{"type":"update","seq":'
 ACK_PREFIX = '{"type":"ack"'
 MARK = "~LT"
 FILLER = "Our delegation supports the text as amended; we ask that the communique mention air defence."
@@ -271,7 +272,7 @@ class Run:
                         if waiting[2]:
                             stats.latencies.append(now - waiting[0])
                             stats.timeline.append((waiting[0], now - waiting[0]))
-        elif frame.startswith(VIEW_PREFIX):
+        elif frame.startswith((UPDATE_PREFIX, VIEW_PREFIX)):
             stats.views += 1
         elif frame.startswith(ACK_PREFIX):
             stats.acks += 1

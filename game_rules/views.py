@@ -7,6 +7,7 @@ everything; observers and the red cell see the public record.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -112,18 +113,57 @@ def _rules(state: State) -> dict[str, Any] | None:
 
 def view(state: State, viewer: Viewer) -> dict[str, Any]:
     """The state as `viewer` may see it, as JSON-ready data."""
-    data: dict[str, Any] = to_jsonable_python({**common_view(state), **own_view(state, viewer)})
+    data: dict[str, Any] = to_jsonable_python({**common_view(state), **own_view(state, viewer), **logs(state, viewer)})
     return data
 
 
-# The two parts below hold the state's records themselves where a viewer sees them whole: they are serialised
-# straight from the models (pydantic-core), several times faster than dumping each to a dict first, and a view is
-# made for every viewer after every batch.  They are read at once, never kept: `evolve` changes records in place.
+# The parts below hold the state's records themselves where a viewer sees them whole: they are serialised straight
+# from the models (pydantic-core), several times faster than dumping each to a dict first, and the server brings
+# every connected viewer up to date after every batch.  They are read at once, never kept: `evolve` changes
+# records in place.  The three parts share no key.
+
+LOGS = ("announcements", "messages", "injects", "observations")
+"""The sections of a view that only ever grow, at their end: each is drawn from a list of frozen records that the
+state only appends to, so a seat that has seen a log up to some length is brought up to date with the records past
+it, whatever the length of the game."""
+
+
+def log_lengths(state: State) -> dict[str, int]:
+    """How far each of the state's logs reaches: `logs(state, viewer, since=...)` takes the records past it."""
+    return {
+        "announcements": len(state.announcements),
+        "messages": len(state.messages),
+        "injects": len(state.injects),
+        "observations": len(state.observations),
+    }
+
+
+def logs(state: State, viewer: Viewer, since: Mapping[str, int] | None = None) -> dict[str, list[Any]]:
+    """The viewer's share of each log: the whole of it, or of the records past `since` (a `log_lengths`)."""
+    member = viewer.member if viewer.role == "delegation" else None
+    everything = viewer.omniscient
+
+    def addressed(members: tuple[str, ...] | None) -> bool:
+        return everything or members is None or (member is not None and member in members)
+
+    def inject(i: Inject) -> Inject | dict[str, Any]:
+        return i if everything else i.model_dump(exclude={"evidence"})
+
+    def new(log: str, records: list[Any]) -> list[Any]:
+        return records if since is None else records[since[log] :]
+
+    return {
+        "announcements": list(new("announcements", state.announcements)),
+        "messages": [m for m in new("messages", state.messages) if addressed((m.sender, *m.recipients))],
+        "injects": [inject(i) for i in new("injects", state.injects) if addressed(i.visible_to)],
+        "observations": list(new("observations", state.observations))
+        if everything or viewer.role == "observer"
+        else [],
+    }
 
 
 def common_view(state: State) -> dict[str, Any]:
-    """The part of every viewer's view that is the same for all of them (no key of it is in `own_view`), as data
-    pydantic-core serialises; `view` has it as plain JSON-ready data."""
+    """The sections of every viewer's view that are the same for all of them, logs aside."""
     return {
         "seq": state.seq,
         "title": state.title,
@@ -140,7 +180,6 @@ def common_view(state: State) -> dict[str, Any]:
         "proposals": list(state.proposals.values()),
         "invocations": list(state.invocations.values()),
         "assistance_requested_by": list(state.assistance_requested_by),
-        "announcements": list(state.announcements),
         "public_support": dict(state.public_support),
         "cohesion": state.cohesion,
         "escalation": {
@@ -156,16 +195,9 @@ def common_view(state: State) -> dict[str, Any]:
 
 
 def own_view(state: State, viewer: Viewer) -> dict[str, Any]:
-    """The part of the view that depends on who looks: what they are, and what only some may see (as data
-    pydantic-core serialises, like `common_view`)."""
+    """The sections of the view that depend on who looks, logs aside: what they are, and what only some may see."""
     member = viewer.member if viewer.role == "delegation" else None
     everything = viewer.omniscient
-
-    def addressed(members: tuple[str, ...] | None) -> bool:
-        return everything or members is None or (member is not None and member in members)
-
-    def inject(i: Inject) -> Inject | dict[str, Any]:
-        return i if everything else i.model_dump(exclude={"evidence"})
 
     def member_view(code: str, m: Member) -> dict[str, Any]:
         data = m.model_dump(exclude=None if everything or code == member else {"objectives"})
@@ -177,8 +209,6 @@ def own_view(state: State, viewer: Viewer) -> dict[str, Any]:
     return {
         "you": viewer,
         "members": {code: member_view(code, m) for code, m in state.members.items()},
-        "messages": [m for m in state.messages if addressed((m.sender, *m.recipients))],
-        "injects": [inject(i) for i in state.injects if addressed(i.visible_to)],
         "actions": [a for a in state.actions.values() if everything or a.member == member],
         "reports": [
             r
@@ -191,5 +221,4 @@ def own_view(state: State, viewer: Viewer) -> dict[str, Any]:
         },
         "catalogue": state.exercise.catalogue if everything else (),
         "msel": state.exercise.msel if everything else (),
-        "observations": state.observations if everything or viewer.role == "observer" else (),
     }

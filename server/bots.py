@@ -33,6 +33,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from game_rules.rulesets import RULESETS
+from server.frames import updated
 
 log = logging.getLogger("wargame.bots")
 
@@ -210,10 +211,10 @@ class SeatBot:
 
     def _on_frame(self, frame: Frame) -> None:
         kind = frame.get("type")
-        if kind == "view":
-            self.view = frame["view"]
+        if kind == "view" or (kind == "update" and self.view is not None):  # (the whole view always comes first)
+            view = self.view = frame["view"] if self.view is None or kind == "view" else updated(self.view, frame)
             self._views += 1
-            self.on_view(frame["view"])
+            self.on_view(view)
             self._news.set()
         elif kind in ("ack", "refusal"):
             future = self._pending.get(str(frame.get("ref")))

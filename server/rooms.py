@@ -21,12 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic_core import to_json
-
 from game_rules import EVENT_ADAPTER, Command, Refusal, State, decide, evolve, state_hash
 from game_rules.events import Event
-from game_rules.views import Viewer, common_view, own_view, shown
+from game_rules.views import Viewer, log_lengths, shown
 from server.bus import Bus, Carried, LocalBus
+from server.frames import Shown, event_frame, view_frame
 from server.store import EventStore, RepeatedCommand, SeqConflict, StoredEvent
 from server.wire import SERVICE_RESTART, Wire, drop_unread
 
@@ -62,25 +61,6 @@ class Connection:
     wire: Wire
 
 
-def event_frame(seq: int, payload: str | None) -> str:
-    return f'{{"type":"event","seq":{seq},"event":{payload if payload is not None else "null"}}}'
-
-
-def common_json(state: State) -> str:
-    """`common_view` serialised: once per batch, whatever the number of viewers."""
-    # pydantic-core's serialiser: the same JSON as json.dumps for the plain data a view is, in a third of the time
-    # (views are most of the fan-out's work: one per distinct viewer after every batch).
-    return to_json(common_view(state)).decode()
-
-
-def view_frame(state: State, viewer: Viewer, common: str | None = None) -> str:
-    """The viewer's view of `state` in a frame: the common part (serialised once for all viewers) and the viewer's
-    own part spliced into one JSON object, which is `view(state, viewer)` (the two parts share no key)."""
-    common = common if common is not None else common_json(state)
-    own = to_json(own_view(state, viewer)).decode()
-    return f'{{"type":"view","seq":{state.seq},"view":{common[:-1]},{own[1:]}}}'
-
-
 class Room:
     def __init__(
         self,
@@ -108,6 +88,7 @@ class Room:
         self._follower: asyncio.Task[None] | None = None
         self._on_presence = on_presence
         """Called when the seats connected here change."""
+        self._shown = Shown()
 
     def now(self) -> float:
         """The server's clock, the one deadlines are enforced by: clients set their countdowns by it."""
@@ -261,6 +242,7 @@ class Room:
         if not batch:
             return
         status_before = self.state.status
+        logs_before = log_lengths(self.state)
         audiences: dict[str, tuple[Viewer, list[Connection]]] = {}
         for conn in self._connections:
             audiences.setdefault(conn.viewer.key(), (conn.viewer, []))[1].append(conn)
@@ -271,12 +253,12 @@ class Room:
                 for conn in conns:
                     self._send(conn, frame)
             self.state = evolve(self.state, event)
-        # One view per viewer, shared by its sockets; kept nowhere else, so an idle game holds no frames.
-        common = common_json(self.state) if audiences else ""
-        for viewer, conns in audiences.values():
-            frame = view_frame(self.state, viewer, common)
-            for conn in conns:
-                self._send(conn, frame)
+        # One update per viewer, shared by its sockets.
+        if audiences and self._connections:  # (a socket that fell behind may have been the last)
+            updates = self._shown.update_frames(self.state, (viewer for viewer, _ in audiences.values()), logs_before)
+            for key, (_, conns) in audiences.items():
+                for conn in conns:
+                    self._send(conn, updates[key])
         if not written_here:
             return
         if self.state.status != status_before:
@@ -328,6 +310,8 @@ class Room:
     def leave(self, conn: Connection) -> None:
         if conn in self._connections:
             self._connections.discard(conn)
+            if not self._connections:
+                self._shown.forget()
             if conn.seat_id not in self.present():
                 self._presence_changed()
 

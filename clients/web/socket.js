@@ -1,4 +1,4 @@
-// One WebSocket per seat (docs/protocol.md): hello with the last seq seen, views in, commands out,
+// One WebSocket per seat (docs/protocol.md): hello with the last seq seen, the view and its updates in, commands out,
 // answers matched by `ref`; reconnects by itself after a drop and resumes with `since`. Every command
 // carries a key of its own, so one whose answer a drop swallowed is sent again after the reconnect and
 // answered (`repeated` if it had been played) without ever being played twice.
@@ -12,6 +12,13 @@ const MAX_BACKOFF = 8000;
 /** A command's key: random, 24 hex digits (crypto.randomUUID needs HTTPS, and a seminar may run on plain http). */
 function newKey() {
   return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The view an update frame brings `view` to: changed sections replaced, new records at the end of the logs. */
+export function updated(view, update) {
+  const next = { ...view, ...update.set };
+  for (const [log, records] of Object.entries(update.append)) next[log] = [...view[log], ...records];
+  return next;
 }
 
 export class GameSocket {
@@ -78,6 +85,11 @@ export class GameSocket {
       case "view":
         this.lastSeq = Math.max(this.lastSeq ?? 0, frame.seq);
         this.view = frame.view;
+        break;
+      case "update":
+        if (!this.view) return; // a socket's whole view always comes first
+        this.lastSeq = Math.max(this.lastSeq ?? 0, frame.seq);
+        this.view = updated(this.view, frame);
         break;
       case "ack":
       case "refusal":

@@ -139,5 +139,5 @@ def _note(payload: str | bytes, kind: str, into: list[dict[str, Any]]) -> None:
 
 def _seq(payload: str | bytes, into: list[int]) -> None:
     frame = json.loads(payload)
-    if frame.get("type") in ("event", "view"):
+    if frame.get("type") in ("event", "view", "update"):
         into.append(frame["seq"])

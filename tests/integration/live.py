@@ -31,6 +31,7 @@ from websockets.exceptions import ConnectionClosed
 from server import wire
 from server.app import create_app
 from server.config import Settings
+from server.frames import updated
 
 FULL = os.environ.get("WARGAME_FULL") == "1"
 """The long fuzz and kill loops at their full counts (docs/operations.md); the suite runs them small."""
@@ -47,6 +48,24 @@ TIMEOUT = 10.0
 Frame = dict[str, Any]
 
 
+class Views:
+    """A seat's view as its frames build it: the whole view on joining, then each update applied.  Tests read an
+    update as the view it brings the seat to, `{"type": "view", "seq": N, "view": ..., "update": the frame}`, so
+    every assertion on a view also checks the updates that built it."""
+
+    def __init__(self) -> None:
+        self.view: Frame | None = None
+
+    def read(self, frame: Frame) -> Frame:
+        if frame.get("type") == "view":
+            self.view = frame["view"]
+        elif frame.get("type") == "update":
+            assert self.view is not None, f"an update before the seat's whole view: {frame}"
+            self.view = updated(self.view, frame)
+            return {"type": "view", "seq": frame["seq"], "view": self.view, "update": frame}
+        return frame
+
+
 class Tap:
     """A seat's wire in an in-process room test, where there is no socket: keeps what the room writes, and past
     `limit` frames not yet taken answers as a client that does not read."""
@@ -55,6 +74,7 @@ class Tap:
         self.written: list[str] = []
         self.limit = limit
         self.close_code: int | None = None
+        self.views = Views()
 
     @property
     def closed(self) -> bool:
@@ -71,7 +91,7 @@ class Tap:
 
     def take(self) -> list[Frame]:
         taken, self.written = self.written, []
-        return [json.loads(frame) for frame in taken]
+        return [self.views.read(json.loads(frame)) for frame in taken]
 
 
 class LiveServer:
@@ -349,8 +369,9 @@ class SeatClosed(AssertionError):
 class Seat:
     """One seat's WebSocket.  Use as `async with Seat(ws_url, game_id, token) as seat:`.
 
-    `frames` is everything received, in order.  `next()` hands out the frames that are not answers (welcome,
-    event, view, and errors without a ref), in order; `command()` waits for the answer to its own ref.
+    `frames` is everything received, in order (an update as the view it brings the seat to, see `Views`).
+    `next()` hands out the frames that are not answers (welcome, event, view, and errors without a ref), in order;
+    `command()` waits for the answer to its own ref.
     """
 
     _refs = itertools.count(1)
@@ -361,6 +382,7 @@ class Seat:
         self.since = since
         self.name = name or token[:6]
         self.frames: list[Frame] = []
+        self._views = Views()
         self.close_code: int | None = None
         self.close_reason = ""
         self._socket: ClientConnection | None = None
@@ -406,7 +428,7 @@ class Seat:
     async def _read(self, sock: ClientConnection) -> None:
         try:
             async for message in sock:
-                frame: Frame = json.loads(message)
+                frame: Frame = self._views.read(json.loads(message))
                 self.frames.append(frame)
                 ref = frame.get("ref")
                 if frame.get("type") in ("ack", "refusal", "error", "pong") and ref is not None:

@@ -17,7 +17,7 @@ from game_rules.intelligence import confidence_of
 from game_rules.metrics import force_ratio, national_score
 from game_rules.scenario import Scenario, parse_scenario
 from game_rules.state import CHAIR, RED_CELL, SYSTEM
-from game_rules.views import FACILITATOR, Viewer, common_view, own_view, view
+from game_rules.views import FACILITATOR, Viewer, common_view, logs, own_view, view
 from server import scenarios
 from tests.unit.scripted import ScriptedGame, Table
 
@@ -386,8 +386,8 @@ def test_a_scripted_game_of_each_scenario_ends_in_its_golden_hash(scenario_id: s
 
 @pytest.mark.parametrize("scenario_id", sorted(SHIPPED))
 def test_a_view_is_plain_json_and_what_its_parts_serialise_to(scenario_id: str) -> None:
-    """`view` answers REST clients; live frames serialise `common_view` and `own_view` straight from the state's
-    records.  Both must be the same JSON, and `view` must hold nothing of the live state."""
+    """`view` answers REST clients; live frames serialise `common_view`, `own_view` and `logs` straight from the
+    state's records.  Both must be the same JSON, and `view` must hold nothing of the live state."""
     game = ScriptedGame(SHIPPED[scenario_id], seed=20261122)
     game.play()
     state = game.state
@@ -396,7 +396,7 @@ def test_a_view_is_plain_json_and_what_its_parts_serialise_to(scenario_id: str) 
     for viewer in viewers:
         seen = view(state, viewer)
         assert json.loads(json.dumps(seen)) == seen, "tuples, models or other non-JSON values left in the view"
-        assert json.loads(to_json({**common_view(state), **own_view(state, viewer)})) == seen
+        assert json.loads(to_json({**common_view(state), **own_view(state, viewer), **logs(state, viewer)})) == seen
         assert seen["members"] and seen["phases"] and seen["seats"] is not None
 
 
