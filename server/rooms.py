@@ -2,7 +2,7 @@
 
 A `Room` is the only writer of its cached state.  Every change, whether it comes from a command here or
 from another process, enters through `_take`, which folds stored events in seq order and fans them out:
-one serialisation per event and audience, one view per distinct viewer.
+one serialisation per event and audience, one update of the view per distinct viewer (server/frames.py).
 
 With several server processes (see server/bus.py) each one holds its own `Room` for a game.  The writer
 publishes `(game_id, seq)` and the events after each append; the others hear it (`Rooms.news`), fold the
