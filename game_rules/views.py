@@ -123,19 +123,14 @@ def view(state: State, viewer: Viewer) -> dict[str, Any]:
 # records in place.  The three parts share no key.
 
 LOGS = ("announcements", "messages", "injects", "observations")
-"""The sections of a view that only ever grow, at their end: each is drawn from a list of frozen records that the
-state only appends to, so a seat that has seen a log up to some length is brought up to date with the records past
-it, whatever the length of the game."""
+"""The sections of a view that only ever grow, at their end: each is drawn from the state's list of the same name,
+of frozen records that the state only appends to, so a seat that has seen a log up to some length is brought up to
+date with the records past it, whatever the length of the game."""
 
 
 def log_lengths(state: State) -> dict[str, int]:
     """How far each of the state's logs reaches: `logs(state, viewer, since=...)` takes the records past it."""
-    return {
-        "announcements": len(state.announcements),
-        "messages": len(state.messages),
-        "injects": len(state.injects),
-        "observations": len(state.observations),
-    }
+    return {log: len(getattr(state, log)) for log in LOGS}
 
 
 def logs(state: State, viewer: Viewer, since: Mapping[str, int] | None = None) -> dict[str, list[Any]]:
@@ -149,16 +144,15 @@ def logs(state: State, viewer: Viewer, since: Mapping[str, int] | None = None) -
     def inject(i: Inject) -> Inject | dict[str, Any]:
         return i if everything else i.model_dump(exclude={"evidence"})
 
-    def new(log: str, records: list[Any]) -> list[Any]:
+    def new(log: str) -> list[Any]:
+        records: list[Any] = getattr(state, log)
         return records if since is None else records[since[log] :]
 
     return {
-        "announcements": list(new("announcements", state.announcements)),
-        "messages": [m for m in new("messages", state.messages) if addressed((m.sender, *m.recipients))],
-        "injects": [inject(i) for i in new("injects", state.injects) if addressed(i.visible_to)],
-        "observations": list(new("observations", state.observations))
-        if everything or viewer.role == "observer"
-        else [],
+        "announcements": new("announcements"),
+        "messages": [m for m in new("messages") if addressed((m.sender, *m.recipients))],
+        "injects": [inject(i) for i in new("injects") if addressed(i.visible_to)],
+        "observations": new("observations") if everything or viewer.role == "observer" else [],
     }
 
 

@@ -211,17 +211,22 @@ class SeatBot:
 
     def _on_frame(self, frame: Frame) -> None:
         kind = frame.get("type")
-        if kind == "view" or (kind == "update" and self.view is not None):  # (the whole view always comes first)
-            view = self.view = frame["view"] if self.view is None or kind == "view" else updated(self.view, frame)
-            self._views += 1
-            self.on_view(view)
-            self._news.set()
+        if kind == "view":
+            self._see(frame["view"])
+        elif kind == "update" and self.view is not None:  # (a socket's whole view always comes first)
+            self._see(updated(self.view, frame))
         elif kind in ("ack", "refusal"):
             future = self._pending.get(str(frame.get("ref")))
             if future is not None and not future.done():
                 future.set_result(frame)
         elif kind == "error":
             log.warning("%s: the server says %s: %s", self.name, frame.get("code"), frame.get("reason"))
+
+    def _see(self, view: View) -> None:
+        self.view = view
+        self._views += 1
+        self.on_view(view)
+        self._news.set()
 
     def on_welcome(self, frame: Frame) -> None:
         """Called once per connection, when the seat is in the room."""

@@ -243,9 +243,7 @@ class Room:
             return
         status_before = self.state.status
         logs_before = log_lengths(self.state)
-        audiences: dict[str, tuple[Viewer, list[Connection]]] = {}
-        for conn in self._connections:
-            audiences.setdefault(conn.viewer.key(), (conn.viewer, []))[1].append(conn)
+        audiences = self._audiences()
         for stored, event in batch:
             frames: dict[str, str] = {}
             for viewer, conns in audiences.values():
@@ -253,9 +251,11 @@ class Room:
                 for conn in conns:
                     self._send(conn, frame)
             self.state = evolve(self.state, event)
-        # One update per viewer, shared by its sockets.
-        if audiences and self._connections:  # (a socket that fell behind may have been the last)
-            updates = self._shown.update_frames(self.state, (viewer for viewer, _ in audiences.values()), logs_before)
+        # One update per viewer, shared by its sockets: those still here (one that fell behind is gone, and with
+        # the last of them what was shown).
+        audiences = self._audiences()
+        if audiences:
+            updates = self._shown.update_frames(self.state, [viewer for viewer, _ in audiences.values()], logs_before)
             for key, (_, conns) in audiences.items():
                 for conn in conns:
                     self._send(conn, updates[key])
@@ -267,6 +267,13 @@ class Room:
             await self._store.save_snapshot(
                 self.game_id, self.state.seq, self.state.model_dump_json(), state_hash(self.state)
             )
+
+    def _audiences(self) -> dict[str, tuple[Viewer, list[Connection]]]:
+        """The sockets here by what they see: one frame per distinct viewer, written to each of its sockets."""
+        audiences: dict[str, tuple[Viewer, list[Connection]]] = {}
+        for conn in self._connections:
+            audiences.setdefault(conn.viewer.key(), (conn.viewer, []))[1].append(conn)
+        return audiences
 
     def _frame_for(self, viewer: Viewer, stored: StoredEvent, event: Event, cache: dict[str, str]) -> str:
         """One serialisation per distinct form of the event: the stored bytes, a redacted copy, or none."""

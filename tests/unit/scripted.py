@@ -8,6 +8,13 @@ from game_rules import COMMAND_ADAPTER, Refusal, State, burden, decide, evolve, 
 from game_rules.events import Event
 from game_rules.scenario import Scenario
 from game_rules.state import CHAIR, SYSTEM
+from game_rules.views import FACILITATOR, Viewer
+
+
+def every_viewer(state: State) -> list[Viewer]:
+    """One viewer of each kind a game has: the white cell, an umpire, an observer, the red cell, each delegation."""
+    everyone = [FACILITATOR, Viewer(role="umpire"), Viewer(role="observer"), Viewer(role="red_cell")]
+    return everyone + [Viewer(role="delegation", member=code) for code in state.members]
 
 
 class Table:

@@ -19,7 +19,7 @@ from game_rules.scenario import Scenario, parse_scenario
 from game_rules.state import CHAIR, RED_CELL, SYSTEM
 from game_rules.views import FACILITATOR, Viewer, common_view, logs, own_view, view
 from server import scenarios
-from tests.unit.scripted import ScriptedGame, Table
+from tests.unit.scripted import ScriptedGame, Table, every_viewer
 
 CODES = ["USA", "DEU", "POL", "EST", "LVA"]
 
@@ -391,9 +391,7 @@ def test_a_view_is_plain_json_and_what_its_parts_serialise_to(scenario_id: str) 
     game = ScriptedGame(SHIPPED[scenario_id], seed=20261122)
     game.play()
     state = game.state
-    viewers = [FACILITATOR, Viewer(role="umpire"), Viewer(role="observer"), Viewer(role="red_cell")]
-    viewers += [Viewer(role="delegation", member=code) for code in state.members]
-    for viewer in viewers:
+    for viewer in every_viewer(state):
         seen = view(state, viewer)
         assert json.loads(json.dumps(seen)) == seen, "tuples, models or other non-JSON values left in the view"
         assert json.loads(to_json({**common_view(state), **own_view(state, viewer), **logs(state, viewer)})) == seen

@@ -10,10 +10,10 @@ import pytest
 from game_rules import State, evolve
 from game_rules.events import Event
 from game_rules.state import CHAIR
-from game_rules.views import FACILITATOR, LOGS, Viewer, common_view, log_lengths, logs, own_view, view
+from game_rules.views import LOGS, common_view, log_lengths, logs, own_view, view
 from server import scenarios
 from server.frames import Shown, updated, view_frame
-from tests.unit.scripted import ScriptedGame
+from tests.unit.scripted import ScriptedGame, every_viewer
 
 SHIPPED = scenarios.builtin()
 
@@ -35,11 +35,6 @@ class ChattyGame(ScriptedGame):
         super()._deliberation()
 
 
-def viewers(state: State) -> list[Viewer]:
-    everyone = [FACILITATOR, Viewer(role="umpire"), Viewer(role="observer"), Viewer(role="red_cell")]
-    return everyone + [Viewer(role="delegation", member=code) for code in state.members]
-
-
 def batches(log: list[Event]) -> list[list[Event]]:
     """The log after its opening in batches of one, two and three events in turn (a command's events come as one)."""
     out, at, size = [], 1, 1
@@ -54,7 +49,7 @@ def test_updates_bring_every_seat_to_the_view_it_would_be_sent_whole(scenario_id
     game = ChattyGame(SHIPPED[scenario_id], seed=20261122)
     game.play()
     state = evolve(State(), game.log[0])
-    seats = viewers(state)
+    seats = every_viewer(state)
     late = seats.pop()  # one seat joins half way through: the others' updates go on from what they were shown
     shown = Shown()
     views = {seat.key(): json.loads(view_frame(state, seat))["view"] for seat in seats}
@@ -85,7 +80,7 @@ def test_a_message_updates_the_seq_and_adds_itself_to_its_addressees_messages_al
     game = ChattyGame(SHIPPED["baltic-hybrid"], seed=1)
     game.play()
     state = evolve(State(), game.log[0])
-    seats = viewers(state)
+    seats = every_viewer(state)
     shown = Shown()
     messages = 0
     for event in game.log[1:]:
@@ -108,7 +103,7 @@ def test_a_message_updates_the_seq_and_adds_itself_to_its_addressees_messages_al
 def test_the_parts_of_a_view_share_no_section_and_logs_from_nothing_are_the_whole_logs() -> None:
     game = ChattyGame(SHIPPED["grid-cyber"], seed=3)
     state = game.play()
-    for seat in viewers(state):
+    for seat in every_viewer(state):
         common, own, every_log = common_view(state), own_view(state, seat), logs(state, seat)
         assert not (common.keys() & own.keys()) and not ((common.keys() | own.keys()) & every_log.keys())
         assert set(every_log) == set(LOGS)
