@@ -49,6 +49,7 @@ EVENT_PREFIX = '{"type":"event","seq":'
 VIEW_PREFIX = '{"type":"view","seq":'
 UPDATE_PREFIX = '{"type":"update","seq":'
 ACK_PREFIX = '{"type":"ack"'
+PRESENCE_PREFIX = '{"type":"presence"'
 MARK = "~LT"
 FILLER = "Our delegation supports the text as amended; we ask that the communique mention air defence."
 SETUP_CONCURRENCY = 8
@@ -183,6 +184,7 @@ class Stats:
     duplicates: int = 0
     events: int = 0
     views: int = 0
+    presence: int = 0
     frames: int = 0
     received_bytes: int = 0
     closed: int = 0
@@ -276,6 +278,8 @@ class Run:
             stats.views += 1
         elif frame.startswith(ACK_PREFIX):
             stats.acks += 1
+        elif frame.startswith(PRESENCE_PREFIX):
+            stats.presence += 1
         elif len(stats.errors) < 10_000:
             stats.errors.append(frame[:300])
 

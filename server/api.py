@@ -88,7 +88,7 @@ class SeatOut(BaseModel):
     is_bot: bool = False
     connected: bool = Field(
         default=False,
-        description="Whether the seat has a socket open to the server process that answered (presence is per process).",
+        description="Whether the seat has a socket open to any process of the deployment.",
     )
 
 

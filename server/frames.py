@@ -23,6 +23,11 @@ def event_frame(seq: int, payload: str | None) -> str:
     return f'{{"type":"event","seq":{seq},"event":{payload if payload is not None else "null"}}}'
 
 
+def presence_frame(seats: Iterable[str]) -> str:
+    """The seats connected to the game now, on any server process of the deployment."""
+    return f'{{"type":"presence","connected":{to_json(sorted(seats)).decode()}}}'
+
+
 def updated(view: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
     """The view an update frame brings `view` to (a new one: `view` is left as it was)."""
     result = {**view, **update["set"]}

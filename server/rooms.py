@@ -20,12 +20,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from game_rules import EVENT_ADAPTER, Command, Refusal, State, decide, evolve, state_hash
 from game_rules.events import Event
 from game_rules.views import Viewer, log_lengths, shown
 from server.bus import Bus, Carried, LocalBus
-from server.frames import Shown, event_frame, view_frame
+from server.frames import Shown, event_frame, presence_frame, view_frame
 from server.store import EventStore, RepeatedCommand, SeqConflict, StoredEvent
 from server.wire import SERVICE_RESTART, Wire, drop_unread
 
@@ -70,6 +71,7 @@ class Room:
         clock: Callable[[], float],
         bus: Bus | None = None,
         on_presence: Callable[[Room], None] | None = None,
+        everywhere: Callable[[], frozenset[str]] | None = None,
     ) -> None:
         self.game_id = game_id
         self.state = state
@@ -88,6 +90,10 @@ class Room:
         self._follower: asyncio.Task[None] | None = None
         self._on_presence = on_presence
         """Called when the seats connected here change."""
+        self._everywhere = everywhere if everywhere is not None else self.present
+        """The seats of this game connected to any process (those here alone, for a process on its own)."""
+        self._told: frozenset[str] | None = None
+        """The connected seats this room's sockets were last told of."""
         self._shown = Shown()
 
     def now(self) -> float:
@@ -288,9 +294,28 @@ class Room:
 
     def _send(self, conn: Connection, frame: str) -> None:
         if not conn.wire.write(frame):
-            log.warning("dropping a socket that fell behind", extra={"game_id": self.game_id, "seq": self.state.seq})
-            self.leave(conn)
-            drop_unread(conn.wire)
+            self._drop(conn)
+
+    def _drop(self, conn: Connection) -> None:
+        log.warning("dropping a socket that fell behind", extra={"game_id": self.game_id, "seq": self.state.seq})
+        self.leave(conn)
+        drop_unread(conn.wire)
+
+    def tell_presence(self, joining: Connection | None = None) -> None:
+        """Push the seats connected anywhere to every socket here when they changed (a facilitator sees a player
+        leave at once); a joining socket is told them whatever."""
+        seats = self._everywhere()
+        if seats != self._told:
+            self._told = seats
+            audience = list(self._connections)
+        elif joining is not None:
+            audience = [joining]
+        else:
+            return
+        frame = presence_frame(seats)
+        # Dropped after the loop: a drop tells the others again, and they must not get the older set after it.
+        for conn in [conn for conn in audience if not conn.wire.write(frame)]:
+            self._drop(conn)
 
     async def join(self, conn: Connection, since: int | None) -> tuple[int, list[StoredEvent]]:
         """Register a socket; returns the current seq and the events it missed since `since`, in order.
@@ -312,6 +337,7 @@ class Room:
             self._connections.add(conn)
             if conn.seat_id not in present:
                 self._presence_changed()
+            self.tell_presence(joining=conn)
             return self.state.seq, missed
 
     def leave(self, conn: Connection) -> None:
@@ -321,6 +347,7 @@ class Room:
                 self._shown.forget()
             if conn.seat_id not in self.present():
                 self._presence_changed()
+                self.tell_presence()
 
     def _presence_changed(self) -> None:
         if self._on_presence is not None:
@@ -368,6 +395,9 @@ class Rooms:
             there.pop(process, None)
         if not there:
             del self._elsewhere[game_id]
+        room = self._rooms.get(game_id)
+        if room is not None:
+            room.tell_presence()
 
     def present(self, game_id: str) -> frozenset[str]:
         """The seats of a game with a socket open to any process of the deployment."""
@@ -389,13 +419,17 @@ class Rooms:
                 self._announce(room, seats)
 
     def _forget_expired(self) -> None:
+        """Forget the seats of processes that stopped announcing them (a crashed process says nothing)."""
         now = time.monotonic()
         for game_id, there in list(self._elsewhere.items()):
-            for process, (_, until) in list(there.items()):
-                if until <= now:
-                    del there[process]
+            expired = [process for process, (_, until) in there.items() if until <= now]
+            for process in expired:
+                del there[process]
             if not there:
                 del self._elsewhere[game_id]
+            room = self._rooms.get(game_id)
+            if expired and room is not None:
+                room.tell_presence()
 
     def withdraw(self) -> None:
         """This process is stopping: its seats are connected no more."""
@@ -433,7 +467,9 @@ class Rooms:
                 if await self._store.get_game(game_id) is None:
                     return None
                 state = await self.load_state(game_id)
-                self._rooms[game_id] = Room(game_id, self._store, state, self._clock, self.bus, self._announce)
+                self._rooms[game_id] = Room(
+                    game_id, self._store, state, self._clock, self.bus, self._announce, partial(self.present, game_id)
+                )
             return self._rooms[game_id]
 
     async def load_state(self, game_id: str, until_seq: int | None = None) -> State:

@@ -65,7 +65,6 @@ export const api = {
   claimSeat: (gameId, body) => call("POST", `/api/games/${gameId}/seats`, body),
   view: (gameId, token) => call("GET", `/api/games/${gameId}/view`, undefined, token),
   me: (gameId, token) => call("GET", `/api/games/${gameId}/me`, undefined, token),
-  seats: (gameId, token) => call("GET", `/api/games/${gameId}/seats`, undefined, token),
   reassign: (gameId, seatId, player, token) =>
     call("POST", `/api/games/${gameId}/seats/${seatId}/reassign`, { player }, token),
 };

@@ -44,7 +44,7 @@ function useRoute() {
 const OFFLINE = "Not connected: wait until the indicator shows Connected, then try again.";
 const LOST = "The seat's connection ended before the server answered; check whether this took effect.";
 
-/** The game as the components see it: view, seat, connection, and `act(controlId, command)`. */
+/** The game as the components see it: view, seat, who is connected, connection, and `act(controlId, command)`. */
 function useGame(gameId, token) {
   const [, redraw] = useState(0);
   const [refusals, setRefusals] = useState({});
@@ -71,6 +71,7 @@ function useGame(gameId, token) {
     gameId,
     view: s?.view || null,
     seat: s?.seat || null,
+    connected: s?.connected || null,
     status: s?.status || "connecting",
     problem: s?.problem || "",
     refusals,

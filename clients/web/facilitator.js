@@ -1,5 +1,5 @@
 // The facilitator's console (white cell): phases, injects, rulings, broadcasts, seats; and the all-seeing view.
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api } from "./api.js";
 import { html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
 import { Announcements, Injects, Metrics, Reports } from "./panels.js";
@@ -102,26 +102,17 @@ function Broadcast({ game }) {
   </form>`;
 }
 
-const PRESENCE_EVERY = 5000; // ms between looks at who is connected
-
-/** Who holds which seat and whether they are connected; a seat can be handed to someone else. */
+/** Who holds which seat and whether they are connected (the server pushes it); a seat can be handed to someone else. */
 function Seats({ game, view, seat }) {
-  const [live, setLive] = useState(null);
   const [giving, setGiving] = useState(null); // the seat id being reassigned
   const [player, setPlayer] = useState("");
   const [handoff, setHandoff] = useState(null);
   const [problem, setProblem] = useState("");
-  useEffect(() => {
-    let stopped = false;
-    const look = () => api.seats(game.gameId, seat.token).then((list) => stopped || setLive(list), () => {});
-    look();
-    const timer = setInterval(look, PRESENCE_EVERY);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [game.gameId, seat.token, Object.keys(view.seats).length]);
-  const rows = live || Object.entries(view.seats).map(([id, s]) => ({ seat_id: id, ...s, connected: null }));
+  const rows = Object.entries(view.seats).map(([id, s]) => ({
+    seat_id: id,
+    ...s,
+    connected: game.connected ? game.connected.has(id) : null,
+  }));
   const unseated = Object.keys(view.members).filter((c) => !rows.some((s) => s.member === c));
   async function give(event) {
     event.preventDefault();
@@ -132,7 +123,6 @@ function Seats({ game, view, seat }) {
       setHandoff({ player: got.seat.player, member: got.seat.member, link: `${location.origin}/#/seat/${game.gameId}/${got.token}` });
       setGiving(null);
       setPlayer("");
-      setLive(await api.seats(game.gameId, seat.token));
     } catch (e) {
       setProblem(e.message);
     }

@@ -1,5 +1,5 @@
-// One WebSocket per seat (docs/protocol.md): hello with the last seq seen, the view and its updates in, commands out,
-// answers matched by `ref`; reconnects by itself after a drop and resumes with `since`. Every command
+// One WebSocket per seat (docs/protocol.md): hello with the last seq seen; the view, its updates and who is connected
+// in; commands out, answers matched by `ref`; reconnects by itself after a drop and resumes with `since`. Every command
 // carries a key of its own, so one whose answer a drop swallowed is sent again after the reconnect and
 // answered (`repeated` if it had been played) without ever being played twice.
 
@@ -31,6 +31,7 @@ export class GameSocket {
     this.problem = "";
     this.view = null;
     this.seat = null;
+    this.connected = null; // the seats with a socket open to the server, as its presence frames say
     this.lastSeq = null;
     this.answers = new Map(); // ref -> resolve
     this.unanswered = new Map(); // ref -> command frame: sent again after a reconnect until answered
@@ -90,6 +91,9 @@ export class GameSocket {
         if (!this.view) return; // a socket's whole view always comes first
         this.lastSeq = Math.max(this.lastSeq ?? 0, frame.seq);
         this.view = updated(this.view, frame);
+        break;
+      case "presence":
+        this.connected = new Set(frame.connected);
         break;
       case "ack":
       case "refusal":

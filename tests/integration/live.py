@@ -19,7 +19,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -373,7 +373,7 @@ class Seat:
 
     `frames` is everything received, in order (an update as the view it brings the seat to, see `Views`).
     `next()` hands out the frames that are not answers (welcome, event, view, and errors without a ref), in order;
-    `command()` waits for the answer to its own ref.
+    `command()` waits for the answer to its own ref; `connected` is the seats the last presence frame named.
     """
 
     _refs = itertools.count(1)
@@ -384,6 +384,7 @@ class Seat:
         self.since = since
         self.name = name or token[:6]
         self.frames: list[Frame] = []
+        self.connected: frozenset[str] | None = None
         self._views = Views()
         self.close_code: int | None = None
         self.close_reason = ""
@@ -437,6 +438,8 @@ class Seat:
                     future = self._answers.setdefault(str(ref), asyncio.get_running_loop().create_future())
                     if not future.done():
                         future.set_result(frame)
+                elif frame.get("type") == "presence":
+                    self.connected = frozenset(frame["connected"])
                 else:
                     self._stream.put_nowait(frame)
                 self._changed.set()
@@ -536,6 +539,17 @@ class Seat:
         frame = await self.next()
         assert frame["type"] == "welcome", f"{self.name}: expected welcome, got {frame}"
         return frame
+
+    async def until_connected(self, seats: Iterable[str], timeout: float = TIMEOUT) -> None:
+        """Wait until the server has told this socket that exactly `seats` are connected."""
+        expected = frozenset(seats)
+        try:
+            async with asyncio.timeout(timeout):
+                while self.connected != expected:
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            raise TimeoutError(f"{self.name}: told {self.connected}, not {set(expected)}, within {timeout} s") from None
 
     async def wait_closed(self, timeout: float = TIMEOUT) -> int | None:
         await asyncio.wait_for(self._closed.wait(), timeout)

@@ -705,9 +705,9 @@ async def test_closing_the_bus_first_sends_what_is_pending(transport: str, anyio
 async def test_either_process_says_which_seats_are_connected_to_the_deployment(
     database_url: str, anyio_backend: str
 ) -> None:
-    """The facilitator's list of seats, asked of one process, shows the seats connected to the other: while they
-    are, until they leave, and until that process stops (its announcements last half an hour here, so only its
-    withdrawal can clear them in time)."""
+    """The facilitator's list of seats, asked of one process or pushed by it, shows the seats connected to the
+    other: while they are, until they leave, and until that process stops (its announcements last half an hour
+    here, so only its withdrawal can clear them in time)."""
     async with two_servers(database_url) as (a, b), client(a.url) as http:
         game = await create_game(http)
         est = await claim_seat(http, game, "delegation", "EST", "Kaja")
@@ -726,10 +726,13 @@ async def test_either_process_says_which_seats_are_connected_to_the_deployment(
         async with opened(game.game_id, (b.url, est.token, "EST@B")):
             await until_connected({est.seat_id})
         await until_connected(set())
-        async with opened(game.game_id, (b.url, est.token, "EST@B"), (a.url, game.facilitator_key, "fac@A")):
+        places = (b.url, est.token, "EST@B"), (a.url, game.facilitator_key, "fac@A")
+        async with opened(game.game_id, *places) as (_, facilitator):
             await until_connected({est.seat_id, game.facilitator_seat})
+            await facilitator.until_connected({est.seat_id, game.facilitator_seat})  # pushed, not only asked
             await b.stop()
             await until_connected({game.facilitator_seat})
+            await facilitator.until_connected({game.facilitator_seat})
 
 
 @pytest.mark.timeout(240)
