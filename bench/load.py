@@ -12,7 +12,9 @@ total rate, spread over the games, open loop (a slow answer does not slow the ne
 carries a unique token in its text; the latency of a command is from its send to the moment the LAST seat of
 its game received the event frame carrying that token.  Every event frame's seq is checked per socket: a gap or
 a duplicate is counted.  Then it runs bench/bare_server.py with the same clients and the same schedule, and
-prints our p99 as a ratio of the bare server's.
+prints our p99 as a ratio of the bare server's.  With `--rounds N` it runs each server N times, alternating
+(game, bare, bare, game, ...), and also compares all rounds' latencies pooled: on a shared machine one pair of
+runs can land in a quiet minute and a busy one.
 
 Everything is on loopback, every wait is bounded, and the game server's database is EMPTIED first: by default
 a temporary SQLite file (one process); with `--database-url` the database's name must contain "bench" or "scale"
@@ -36,7 +38,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -640,6 +642,13 @@ async def run_bare_server(args: argparse.Namespace, workdir: Path) -> Result:
         server.stop()
 
 
+def pooled(results: list[Result]) -> Result:
+    """The latencies of several runs of one server as one run's."""
+    first = results[0]
+    latencies = [latency for result in results for latency in result.latencies]
+    return replace(first, latencies=latencies, window=sum(r.window for r in results))
+
+
 # --- the command -----------------------------------------------------------------------------------------------
 
 
@@ -672,6 +681,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--deflate", action="store_true", help="both servers compress frames (the clients always offer it)"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the two servers N times each, in the order game, bare, bare, game, ..., and compare the latencies "
+        "of all rounds pooled: the machine's drift over the run then weighs on both alike",
+    )
     parser.add_argument("--skip-bare", action="store_true", help="do not run the bare server")
     parser.add_argument("--bare-only", action="store_true", help="run only the bare server")
     parser.add_argument("--json", help="also write the figures to this file")
@@ -696,6 +713,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.games < 1 or args.seats < 2 or args.rate <= 0 or args.seconds <= 0 or args.seconds > 3600:
         parser.error("need games >= 1, seats >= 2, rate > 0 and 0 < seconds <= 3600")
+    if not 1 <= args.rounds <= 20:
+        parser.error("need 1 <= rounds <= 20")
     if args.database_url:
         from server.config import normalise_database_url
 
@@ -718,18 +737,22 @@ async def main_async(args: argparse.Namespace) -> int:
         flush=True,
     )
     results: list[Result] = []
+    given_database = args.database_url
     with tempfile.TemporaryDirectory(prefix="wargame-load-") as tmp:
         workdir = Path(args.logs or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        if not args.bare_only:
-            if not args.database_url:
-                args.database_url = f"sqlite+aiosqlite:///{workdir / 'load.db'}"
-            else:
-                reset_database(args.database_url)
-            print(f"game server store: {args.database_url}", flush=True)
-            results.append(await run_game_server(args, workdir))
-        if not args.skip_bare:
-            results.append(await run_bare_server(args, workdir))
+        for round_ in range(args.rounds):
+            runs = [run for run, skipped in (("game", args.bare_only), ("bare", args.skip_bare)) if not skipped]
+            for which in runs if round_ % 2 == 0 else reversed(runs):
+                if which == "bare":
+                    results.append(await run_bare_server(args, workdir))
+                    continue
+                if given_database:
+                    reset_database(given_database)
+                else:  # a new file each round, as a new database each round on PostgreSQL
+                    args.database_url = f"sqlite+aiosqlite:///{workdir / f'load-{round_}.db'}"
+                print(f"game server store: {args.database_url}", flush=True)
+                results.append(await run_game_server(args, workdir))
     print()
     print(HEADER)
     for result in results:
@@ -737,7 +760,15 @@ async def main_async(args: argparse.Namespace) -> int:
     ours = [r for r in results if r.label.startswith("wargame")]
     bare = [r for r in results if r.label.startswith("bare")]
     if ours and bare:
-        print(f"\np99 ratio, game server / bare server: {ours[0].percentile(99) / bare[0].percentile(99):.2f}x")
+        ratios = [o.percentile(99) / b.percentile(99) for o, b in zip(ours, bare, strict=True)]
+        print(f"\np99 ratio, game server / bare server: {', '.join(f'{r:.2f}x' for r in ratios)}")
+        if args.rounds > 1:
+            mine, theirs = pooled(ours), pooled(bare)
+            print(
+                f"all {args.rounds} rounds pooled: p50 {mine.percentile(50):.1f} / {theirs.percentile(50):.1f} ms, "
+                f"p99 {mine.percentile(99):.1f} / {theirs.percentile(99):.1f} ms, "
+                f"ratio {mine.percentile(99) / theirs.percentile(99):.2f}x"
+            )
     for result in results:
         if result.stats.errors:
             print(f"{result.label}: first errors: {result.stats.errors[:3]}")
