@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import itertools
 import json
 import logging
@@ -253,16 +254,22 @@ class SeatBot:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._news.wait(), left)
 
-    async def command(self, command: dict[str, Any]) -> bool:
-        """Send one command and wait for its answer; True when acknowledged.  Refusals are logged."""
+    async def command(self, command: dict[str, Any], intent: str | None = None) -> bool:
+        """Send one command and wait for its answer; True when acknowledged.  Refusals are logged.
+
+        `intent` names what the command is for (one per seat and game): it becomes the command's key, so the
+        same intent sent again after a lost connection is answered, not played twice."""
         ws = self._ws
         if ws is None:
             raise _Disconnected("not connected")
         ref = f"{self.name}-{next(self._refs)}"
         future: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
         self._pending[ref] = future
+        frame: Frame = {"type": "command", "ref": ref, "command": command}
+        if intent is not None:  # the key's alphabet is narrow (docs/protocol.md); intents hold proposal ids
+            frame["key"] = hashlib.blake2b(intent.encode(), digest_size=12).hexdigest()
         try:
-            await ws.send(json.dumps({"type": "command", "ref": ref, "command": command}))
+            await ws.send(json.dumps(frame))
             answer = await asyncio.wait_for(future, ANSWER_TIMEOUT)
         except TimeoutError:
             answer = {"type": "refusal", "code": "no_answer", "reason": f"no answer in {ANSWER_TIMEOUT:g} s"}
@@ -380,8 +387,8 @@ class DelegationBot(SeatBot):
             if plan and self.readiness is not None:
                 self.readiness.busy(self.member)
             for key, command in plan:
+                await self.command(command, key)  # a lost connection leaves it undecided: sent again after it
                 self._decided.add(key)
-                await self.command(command)
             if self._views == handled and self.readiness is not None:
                 self.readiness.idle(self.member, view["seq"])
 
@@ -630,8 +637,8 @@ class FacilitatorBot(SeatBot):
                 if not self._start_sent:
                     if self.readiness is not None:
                         await self.wait_until(self.readiness.all_joined, self.phase_timeout, "every bot to join")
+                    await self.command({"type": "start_game"}, "start")
                     self._start_sent = True
-                    await self.command({"type": "start_game"})
                 await self.wait_until(lambda: self._current()["status"] != "lobby", self.patience, "the start")
                 continue
             if view["status"] == "paused":
@@ -641,7 +648,8 @@ class FacilitatorBot(SeatBot):
             await self._settle()
             now = self._current()
             if now["status"] == "running" and (now["round"], now["phase"]) == key:
-                await self.command({"type": "advance_phase", "from_round": key[0], "from_phase": key[1]})
+                advance = {"type": "advance_phase", "from_round": key[0], "from_phase": key[1]}
+                await self.command(advance, f"advance:{key[0]}:{key[1]}")
             await self.wait_until(
                 functools.partial(self._moved_on, key),
                 self.patience,

@@ -133,6 +133,42 @@ async def test_a_refused_command_is_recorded_and_the_bot_carries_on(live: LiveSe
     assert bot.view is not None and bot.view["status"] == "lobby"
 
 
+class Dropper(SeatBot):
+    """Loses its connection while the answer to its message is on the way, reconnects, and sends it again."""
+
+    answers: list[bool]
+    dropped = False
+
+    def _on_frame(self, frame: dict[str, Any]) -> None:
+        if frame.get("type") == "ack" and not self.dropped:
+            self.dropped = True
+            assert self._ws is not None
+            self._ws.transport.abort()  # the answer goes down with the connection
+            return
+        super()._on_frame(frame)
+
+    async def play(self) -> None:
+        await self.wait_until(lambda: self.view is not None and self.view["status"] == "running", 10, "the start")
+        self.answers = [await self.command({"type": "send_message", "text": "Estonia requests consultations."}, "ask")]
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(60)
+async def test_a_bot_sends_a_command_again_after_a_lost_answer_and_it_is_played_once(live: LiveServer) -> None:
+    created = await rest("POST", f"{live.base_url}/api/games", {"scenario": SCENARIO})
+    game_id = created["game_id"]
+    claim = {"join_code": created["join_code"], "role": "delegation", "member": "EST", "player": "EST bot"}
+    seat = await rest("POST", f"{live.base_url}/api/games/{game_id}/seats", {**claim, "is_bot": True})
+    start = {"type": "start_game"}
+    await rest("POST", f"{live.base_url}/api/games/{game_id}/commands", start, created["facilitator_key"])
+    bot = Dropper("EST", seat["token"], websocket_url(live.base_url, game_id))
+    await bot.run()
+
+    assert bot.dropped and bot.answers == [True]  # the second session's answer: played before, not again
+    messages = (await live.lobby.room(game_id)).state.messages
+    assert [m.text for m in messages] == ["Estonia requests consultations."]
+
+
 @pytest.mark.timeout(150)
 def test_wargame_demo_plays_a_game_and_prints_the_outcome() -> None:
     began = time.monotonic()
