@@ -15,6 +15,7 @@ from game_rules.views import shown, view
 from server.errors import ApiError, ErrorResponse
 from server.limits import seat_limits
 from server.lobby import Lobby, acting, command_key, viewer_for
+from server.network import others_can_reach, room_urls
 from server.rooms import Accepted
 from server.store import SEQ_LIMIT, SeatRecord
 
@@ -144,6 +145,20 @@ def _seat_out(s: SeatRecord, present: frozenset[str] = frozenset()) -> SeatOut:
     return SeatOut(
         seat_id=s.id, role=s.role, member=s.member, player=s.player_name, is_bot=s.is_bot, connected=s.id in present
     )
+
+
+class Network(BaseModel):
+    others_can_join: bool = Field(description="Whether computers other than the server's own can reach it.")
+    urls: list[str] = Field(description="Where players on other computers open the server (it listens on them).")
+
+
+@router.get("/network", response_model=Network)
+def network(request: Request) -> Network:
+    """Where the players in the room reach the server, for a facilitator who opened it on its own computer.  (Not
+    async: finding the addresses may ask the resolver.)"""
+    settings = request.app.state.settings
+    port = request.url.port or settings.port
+    return Network(others_can_join=others_can_reach(settings.host), urls=room_urls(settings.host, port))
 
 
 @router.get("/scenarios", response_model=list[ScenarioSummary])

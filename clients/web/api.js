@@ -59,6 +59,7 @@ async function call(method, path, body, token) {
 
 export const api = {
   scenarios: () => call("GET", "/api/scenarios"),
+  network: () => call("GET", "/api/network"),
   createGame: (scenario, title, facilitator) =>
     call("POST", "/api/games", { scenario, title: title || null, facilitator: facilitator || "Facilitator" }),
   joinInfo: (code) => call("GET", `/api/join/${encodeURIComponent(code.trim().toUpperCase())}`),

@@ -1,5 +1,5 @@
 // The facilitator's console (white cell): phases, injects, rulings, broadcasts, seats; and the all-seeing view.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
 import { Announcements, Injects, Metrics, Reports } from "./panels.js";
@@ -157,11 +157,31 @@ function Seats({ game, view, seat }) {
   </section>`;
 }
 
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/** The join code, and the address players open: a console opened on the server's own computer (localhost) asks
+ * the server where the others reach it, or says that they cannot. */
+function JoinCode({ code }) {
+  const local = LOOPBACK.test(location.hostname);
+  const [network, setNetwork] = useState(null);
+  useEffect(() => {
+    if (local) api.network().then(setNetwork, () => {});
+  }, [local]);
+  const join = (origin) => html`<span class="address">${origin}/#/join/${code}</span>`;
+  let where = html`players open ${join(location.origin)}`;
+  if (local && network?.urls.length) {
+    where = html`players open ${network.urls.map((url, i) => html`${i > 0 && " or "}${join(url)}`)}`;
+  } else if (local && network) {
+    const command = html`<code>wargame serve --host 0.0.0.0</code>`;
+    where = html`Only this computer can reach the server: for players on other computers, restart it with ${command}`;
+  }
+  return html`<p class="bigcode">Join code: <b>${code}</b> <small data-testid="join-address">${where}</small></p>`;
+}
+
 export function Control({ game, view, seat }) {
   return html`<div class="grid">
     <div class="col">
-      ${seat.join_code && html`<p class="bigcode">Join code: <b>${seat.join_code}</b>
-        <small>players open ${location.origin}/#/join/${seat.join_code}</small></p>`}
+      ${seat.join_code && html`<${JoinCode} code=${seat.join_code} />`}
       <${PhaseControl} game=${game} view=${view} />
       <section class="panel" aria-labelledby="inject-h"><h2 id="inject-h">Inject</h2>
         <${FreeInject} game=${game} view=${view} /><${CatalogueInject} game=${game} view=${view} /></section>

@@ -25,6 +25,9 @@ def test_the_facilitator_reassigns_a_seat_by_link(players: Callable[[str], Playe
     pol = players("POL")
     pol.join(code, "delegation", "Piotr", member="POL")
 
+    # The console is open on the server's own computer, and the server listens on loopback only: it says so.
+    expect(white.page.get_by_test_id("join-address")).to_contain_text("wargame serve --host 0.0.0.0")
+
     seats = white.page.get_by_test_id("seats")
     kaja = seats.locator("tr", has_text="Kaja")
     expect(kaja).to_contain_text("online")

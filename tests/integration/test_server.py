@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import socket
@@ -35,7 +36,9 @@ from game_rules.views import view as view_of
 from server import api, deadlines, scenarios, wire
 from server.app import create_app
 from server.config import Settings
+from server.live_demo import running_server
 from server.lobby import Lobby
+from server.network import room_urls
 from server.rooms import Accepted, Connection, Room, Rooms
 from server.store import EventStore
 from tests.integration.live import (
@@ -510,6 +513,34 @@ async def test_every_socket_is_told_at_once_who_is_connected(table: Table) -> No
         await table.fac.ack({"type": "broadcast", "text": "still here"})
         await table.fac.settle()
         assert [f for f in table.fac.frames if f["type"] == "presence"] == told
+
+
+def test_a_server_on_every_interface_names_the_addresses_players_open() -> None:
+    for local in ("127.0.0.1", "localhost", "::1", "[::1]"):
+        assert room_urls(local, 8000) == [], local
+    assert room_urls("10.20.30.40", 8000) == ["http://10.20.30.40:8000"]
+    urls = room_urls("0.0.0.0", 8123)
+    for url in urls:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        assert port == "8123" and not ipaddress.ip_address(host).is_loopback, url
+        with socket.socket() as probe:
+            probe.bind((host, 0))  # one of this computer's addresses: binding to anyone else's fails
+    if any(name != "lo" for _, name in socket.if_nameindex()):
+        assert urls, "this computer is on a network, but no address of it was found"
+
+
+async def test_the_console_learns_where_players_reach_the_server(database_url: str, anyio_backend: str) -> None:
+    """A server on loopback says nobody else can join; one on every interface lists its addresses, with the
+    port the request came in on."""
+    loopback = create_app(Settings(database_url=database_url, host="127.0.0.1"))
+    async with running_server(loopback) as base, client(base) as http:
+        assert (await http.get("/api/network")).json() == {"others_can_join": False, "urls": []}
+    everywhere = create_app(Settings(database_url=database_url, host="0.0.0.0"))
+    async with running_server(everywhere) as base, client(base) as http:
+        answer = (await http.get("/api/network")).json()
+    port = base.rsplit(":", 1)[1]
+    assert answer == {"others_can_join": True, "urls": room_urls("0.0.0.0", int(port))}
+    assert all(url.endswith(f":{port}") for url in answer["urls"]) and answer["urls"]
 
 
 async def test_a_server_without_the_wire_protocol_refuses_sockets_and_says_why(
