@@ -1,5 +1,6 @@
 // The facilitator's console (white cell): phases, injects, rulings, broadcasts, seats; and the all-seeing view.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import qrcode from "qrcode-generator";
 import { api } from "./api.js";
 import { html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
 import { Announcements, Injects, Metrics, Reports } from "./panels.js";
@@ -159,23 +160,45 @@ function Seats({ game, view, seat }) {
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
-/** The join code, and the address players open: a console opened on the server's own computer (localhost) asks
- * the server where the others reach it, or says that they cannot. */
+/** `text` as a QR code in SVG, with the quiet zone the standard asks for: a phone's camera reads it off the
+ * projector and opens the link. */
+function QrCode({ text, label }) {
+  const [size, path] = useMemo(() => {
+    const qr = qrcode(0, "M");
+    qr.addData(text);
+    qr.make();
+    const n = qr.getModuleCount();
+    let d = "";
+    for (let r = 0; r < n; r += 1) for (let c = 0; c < n; c += 1) if (qr.isDark(r, c)) d += `M${c + 4} ${r + 4}h1v1h-1z`;
+    return [n + 8, d];
+  }, [text]);
+  return html`<svg class="qr" viewBox=${`0 0 ${size} ${size}`} role="img" aria-label=${label} shape-rendering="crispEdges">
+    <rect width=${size} height=${size} fill="#fff" /><path d=${path} fill="#000" />
+  </svg>`;
+}
+
+/** The join code, and the address players open, written out and as a QR code: a console opened on the server's
+ * own computer (localhost) asks the server where the others reach it, or says that they cannot. */
 function JoinCode({ code }) {
   const local = LOOPBACK.test(location.hostname);
   const [network, setNetwork] = useState(null);
   useEffect(() => {
     if (local) api.network().then(setNetwork, () => {});
   }, [local]);
-  const join = (origin) => html`<span class="address">${origin}/#/join/${code}</span>`;
-  let where = html`players open ${join(location.origin)}`;
-  if (local && network?.urls.length) {
-    where = html`players open ${network.urls.map((url, i) => html`${i > 0 && " or "}${join(url)}`)}`;
-  } else if (local && network) {
+  const link = (origin) => `${origin}/#/join/${code}`;
+  const origins = !local ? [location.origin] : network ? network.urls : [];
+  const shown = (origin) => html`<span class="address">${link(origin)}</span>`;
+  let where = html`players open ${origins.map((origin, i) => html`${i > 0 && " or "}${shown(origin)}`)}`;
+  if (local && !network) {
+    where = "players open …";
+  } else if (local && !origins.length) {
     const command = html`<code>wargame serve --host 0.0.0.0</code>`;
     where = html`Only this computer can reach the server: for players on other computers, restart it with ${command}`;
   }
-  return html`<p class="bigcode">Join code: <b>${code}</b> <small data-testid="join-address">${where}</small></p>`;
+  return html`<div class="joinlink">
+    <p class="bigcode">Join code: <b>${code}</b> <small data-testid="join-address">${where}</small></p>
+    ${origins.length > 0 && html`<${QrCode} text=${link(origins[0])} label=${`QR code of ${link(origins[0])}`} />`}
+  </div>`;
 }
 
 export function Control({ game, view, seat }) {

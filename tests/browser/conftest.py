@@ -51,16 +51,16 @@ def _missing() -> str | None:
 
 
 class ThreadServer:
-    """The app under Uvicorn on 127.0.0.1 and a free port, in its own thread and event loop.
+    """The app under Uvicorn on 127.0.0.1 (or `host`) and a free port, in its own thread and event loop.
 
     Playwright's sync API owns the test's main thread, so the server cannot share its loop.
     """
 
-    def __init__(self, database_url: str) -> None:
-        self.app = create_app(Settings(database_url=database_url, host="127.0.0.1", port=0))
+    def __init__(self, database_url: str, host: str = "127.0.0.1") -> None:
+        self.app = create_app(Settings(database_url=database_url, host=host, port=0))
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.port = self.sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,

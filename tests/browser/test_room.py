@@ -1,0 +1,57 @@
+"""A room of players on other computers: the facilitator's console, opened on the server's own computer, shows
+the address the others open and its QR code; a player's browser opens what the code holds and takes a seat."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from server.network import network_addresses
+from tests.browser.conftest import ThreadServer
+
+if TYPE_CHECKING:
+    from tests.browser.players import Player
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ThreadServer]:
+    """The server listening on every interface, as `wargame serve --host 0.0.0.0` does."""
+    if not network_addresses():
+        pytest.skip("this computer has no network address besides loopback")
+    running = ThreadServer(f"sqlite+aiosqlite:///{tmp_path / 'wargame.db'}", host="0.0.0.0")
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_player_opens_the_link_in_the_consoles_qr_code_and_takes_a_seat(
+    players: Callable[[str], Player], server: ThreadServer
+) -> None:
+    from PIL import Image
+    from playwright.sync_api import expect
+    from zxingcpp import read_barcodes
+
+    white = players("facilitator")
+    code = white.create_game()  # at http://127.0.0.1:PORT: this computer's own address
+    link = f"http://{network_addresses()[0]}:{server.port}/#/join/{code}"
+    expect(white.page.get_by_test_id("join-address")).to_contain_text(link)
+    qr = white.page.get_by_role("img", name=f"QR code of {link}")
+    decoded = [found.text for found in read_barcodes(Image.open(io.BytesIO(qr.screenshot())))]
+    assert decoded == [link]
+    white.shot("room-join-code")
+
+    phone = players("phone")
+    phone.page.goto(decoded[0])  # over the network address, not loopback
+    phone.page.get_by_test_id("present").wait_for()
+    phone.take_seat("delegation", "Kaja", member="EST")
+    phone.connected()
+    expect(white.page.get_by_test_id("seats").locator("tr", has_text="Kaja")).to_contain_text("online")
+    assert white.errors == [] and phone.errors == []
