@@ -15,7 +15,7 @@ from game_rules.views import shown, view
 from server.errors import ApiError, ErrorResponse
 from server.limits import seat_limits
 from server.lobby import Lobby, acting, command_key, viewer_for
-from server.network import others_can_reach, room_urls
+from server.network import reach
 from server.rooms import Accepted
 from server.store import SEQ_LIMIT, SeatRecord
 
@@ -148,8 +148,8 @@ def _seat_out(s: SeatRecord, present: frozenset[str] = frozenset()) -> SeatOut:
 
 
 class Network(BaseModel):
-    others_can_join: bool = Field(description="Whether computers other than the server's own can reach it.")
-    urls: list[str] = Field(description="Where players on other computers open the server (it listens on them).")
+    urls: list[str] = Field(description="Where players on other computers open the server.")
+    advice: str = Field(description="When there is no such address, what the facilitator can do about it.")
 
 
 @router.get("/network", response_model=Network)
@@ -157,8 +157,8 @@ def network(request: Request) -> Network:
     """Where the players in the room reach the server, for a facilitator who opened it on its own computer.  (Not
     async: finding the addresses may ask the resolver.)"""
     settings = request.app.state.settings
-    port = request.url.port or settings.port
-    return Network(others_can_join=others_can_reach(settings.host), urls=room_urls(settings.host, port))
+    urls, advice = reach(settings.host, request.url.port or settings.port, settings.public_url)
+    return Network(urls=urls, advice=advice)
 
 
 @router.get("/scenarios", response_model=list[ScenarioSummary])

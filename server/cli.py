@@ -104,7 +104,7 @@ def serve(
         print(f"wargame serve: {problems}", file=sys.stderr)
         return 2
     from server import logs, wire
-    from server.network import WILDCARDS, room_urls
+    from server.network import WILDCARDS, reach
 
     # Structured (or plain) lines for our loggers and Uvicorn's; SIGTERM waits for what is in flight.
     log_config = logs.log_config(settings.json_logs, settings.log_level)
@@ -115,13 +115,9 @@ def serve(
         f"(store: {logs.hide_password(settings.database_url)}; workers: {settings.workers}; bus: {bus})"
     )
     print(logs.line(banner) if settings.json_logs else banner, flush=True)
-    urls = room_urls(settings.host, settings.port)
-    reach = (
-        f"Players on this network open {' or '.join(urls)}"
-        if urls
-        else "Only this computer can open it; for players on other computers: wargame serve --host 0.0.0.0"
-    )
-    print(logs.line(reach) if settings.json_logs else reach, flush=True)
+    urls, advice = reach(settings.host, settings.port, settings.public_url)
+    where = f"Players on other computers open {' or '.join(urls)}" if urls else advice
+    print(logs.line(where) if settings.json_logs else where, flush=True)
     # The same server options for one process and for several.
     options: dict[str, Any] = {
         "host": settings.host,

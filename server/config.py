@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from pydantic import Field, field_validator, model_validator
@@ -60,6 +61,9 @@ class Settings(BaseSettings):
     """Seconds between safety catch-ups of games with sockets (pub/sub delivers at most once)."""
     workers: int = Field(default=1, ge=1, le=64)
     """Server processes `wargame serve` starts; more than one needs `bus_url`."""
+    public_url: str = ""
+    """The address players on other computers open (`http://192.168.1.20:8000`), where the server cannot tell it
+    itself: in a container, or behind a proxy.  Empty: the addresses of the computer it listens on."""
     ws_per_message_deflate: bool = False
     """Compress WebSocket frames (permessage-deflate) when the client offers it.  Off by default: per socket it
     costs a zlib context (~50 KiB of RSS) and a compression of every frame (a quarter of the server's CPU under
@@ -70,6 +74,14 @@ class Settings(BaseSettings):
         if self.workers > 1 and not self.bus_url:
             raise ValueError(MANY_WORKERS_NEED_A_BUS)
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _an_origin(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and re.fullmatch(r"https?://[^/\s?#]+", value) is None:
+            raise ValueError(f"PUBLIC_URL is an address such as http://192.168.1.20:8000, not {value!r}")
+        return value
 
     @field_validator("database_url")
     @classmethod

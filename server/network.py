@@ -1,7 +1,8 @@
 """Where the players in the room can reach the server: the facilitator reads the address out with the join code.
 
 A server listening on a loopback address is reachable from its own computer only; one listening on every
-interface (`--host 0.0.0.0`) is reachable at each of the computer's network addresses.
+interface (`--host 0.0.0.0`) is reachable at each of the computer's network addresses, unless it runs in a
+container, whose addresses are not the computer's: there `PUBLIC_URL` says what players open.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+from pathlib import Path
 
 WILDCARDS = ("0.0.0.0", "::", "")
 """Hosts that mean every interface."""
@@ -16,6 +18,16 @@ WILDCARDS = ("0.0.0.0", "::", "")
 _OUTWARD = ("192.0.2.1", 9)
 """Any address off this computer: connecting a UDP socket to it sends nothing, it only picks the interface the
 computer's route to the network leaves by (TEST-NET-1, RFC 5737, is never anyone's real address)."""
+
+LOOPBACK_ONLY = (
+    "Only this computer can reach the server: for players on other computers, restart it with "
+    "wargame serve --host 0.0.0.0"
+)
+IN_A_CONTAINER = (
+    "The server runs in a container, whose addresses players cannot open: set PUBLIC_URL to the address of the "
+    "computer it runs on (http://192.168.…:8000)"
+)
+OFF_THE_NETWORK = "This computer has no network address: connect it to the room's network"
 
 
 def is_loopback(host: str) -> bool:
@@ -27,9 +39,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def others_can_reach(host: str) -> bool:
-    """Whether a server listening on `host` can be reached from other computers."""
-    return not is_loopback(host)
+def in_a_container() -> bool:
+    return Path("/.dockerenv").exists() or Path("/run/.containerenv").exists()
 
 
 def network_addresses() -> list[str]:
@@ -46,9 +57,16 @@ def network_addresses() -> list[str]:
     return list(dict.fromkeys(usable))
 
 
-def room_urls(host: str, port: int) -> list[str]:
-    """The addresses players on other computers open, for a server listening on `host` and `port`."""
-    if not others_can_reach(host):
-        return []
-    hosts = network_addresses() if host in WILDCARDS else [host]
-    return [f"http://{h}:{port}" if ":" not in h else f"http://[{h}]:{port}" for h in hosts]
+def reach(host: str, port: int, public_url: str = "") -> tuple[list[str], str]:
+    """The addresses players on other computers open, for a server listening on `host` and `port`; and, when
+    there are none, what the facilitator can do about it."""
+    if public_url:
+        return [public_url], ""
+    if is_loopback(host):
+        return [], LOOPBACK_ONLY
+    if host not in WILDCARDS:
+        return [f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"], ""
+    if in_a_container():
+        return [], IN_A_CONTAINER
+    urls = [f"http://{address}:{port}" for address in network_addresses()]
+    return urls, "" if urls else OFF_THE_NETWORK

@@ -189,12 +189,8 @@ function JoinCode({ code }) {
   const origins = !local ? [location.origin] : network ? network.urls : [];
   const shown = (origin) => html`<span class="address">${link(origin)}</span>`;
   let where = html`players open ${origins.map((origin, i) => html`${i > 0 && " or "}${shown(origin)}`)}`;
-  if (local && !network) {
-    where = "players open …";
-  } else if (local && !origins.length) {
-    const command = html`<code>wargame serve --host 0.0.0.0</code>`;
-    where = html`Only this computer can reach the server: for players on other computers, restart it with ${command}`;
-  }
+  if (local && !network) where = "players open …";
+  else if (local && !origins.length) where = `${network.advice}.`;
   return html`<div class="joinlink">
     <p class="bigcode">Join code: <b>${code}</b> <small data-testid="join-address">${where}</small></p>
     ${origins.length > 0 && html`<${QrCode} text=${link(origins[0])} label=${`QR code of ${link(origins[0])}`} />`}

@@ -51,17 +51,19 @@ def _missing() -> str | None:
 
 
 class ThreadServer:
-    """The app under Uvicorn on 127.0.0.1 (or `host`) and a free port, in its own thread and event loop.
+    """The app under Uvicorn on 127.0.0.1 (or `host`) and a free port, in its own thread and event loop; with
+    `public_address`, its `PUBLIC_URL` is that address and the port.
 
     Playwright's sync API owns the test's main thread, so the server cannot share its loop.
     """
 
-    def __init__(self, database_url: str, host: str = "127.0.0.1") -> None:
-        self.app = create_app(Settings(database_url=database_url, host=host, port=0))
+    def __init__(self, database_url: str, host: str = "127.0.0.1", public_address: str = "") -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, 0))
         self.port = self.sock.getsockname()[1]
+        public_url = f"http://{public_address}:{self.port}" if public_address else ""
+        self.app = create_app(Settings(database_url=database_url, host=host, port=0, public_url=public_url))
         config = uvicorn.Config(
             self.app,
             ws=wire.PROTOCOL,

@@ -1,5 +1,8 @@
 """A room of players on other computers: the facilitator's console, opened on the server's own computer, shows
-the address the others open and its QR code; a player's browser opens what the code holds and takes a seat."""
+the address the others open and its QR code; a player's browser opens what the code holds and takes a seat.
+
+The server listens on every interface; in a container (this machine may be one) it cannot tell which address is
+the one players open, so there, as in a deployment, `PUBLIC_URL` names it."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from server.network import network_addresses
+from server.network import in_a_container, network_addresses
 from tests.browser.conftest import ThreadServer
 
 if TYPE_CHECKING:
@@ -23,8 +26,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 def server(tmp_path: Path) -> Iterator[ThreadServer]:
     """The server listening on every interface, as `wargame serve --host 0.0.0.0` does."""
     if not network_addresses():
-        pytest.skip("this computer has no network address besides loopback")
-    running = ThreadServer(f"sqlite+aiosqlite:///{tmp_path / 'wargame.db'}", host="0.0.0.0")
+        pytest.skip("this computer has no network address that other computers could open")
+    public = network_addresses()[0] if in_a_container() else ""
+    running = ThreadServer(f"sqlite+aiosqlite:///{tmp_path / 'wargame.db'}", host="0.0.0.0", public_address=public)
     running.start()
     try:
         yield running

@@ -38,7 +38,7 @@ from server.app import create_app
 from server.config import Settings
 from server.live_demo import running_server
 from server.lobby import Lobby
-from server.network import room_urls
+from server.network import IN_A_CONTAINER, LOOPBACK_ONLY, in_a_container, reach
 from server.rooms import Accepted, Connection, Room, Rooms
 from server.store import EventStore
 from tests.integration.live import (
@@ -517,30 +517,40 @@ async def test_every_socket_is_told_at_once_who_is_connected(table: Table) -> No
 
 def test_a_server_on_every_interface_names_the_addresses_players_open() -> None:
     for local in ("127.0.0.1", "localhost", "::1", "[::1]"):
-        assert room_urls(local, 8000) == [], local
-    assert room_urls("10.20.30.40", 8000) == ["http://10.20.30.40:8000"]
-    urls = room_urls("0.0.0.0", 8123)
+        assert reach(local, 8000) == ([], LOOPBACK_ONLY), local
+    assert reach("10.20.30.40", 8000) == (["http://10.20.30.40:8000"], "")
+    assert reach("0.0.0.0", 8000, "https://wargame.example.org") == (["https://wargame.example.org"], "")
+    urls, advice = reach("0.0.0.0", 8123)
+    if in_a_container():  # the container's addresses are not the ones players open
+        assert (urls, advice) == ([], IN_A_CONTAINER)
+        return
     for url in urls:
         host, port = url.removeprefix("http://").rsplit(":", 1)
         assert port == "8123" and not ipaddress.ip_address(host).is_loopback, url
         with socket.socket() as probe:
             probe.bind((host, 0))  # one of this computer's addresses: binding to anyone else's fails
     if any(name != "lo" for _, name in socket.if_nameindex()):
-        assert urls, "this computer is on a network, but no address of it was found"
+        assert urls and not advice, "this computer is on a network, but no address of it was found"
 
 
 async def test_the_console_learns_where_players_reach_the_server(database_url: str, anyio_backend: str) -> None:
-    """A server on loopback says nobody else can join; one on every interface lists its addresses, with the
-    port the request came in on."""
+    """A server on loopback says nobody else can join, and what to do; one on every interface lists its
+    addresses, with the port the request came in on; `PUBLIC_URL` overrides both."""
     loopback = create_app(Settings(database_url=database_url, host="127.0.0.1"))
     async with running_server(loopback) as base, client(base) as http:
-        assert (await http.get("/api/network")).json() == {"others_can_join": False, "urls": []}
+        assert (await http.get("/api/network")).json() == {"urls": [], "advice": LOOPBACK_ONLY}
     everywhere = create_app(Settings(database_url=database_url, host="0.0.0.0"))
     async with running_server(everywhere) as base, client(base) as http:
         answer = (await http.get("/api/network")).json()
-    port = base.rsplit(":", 1)[1]
-    assert answer == {"others_can_join": True, "urls": room_urls("0.0.0.0", int(port))}
-    assert all(url.endswith(f":{port}") for url in answer["urls"]) and answer["urls"]
+    port = int(base.rsplit(":", 1)[1])
+    urls, advice = reach("0.0.0.0", port)
+    assert answer == {"urls": urls, "advice": advice}
+    assert all(url.endswith(f":{port}") for url in answer["urls"])
+    proxied = create_app(Settings(database_url=database_url, public_url="http://192.168.1.20:8000/"))
+    async with running_server(proxied) as base, client(base) as http:
+        assert (await http.get("/api/network")).json() == {"urls": ["http://192.168.1.20:8000"], "advice": ""}
+    with pytest.raises(ValueError, match="PUBLIC_URL is an address such as"):
+        Settings(public_url="192.168.1.20:8000")
 
 
 async def test_a_server_without_the_wire_protocol_refuses_sockets_and_says_why(
