@@ -1,5 +1,6 @@
 """A room of players on other computers: the facilitator's console, opened on the server's own computer, shows
-the address the others open and its QR code; a player's browser opens what the code holds and takes a seat.
+the address the others open and its QR code; a player's phone opens what the code holds, takes a seat, and every
+screen of a delegation fits its width.
 
 The server listens on every interface; in a container (this machine may be one) it cannot tell which address is
 the one players open, so there, as in a deployment, `PUBLIC_URL` names it."""
@@ -9,15 +10,18 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from server.network import in_a_container, network_addresses
-from tests.browser.conftest import ThreadServer
+from tests.browser.conftest import SCREENSHOTS, ThreadServer
+from tests.browser.players import Player
 
 if TYPE_CHECKING:
-    from tests.browser.players import Player
+    from playwright.sync_api import Browser
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -36,8 +40,8 @@ def server(tmp_path: Path) -> Iterator[ThreadServer]:
         running.stop()
 
 
-def test_a_player_opens_the_link_in_the_consoles_qr_code_and_takes_a_seat(
-    players: Callable[[str], Player], server: ThreadServer
+def test_a_player_opens_the_link_in_the_consoles_qr_code_on_a_phone_and_plays(
+    players: Callable[[str], Player], server: ThreadServer, browser: Browser
 ) -> None:
     from PIL import Image
     from playwright.sync_api import expect
@@ -52,10 +56,25 @@ def test_a_player_opens_the_link_in_the_consoles_qr_code_and_takes_a_seat(
     assert decoded == [link]
     white.shot("room-join-code")
 
-    phone = players("phone")
-    phone.page.goto(decoded[0])  # over the network address, not loopback
-    phone.page.get_by_test_id("present").wait_for()
-    phone.take_seat("delegation", "Kaja", member="EST")
-    phone.connected()
-    expect(white.page.get_by_test_id("seats").locator("tr", has_text="Kaja")).to_contain_text("online")
-    assert white.errors == [] and phone.errors == []
+    context = browser.new_context(**PHONE)
+    try:
+        context.set_default_timeout(15_000)
+        phone = Player("phone", context, context.new_page(), decoded[0].split("/#/")[0], SCREENSHOTS)
+        phone.page.goto(decoded[0])  # over the network address, not loopback
+        phone.page.get_by_test_id("present").wait_for()
+        phone.take_seat("delegation", "Kaja", member="EST")
+        phone.connected()
+        expect(white.page.get_by_test_id("seats").locator("tr", has_text="Kaja")).to_contain_text("online")
+
+        white.page.get_by_role("button", name="Start the exercise").click()
+        phone.wait_phase("briefing")
+        for tab in ("Dashboard", "Council", "Messages"):  # each screen fits the phone's width
+            phone.tab(tab)
+            phone.page.locator("main").wait_for()
+            # (Not window.innerWidth: a phone zooms out to whatever is wider than its screen.)
+            width: Any = phone.page.evaluate("document.scrollingElement.scrollWidth")
+            assert width <= PHONE["viewport"]["width"], (tab, width)
+        phone.shot("room-phone-messages")
+        assert white.errors == [] and phone.errors == []
+    finally:
+        context.close()
