@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ACTION_TIMEOUT = 15_000
+"""Milliseconds a step or an assertion waits for the page before it fails."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -147,8 +149,10 @@ def browser() -> Iterator[Any]:
     # thread, and the anyio tests that follow in the same session could not start theirs.
     if reason := _missing():
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do: 5 s, Playwright's default, is short on a machine busy with other work.
+    expect.set_options(timeout=ACTION_TIMEOUT)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
@@ -165,7 +169,7 @@ def players(browser: Any, server: ThreadServer) -> Iterator[Callable[[str], Play
 
     def open_player(name: str) -> Player:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(ACTION_TIMEOUT)
         player = Player(name, context, context.new_page(), server.url, SCREENSHOTS)
         opened.append(player)
         return player

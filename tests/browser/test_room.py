@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from server.network import in_a_container, network_addresses
-from tests.browser.conftest import SCREENSHOTS, ThreadServer
+from tests.browser.conftest import ACTION_TIMEOUT, SCREENSHOTS, ThreadServer
 from tests.browser.players import Player
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def test_a_player_opens_the_link_in_the_consoles_qr_code_on_a_phone_and_plays(
 
     context = browser.new_context(**PHONE)
     try:
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(ACTION_TIMEOUT)
         phone = Player("phone", context, context.new_page(), decoded[0].split("/#/")[0], SCREENSHOTS)
         phone.page.goto(decoded[0])  # over the network address, not loopback
         phone.page.get_by_test_id("present").wait_for()
