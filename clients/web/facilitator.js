@@ -114,6 +114,7 @@ function Seats({ game, view, seat }) {
     ...s,
     connected: game.connected ? game.connected.has(id) : null,
   }));
+  const online = game.connected ? rows.filter((s) => s.connected).length : null;
   const unseated = Object.keys(view.members).filter((c) => !rows.some((s) => s.member === c));
   async function give(event) {
     event.preventDefault();
@@ -129,7 +130,7 @@ function Seats({ game, view, seat }) {
     }
   }
   return html`<section class="panel" aria-labelledby="seats-h">
-    <h2 id="seats-h">Seats</h2>
+    <h2 id="seats-h">Seats ${online !== null && html`<small data-testid="online">${online} of ${rows.length} online</small>`}</h2>
     <table data-testid="seats"><thead><tr><th scope="col">Seat</th><th scope="col">Player</th>
       <th scope="col">Status</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
       <tbody>${rows.map((s) => html`<tr key=${s.seat_id} data-seat=${s.seat_id}>
@@ -190,7 +191,7 @@ function JoinCode({ code }) {
   const shown = (origin) => html`<span class="address">${link(origin)}</span>`;
   let where = html`players open ${origins.map((origin, i) => html`${i > 0 && " or "}${shown(origin)}`)}`;
   if (local && !network) where = "players open …";
-  else if (local && !origins.length) where = `${network.advice}.`;
+  else if (local && !origins.length) where = network.advice;
   return html`<div class="joinlink">
     <p class="bigcode">Join code: <b>${code}</b> <small data-testid="join-address">${where}</small></p>
     ${origins.length > 0 && html`<${QrCode} text=${link(origins[0])} label=${`QR code of ${link(origins[0])}`} />`}

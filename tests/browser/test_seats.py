@@ -33,6 +33,7 @@ def test_the_facilitator_reassigns_a_seat_by_link(players: Callable[[str], Playe
     expect(kaja).to_contain_text("online")
     pol.context.close()  # Poland's player leaves: the console shows it within a few seconds
     expect(seats.locator("tr", has_text="Piotr")).to_contain_text("offline")
+    expect(white.page.get_by_test_id("online")).to_have_text("2 of 3 online")
     white.shot("seats-presence")
 
     kaja.get_by_role("button", name="Reassign Kaja's seat").click()
