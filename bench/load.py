@@ -186,7 +186,6 @@ class Stats:
     duplicates: int = 0
     events: int = 0
     views: int = 0
-    presence: int = 0
     frames: int = 0
     received_bytes: int = 0
     closed: int = 0
@@ -281,7 +280,7 @@ class Run:
         elif frame.startswith(ACK_PREFIX):
             stats.acks += 1
         elif frame.startswith(PRESENCE_PREFIX):
-            stats.presence += 1
+            pass  # who is connected: neither a push of a command nor an error
         elif len(stats.errors) < 10_000:
             stats.errors.append(frame[:300])
 
@@ -741,8 +740,8 @@ async def main_async(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="wargame-load-") as tmp:
         workdir = Path(args.logs or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
+        runs = [run for run, skipped in (("game", args.bare_only), ("bare", args.skip_bare)) if not skipped]
         for round_ in range(args.rounds):
-            runs = [run for run, skipped in (("game", args.bare_only), ("bare", args.skip_bare)) if not skipped]
             for which in runs if round_ % 2 == 0 else reversed(runs):
                 if which == "bare":
                     results.append(await run_bare_server(args, workdir))

@@ -53,8 +53,8 @@ def network_addresses() -> list[str]:
     with contextlib.suppress(OSError):
         for *_, address in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET, socket.SOCK_STREAM):
             found.append(str(address[0]))
-    usable = [a for a in found if not (ipaddress.ip_address(a).is_loopback or ipaddress.ip_address(a).is_link_local)]
-    return list(dict.fromkeys(usable))
+    addresses = (ipaddress.ip_address(a) for a in found)
+    return list(dict.fromkeys(str(a) for a in addresses if not (a.is_loopback or a.is_link_local)))
 
 
 def reach(host: str, port: int, public_url: str = "") -> tuple[list[str], str]:

@@ -189,9 +189,9 @@ function JoinCode({ code }) {
   const link = (origin) => `${origin}/#/join/${code}`;
   const origins = !local ? [location.origin] : network ? network.urls : [];
   const shown = (origin) => html`<span class="address">${link(origin)}</span>`;
-  let where = html`players open ${origins.map((origin, i) => html`${i > 0 && " or "}${shown(origin)}`)}`;
-  if (local && !network) where = "players open …";
-  else if (local && !origins.length) where = network.advice;
+  const where = origins.length
+    ? html`players open ${origins.map((origin, i) => html`${i > 0 && " or "}${shown(origin)}`)}`
+    : network?.advice || "players open …";
   return html`<div class="joinlink">
     <p class="bigcode">Join code: <b>${code}</b> <small data-testid="join-address">${where}</small></p>
     ${origins.length > 0 && html`<${QrCode} text=${link(origins[0])} label=${`QR code of ${link(origins[0])}`} />`}

@@ -110,6 +110,13 @@ class ThreadServer:
         self.thread.join(30)
         self.sock.close()
 
+    def __enter__(self) -> ThreadServer:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def drop_connections(self, game_id: str, seat_id: str) -> None:
         """Cut a seat's sockets from the server's side, as a network failure would."""
         assert self.loop is not None
@@ -135,12 +142,8 @@ class ThreadServer:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ThreadServer]:
-    running = ThreadServer(f"sqlite+aiosqlite:///{tmp_path / 'wargame.db'}")
-    running.start()
-    try:
+    with ThreadServer(f"sqlite+aiosqlite:///{tmp_path / 'wargame.db'}") as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

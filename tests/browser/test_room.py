@@ -32,12 +32,9 @@ def server(tmp_path: Path) -> Iterator[ThreadServer]:
     if not network_addresses():
         pytest.skip("this computer has no network address that other computers could open")
     public = network_addresses()[0] if in_a_container() else ""
-    running = ThreadServer(f"sqlite+aiosqlite:///{tmp_path / 'wargame.db'}", host="0.0.0.0", public_address=public)
-    running.start()
-    try:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'wargame.db'}"
+    with ThreadServer(database, host="0.0.0.0", public_address=public) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_a_player_opens_the_link_in_the_consoles_qr_code_on_a_phone_and_plays(
