@@ -103,17 +103,21 @@ function Broadcast({ game }) {
   </form>`;
 }
 
+const SEAT_ORDER = ["red_cell", "umpire", "observer"];
+
 /** Who holds which seat and whether they are connected (the server pushes it); a seat can be handed to someone else. */
 function Seats({ game, view, seat }) {
   const [giving, setGiving] = useState(null); // the seat id being reassigned
   const [player, setPlayer] = useState("");
   const [handoff, setHandoff] = useState(null);
   const [problem, setProblem] = useState("");
-  const rows = Object.entries(view.seats).map(([id, s]) => ({
-    seat_id: id,
-    ...s,
-    connected: game.connected ? game.connected.has(id) : null,
-  }));
+  // A room's table plan: the white cell, each member's delegation together in the scenario's order, then the rest.
+  const members = Object.keys(view.members);
+  const place = (s) =>
+    s.role === "facilitator" ? -1 : s.member ? members.indexOf(s.member) : members.length + SEAT_ORDER.indexOf(s.role);
+  const rows = Object.entries(view.seats)
+    .map(([id, s]) => ({ seat_id: id, ...s, connected: game.connected ? game.connected.has(id) : null }))
+    .sort((a, b) => place(a) - place(b));
   const online = game.connected ? rows.filter((s) => s.connected).length : null;
   const unseated = Object.keys(view.members).filter((c) => !rows.some((s) => s.member === c));
   async function give(event) {

@@ -115,6 +115,20 @@ class Player:
     def proposal(self, pid: str) -> Any:
         return self.page.get_by_test_id(f"proposal-{pid}")
 
+    def table_proposal(self, *, kind: str, procedure: str, text: str, forces: str | None = None) -> None:
+        """Table a proposal from the council screen and wait until it is listed."""
+        from playwright.sync_api import expect
+
+        form = self.page.get_by_test_id("table-form")
+        form.get_by_label("Kind").select_option(kind)
+        form.get_by_label("Procedure").select_option(procedure)
+        form.get_by_label("Text").fill(text)
+        if forces is not None:
+            form.get_by_label("Units").fill(forces)
+        before = self.page.locator("article.proposal").count()
+        form.get_by_role("button", name=re.compile(r"^Table P\d+$")).click()
+        expect(self.page.locator("article.proposal")).to_have_count(before + 1)
+
     def shot(self, name: str, full_page: bool = True) -> None:
         self.page.screenshot(path=str(self.screenshots / f"{name}.png"), full_page=full_page)
 

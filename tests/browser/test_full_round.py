@@ -138,7 +138,7 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
         p.wait_phase("council")
 
     # --- a statement blocked by one objection; a deployment under silence ------------------------------------
-    _table(est, kind="joint_statement", procedure="consensus", text=STATEMENT)
+    est.table_proposal(kind="joint_statement", procedure="consensus", text=STATEMENT)
     expect(pol.proposal("P1")).to_be_visible()
     pol.proposal("P1").get_by_role("button", name="Object").click()
     deu.proposal("P1").get_by_role("button", name="Concur with reservation…").click()
@@ -148,7 +148,7 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     expect(positions.locator("tr[data-member=POL]")).to_contain_text("objects")
     expect(positions.locator("tr[data-member=DEU]")).to_contain_text("concurs with reservation")
     expect(positions.locator("tr[data-member=EST]")).to_contain_text("concurs")
-    _table(pol, kind="deploy_forces", procedure="silence", text=DEPLOYMENT, forces="12")
+    pol.table_proposal(kind="deploy_forces", procedure="silence", text=DEPLOYMENT, forces="12")
     expect(est.proposal("P2")).to_contain_text("silent")
     est.shot("07-council-positions")
     white.page.get_by_role("button", name="End the council phase now").click()
@@ -208,20 +208,6 @@ def _seconds(text: str) -> int:
 
 def _clock(seconds: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def _table(p: Player, *, kind: str, procedure: str, text: str, forces: str | None = None) -> None:
-    from playwright.sync_api import expect
-
-    form = p.page.get_by_test_id("table-form")
-    form.get_by_label("Kind").select_option(kind)
-    form.get_by_label("Procedure").select_option(procedure)
-    form.get_by_label("Text").fill(text)
-    if forces is not None:
-        form.get_by_label("Units").fill(forces)
-    before = p.page.locator("article.proposal").count()
-    form.get_by_role("button", name=re.compile(r"^Table P\d+$")).click()
-    expect(p.page.locator("article.proposal")).to_have_count(before + 1)
 
 
 def _no_leaks(delegations: dict[str, Player], secrets: dict[str, list[str]]) -> None:
