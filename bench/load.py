@@ -7,7 +7,8 @@ G games of the demo scenario over REST with S seats each (the facilitator and S-
 facilitator start its game and bring it to the council with a proposal on the table, then opens one WebSocket
 per seat.  Before and after opening them, while they are idle, it reads the server's VmRSS: the difference
 per socket is the memory a seat costs.  Then the delegations send commands that are always accepted there
-(`send_message` to the whole alliance and `concur_with_reservation` on the proposal, alternately) at a fixed
+(`send_message` to the whole alliance, and `concur_with_reservation` on the proposal from the heads of
+delegation, alternately) at a fixed
 total rate, spread over the games, open loop (a slow answer does not slow the next command).  Each command
 carries a unique token in its text; the latency of a command is from its send to the moment the LAST seat of
 its game received the event frame carrying that token.  Every event frame's seq is checked per socket: a gap or
@@ -301,7 +302,9 @@ class Run:
                 window_start = time.perf_counter()
                 self.window_wall = time.time()
             game = self.games[i % len(self.games)]
-            sender = game.players[(i // len(self.games)) % len(game.players)]
+            # Positions are taken by the heads of delegation, the first player of each member; anyone messages.
+            senders = game.players[: len(MEMBERS)] if i % 2 else game.players
+            sender = senders[(i // len(self.games)) % len(senders)]
             text = f"{MARK}{i}~ {FILLER}"
             if i % 2:
                 command = {"type": "concur_with_reservation", "proposal": "P1", "reservation": text}

@@ -182,6 +182,13 @@ class ReassignSeat(Frozen):
     player: str = Field(min_length=1, max_length=80)
 
 
+class AppointHead(Frozen):
+    """Make a delegation seat the head of its member's delegation (the seat that heads it now no longer does)."""
+
+    type: Literal["appoint_head"] = "appoint_head"
+    seat: str
+
+
 class ShareIntelligence(Frozen):
     """Share one of the member's own intelligence reports with other members."""
 
@@ -240,6 +247,7 @@ Command = Annotated[
     | RuleOnAction
     | ClaimSeat
     | ReassignSeat
+    | AppointHead
     | ShareIntelligence
     | OfferSharing
     | AdversaryMove
@@ -259,9 +267,27 @@ WHITE_CELL_COMMANDS = frozenset(
         "broadcast",
         "rule_on_action",
         "reassign_seat",
+        "appoint_head",
         "close",
     }
 )
+NATIONAL_VOICE_COMMANDS = frozenset(
+    {
+        "request_consultation",
+        "table_proposal",
+        "concur",
+        "object",
+        "concur_with_reservation",
+        "break_silence",
+        "vote",
+        "confirm_attribution",
+        "request_assistance",
+        "invoke",
+        "pledge",
+    }
+)
+"""What commits a member state before its allies: only the head of its delegation says it.  The other players of
+a delegation deliberate with the head, message, share intelligence and propose national actions."""
 SYSTEM_COMMANDS = frozenset({"claim_seat"})
 ANY_TIME_COMMANDS = frozenset({"record_observation"})
 """Open to every seat that may send it, in any phase and after the end: the hotwash runs on."""

@@ -9,7 +9,13 @@ from game_rules import adversary, checks, council, injects, metrics
 from game_rules import commands as cmd
 from game_rules import events as ev
 from game_rules.checks import Decision
-from game_rules.commands import ANY_TIME_COMMANDS, SYSTEM_COMMANDS, WHITE_CELL_COMMANDS, Command
+from game_rules.commands import (
+    ANY_TIME_COMMANDS,
+    NATIONAL_VOICE_COMMANDS,
+    SYSTEM_COMMANDS,
+    WHITE_CELL_COMMANDS,
+    Command,
+)
 from game_rules.exercise import Contingency
 from game_rules.phases import PhaseSpec
 from game_rules.refusal import Refusal
@@ -17,14 +23,17 @@ from game_rules.state import CHAIR, OBSERVER, SYSTEM, UMPIRE, WHITE_CELL, Action
 from game_rules.unfolding import Unfolding
 
 
-def gate(state: State, command: Command, actor: str) -> Refusal | None:
-    """Who may send this command, and whether the game's status and phase allow it now."""
+def gate(state: State, command: Command, actor: str, seat: str | None = None) -> Refusal | None:
+    """Who may send this command (from which `seat`, when the server names it), and whether the game's status
+    and phase allow it now."""
     if command.type in ANY_TIME_COMMANDS:
         return None
     if command.type in SYSTEM_COMMANDS and actor != SYSTEM:
         return Refusal(code="server_only", reason="Seats are claimed through the lobby.")
     if command.type in WHITE_CELL_COMMANDS and actor not in WHITE_CELL:
         return Refusal(code="facilitator_only", reason=f"Only the facilitator may {command.type.replace('_', ' ')}.")
+    if seat is not None and command.type in NATIONAL_VOICE_COMMANDS and (refusal := _not_the_head(state, seat)):
+        return refusal
     if not state.phases or actor in WHITE_CELL:
         if state.status == "ended" and command.type not in SYSTEM_COMMANDS:
             return Refusal(code="game_ended", reason="The exercise has ended.")
@@ -45,6 +54,21 @@ def gate(state: State, command: Command, actor: str) -> Refusal | None:
             reason=f"{command.type.replace('_', ' ').capitalize()} is not open during the {spec.name} phase; {where}.",
         )
     return None
+
+
+def _not_the_head(state: State, seat_id: str) -> Refusal | None:
+    seat = state.seats.get(seat_id)
+    if seat is None or seat.member is None or seat.head:
+        return None
+    head = next((s for s in state.seats.values() if s.head and s.member == seat.member), None)
+    if head is None:  # a game from before delegations had heads: every player speaks
+        return None
+    name = state.members[seat.member].name or seat.member
+    return Refusal(
+        code="not_head_of_delegation",
+        reason=f"{head.player} heads the delegation of {name} and alone speaks for it in council, invocations and "
+        "pledges; deliberate with them, or ask the facilitator to make you head.",
+    )
 
 
 def current_phase(state: State) -> PhaseSpec:
@@ -70,13 +94,26 @@ def claim_seat(state: State, c: cmd.ClaimSeat, actor: str) -> Decision:
             return refusal
     elif c.member is not None:
         return Refusal(code="member_for_delegations", reason="Only delegation seats represent a member state.")
-    return (ev.SeatClaimed(seat=c.seat, role=c.role, member=c.member, player=c.player),)
+    head = c.role == "delegation" and not any(s.head and s.member == c.member for s in state.seats.values())
+    return (ev.SeatClaimed(seat=c.seat, role=c.role, member=c.member, player=c.player, head=head),)
 
 
 def reassign_seat(state: State, c: cmd.ReassignSeat, actor: str) -> Decision:
     if c.seat not in state.seats:
         return Refusal(code="unknown_seat", reason=f"There is no seat {c.seat}.")
     return (ev.SeatReassigned(seat=c.seat, player=c.player),)
+
+
+def appoint_head(state: State, c: cmd.AppointHead, actor: str) -> Decision:
+    seat = state.seats.get(c.seat)
+    if seat is None:
+        return Refusal(code="unknown_seat", reason=f"There is no seat {c.seat}.")
+    if seat.member is None:
+        return Refusal(code="not_a_delegation", reason=f"{seat.player} holds no delegation's seat, so heads none.")
+    if seat.head:
+        name = state.members[seat.member].name or seat.member
+        return Refusal(code="already_head", reason=f"{seat.player} already heads the delegation of {name}.")
+    return (ev.HeadAppointed(seat=c.seat, member=seat.member),)
 
 
 def _no_phases(state: State) -> Refusal | None:
@@ -227,11 +264,17 @@ def record_observation(state: State, c: cmd.RecordObservation, actor: str) -> De
 
 
 def seat_claimed(state: State, e: ev.SeatClaimed) -> None:
-    state.seats[e.seat] = Seat(role=e.role, member=e.member, player=e.player)
+    state.seats[e.seat] = Seat(role=e.role, member=e.member, player=e.player, head=e.head)
 
 
 def seat_reassigned(state: State, e: ev.SeatReassigned) -> None:
     state.seats[e.seat] = state.seats[e.seat].model_copy(update={"player": e.player})
+
+
+def head_appointed(state: State, e: ev.HeadAppointed) -> None:
+    for seat_id, seat in list(state.seats.items()):
+        if seat.member == e.member and seat.head != (seat_id == e.seat):
+            state.seats[seat_id] = seat.model_copy(update={"head": seat_id == e.seat})
 
 
 def game_started(state: State, e: ev.GameStarted) -> None:

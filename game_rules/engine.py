@@ -51,6 +51,7 @@ _DECIDERS: dict[type[Any], Callable[[State, Any, str], Decision]] = {
     commands.RuleOnAction: control.rule_on_action,
     commands.ClaimSeat: control.claim_seat,
     commands.ReassignSeat: control.reassign_seat,
+    commands.AppointHead: control.appoint_head,
     commands.ShareIntelligence: intelligence.share_intelligence,
     commands.OfferSharing: intelligence.offer_sharing,
     commands.AdversaryMove: adversary.red_cell_move,
@@ -81,6 +82,7 @@ _EVOLVERS: dict[type[Any], Callable[[State, Any], None]] = {
     events.ForcesPledged: burden.forces_pledged,
     events.SeatClaimed: control.seat_claimed,
     events.SeatReassigned: control.seat_reassigned,
+    events.HeadAppointed: control.head_appointed,
     events.GameStarted: control.game_started,
     events.PhaseBegan: control.phase_began,
     events.GamePaused: control.game_paused,
@@ -103,11 +105,12 @@ _EVOLVERS: dict[type[Any], Callable[[State, Any], None]] = {
 }
 
 
-def decide(state: State, command: Command, actor: str) -> Decision:
-    """The events a command causes, or a refusal that leaves the game as it was."""
+def decide(state: State, command: Command, actor: str, seat: str | None = None) -> Decision:
+    """The events a command causes, or a refusal that leaves the game as it was.  `actor` is who acts in the
+    rules (a member's code, the chair, ...); `seat`, where known, the seat that sent the command."""
     if state.ruleset is None:
         return Refusal(code="not_opened", reason="The game has not been opened yet.")
-    if refusal := control.gate(state, command, actor):
+    if refusal := control.gate(state, command, actor, seat):
         return refusal
     return _DECIDERS[type(command)](state, command, actor)
 

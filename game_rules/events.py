@@ -125,12 +125,20 @@ class SeatClaimed(Frozen):
     role: Role
     member: str | None = None
     player: str
+    head: bool = False
+    """The seat heads its member's delegation: the first one claimed for that member does."""
 
 
 class SeatReassigned(Frozen):
     type: Literal["seat_reassigned"] = "seat_reassigned"
     seat: str
     player: str
+
+
+class HeadAppointed(Frozen):
+    type: Literal["head_appointed"] = "head_appointed"
+    seat: str
+    member: str
 
 
 class GameStarted(Frozen):
@@ -267,6 +275,7 @@ Event = Annotated[
     | ForcesPledged
     | SeatClaimed
     | SeatReassigned
+    | HeadAppointed
     | GameStarted
     | PhaseBegan
     | GamePaused

@@ -60,10 +60,13 @@ def describe(event: Event, rules: Ruleset | None) -> str:
             unit = "unit" if event.forces == 1 else "units"
             return f"{event.member} pledges {event.forces} force {unit} to {event.proposal}."
         case ev.SeatClaimed():
-            seat = f"the {event.member} delegation" if event.member else f"a {event.role.replace('_', ' ')} seat"
+            head = " as its head" if event.head else ""
+            seat = f"the {event.member} delegation{head}" if event.member else f"a {event.role.replace('_', ' ')} seat"
             return f"{event.player} takes {seat}."
         case ev.SeatReassigned():
             return f"Seat {event.seat} is reassigned to {event.player}."
+        case ev.HeadAppointed():
+            return f"Seat {event.seat} now heads the {event.member} delegation and speaks for it."
         case ev.GameStarted():
             return "The facilitator starts the exercise."
         case ev.PhaseBegan():

@@ -118,6 +118,9 @@ class Seat(Frozen):
     role: Role
     member: str | None = None
     player: str
+    head: bool = False
+    """Heads its member's delegation: the one seat that speaks for the member state (`NATIONAL_VOICE_COMMANDS`).
+    The first seat claimed for a member heads it until the facilitator appoints another."""
 
 
 class Message(Frozen):

@@ -295,7 +295,7 @@ async def post_command(
     if isinstance(actor, Refusal):
         raise ApiError(403, actor.code, actor.reason)
     room = await lobby.room(game_id)
-    return _accepted(await room.submit(command, actor, key=key))
+    return _accepted(await room.submit(command, actor, key=key, seat=you.id))
 
 
 @router.post("/games/{game_id}/end", response_model=CommandAccepted)

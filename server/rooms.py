@@ -124,6 +124,7 @@ class Room:
         *,
         only_if: Callable[[State], bool] | None = None,
         key: str | None = None,
+        seat: str | None = None,
     ) -> Accepted | Refusal:
         """Decide on a command and make its events durable before anyone sees them.
 
@@ -133,6 +134,8 @@ class Room:
         `key` is the sender's name for the command (unique to the seat): a command sent again under a key the log
         already holds is answered with its earlier seq and not played twice, whether the rules would now accept it
         again (a second message) or refuse it (a phase already advanced).
+
+        `seat` is the seat that sent the command, for the rules that depend on it (a delegation's head speaks).
         """
         if "at" in type(command).model_fields:
             command = command.model_copy(update={"at": self._clock()})
@@ -149,7 +152,7 @@ class Room:
                         code="no_longer_due", reason="The game moved on before the command was decided."
                     )
                 else:
-                    decision = decide(self.state, command, actor)
+                    decision = decide(self.state, command, actor, seat)
                 if isinstance(decision, Refusal):
                     if not rechecked:
                         # Several processes: a refusal must not rest on news this one has not heard yet.

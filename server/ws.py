@@ -218,7 +218,7 @@ async def _answer(text: str, room: Room, seat: SeatRecord) -> str:
     key = command_key(seat, frame.get("key"))
     if isinstance(key, Refusal):
         return _frame(type="refusal", ref=ref, code=key.code, reason=key.reason)
-    result = await room.submit(command, actor, key=key)
+    result = await room.submit(command, actor, key=key, seat=seat.id)
     if isinstance(result, Refusal):
         return _frame(type="refusal", ref=ref, code=result.code, reason=result.reason)
     return _frame(type="ack", ref=ref, seq=result.seq, **({"repeated": True} if result.repeated else {}))

@@ -3,7 +3,7 @@ import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, credentials } from "./api.js";
 import { GameSocket } from "./socket.js";
-import { html, Countdown, ROLE_NAMES, memberName, words } from "./ui.js";
+import { html, Countdown, ROLE_NAMES, headOf, memberName, words } from "./ui.js";
 import { Lobby } from "./lobby.js";
 import { Dashboard } from "./dashboard.js";
 import { Council } from "./council.js";
@@ -101,8 +101,11 @@ function ProjectorToggle() {
 
 function whoAmI(seat, view) {
   const role = ROLE_NAMES[seat.role] || seat.role;
-  if (seat.role === "delegation") return `${memberName(view, seat.member)} delegation`;
-  return role;
+  if (seat.role !== "delegation") return role;
+  // Said only where it tells something: at a table of several players.
+  const table = Object.values(view?.seats || {}).filter((s) => s.member === seat.member).length;
+  const heads = table > 1 && headOf(view, seat.member)?.[0] === seat.seat_id;
+  return `${memberName(view, seat.member)} delegation${heads ? ", head" : ""}`;
 }
 
 function stage(view) {

@@ -1,6 +1,6 @@
 // The council: consultation requests, proposals with live positions, tabling, invocations.
 import { useState } from "preact/hooks";
-import { html, memberList, memberName, words, ActButton, MemberPicker, PhaseHint, Refusal } from "./ui.js";
+import { html, memberList, memberName, words, ActButton, HeadNote, MemberPicker, PhaseHint, Refusal, speaksFor } from "./ui.js";
 import { Proposal } from "./proposal.js";
 
 const ALL_KINDS = ["joint_statement", "deploy_forces", "sanctions", "common_funding", "invoke_collective_defence"];
@@ -95,7 +95,8 @@ function Invocations({ game, view, seat }) {
   const [attack, setAttack] = useState("armed");
   const rules = rulesOf(view);
   const me = view.you.member;
-  const mayConfirm = (i) => i.status === "conditional" && (seat.role === "facilitator" || i.victim === me);
+  const speaks = speaksFor(view, seat);
+  const mayConfirm = (i) => i.status === "conditional" && (seat.role === "facilitator" || (speaks && i.victim === me));
   return html`<section class="panel" aria-labelledby="inv-h">
     <h2 id="inv-h">Collective defence</h2>
     ${!view.invocations.length && html`<p class="hint">No invocation.</p>`}
@@ -104,7 +105,7 @@ function Invocations({ game, view, seat }) {
         ${mayConfirm(i) && html` <${ActButton} game=${game} id=${`confirm-${i.key}`}
           command=${{ type: "confirm_attribution", proposal: i.key }}>Confirm attribution<//>`}</li>`)}
     </ul>
-    ${rules.unilateral && seat.role === "delegation" && html`<div class="form">
+    ${rules.unilateral && speaks && html`<div class="form">
       <label>Attack on ${memberName(view, me)} <select value=${attack} onChange=${(e) => setAttack(e.target.value)}>
         ${["armed", "cyber", "hybrid"].map((k) => html`<option key=${k} value=${k}>${k}</option>`)}</select></label>
       <${ActButton} game=${game} id="invoke" command=${{ type: "invoke", attack: { kind: attack } }}>Invoke collective defence<//>
@@ -114,10 +115,11 @@ function Invocations({ game, view, seat }) {
 }
 
 export function Council({ game, view, seat }) {
-  const delegation = seat.role === "delegation";
+  const delegation = speaksFor(view, seat);
   const chair = seat.role === "facilitator";
   const proposals = [...view.proposals].reverse();
-  return html`<div class="grid two">
+  return html`<${HeadNote} view=${view} seat=${seat} />
+  <div class="grid two">
     <div class="col">
       <${Consultations} game=${game} view=${view} canAct=${delegation} />
       ${(delegation || chair) && html`<${TableProposal} game=${game} view=${view} />`}

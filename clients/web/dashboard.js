@@ -1,6 +1,6 @@
 // The delegation's dashboard: its member's figures and secret objectives, injects, intelligence, metrics.
 import { useState } from "preact/hooks";
-import { html, memberName, number, percent, words, ActButton, PhaseHint, Refusal } from "./ui.js";
+import { html, memberName, number, percent, words, ActButton, PhaseHint, Refusal, speaksFor } from "./ui.js";
 import { Announcements, Injects, Metrics, Outcomes, Reports } from "./panels.js";
 
 const CAVEATS = {
@@ -76,17 +76,18 @@ function Actions({ game, view }) {
   </section>`;
 }
 
-function Assistance({ game, view, code }) {
+function Assistance({ game, view, code, speaks }) {
   const asked = (view.assistance_requested_by || []).includes(code);
   return html`<section class="panel" aria-labelledby="assist-h">
     <h2 id="assist-h">Assistance</h2>
     ${asked ? html`<p>${memberName(view, code)} has requested assistance from its allies.</p>`
-      : html`<p><${ActButton} game=${game} id="request-assistance" command=${{ type: "request_assistance" }}
-          >Request assistance from allies<//> <${PhaseHint} view=${view} type="request_assistance" /></p>`}
+      : speaks ? html`<p><${ActButton} game=${game} id="request-assistance" command=${{ type: "request_assistance" }}
+          >Request assistance from allies<//> <${PhaseHint} view=${view} type="request_assistance" /></p>`
+      : html`<p class="hint">Your head of delegation requests assistance from the allies.</p>`}
   </section>`;
 }
 
-export function Dashboard({ game, view }) {
+export function Dashboard({ game, view, seat }) {
   const code = view.you.member;
   const me = view.members[code];
   return html`<div class="grid">
@@ -94,7 +95,7 @@ export function Dashboard({ game, view }) {
       <${Figures} view=${view} member=${me} />
       <${Objectives} member=${me} />
       <${Actions} game=${game} view=${view} />
-      <${Assistance} game=${game} view=${view} code=${code} />
+      <${Assistance} game=${game} view=${view} code=${code} speaks=${speaksFor(view, seat)} />
     </div>
     <div class="col">
       <${Announcements} view=${view} />

@@ -119,6 +119,7 @@ function Seats({ game, view, seat }) {
     .map(([id, s]) => ({ seat_id: id, ...s, connected: game.connected ? game.connected.has(id) : null }))
     .sort((a, b) => place(a) - place(b));
   const online = game.connected ? rows.filter((s) => s.connected).length : null;
+  const shared = (member) => rows.filter((s) => s.member === member).length > 1; // a table of several players
   const unseated = Object.keys(view.members).filter((c) => !rows.some((s) => s.member === c));
   async function give(event) {
     event.preventDefault();
@@ -138,11 +139,15 @@ function Seats({ game, view, seat }) {
     <table data-testid="seats"><thead><tr><th scope="col">Seat</th><th scope="col">Player</th>
       <th scope="col">Status</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
       <tbody>${rows.map((s) => html`<tr key=${s.seat_id} data-seat=${s.seat_id}>
-        <td>${s.member ? memberName(view, s.member) : ROLE_NAMES[s.role]}</td><td>${s.player}</td>
+        <td>${s.member ? memberName(view, s.member) : ROLE_NAMES[s.role]}</td>
+        <td>${s.player}${s.head && shared(s.member) && html`<span class="badge" title="Speaks for the delegation">head</span>`}</td>
         <td class=${s.connected ? "online" : "offline"}>${s.connected === null ? "…" : s.connected ? "● online" : "○ offline"}</td>
         <td>${s.role !== "facilitator" && html`<button type="button" class="ghost small"
           aria-label=${`Reassign ${s.player}'s seat`}
-          onClick=${() => { setGiving(s.seat_id); setHandoff(null); setProblem(""); }}>Reassign…</button>`}</td>
+          onClick=${() => { setGiving(s.seat_id); setHandoff(null); setProblem(""); }}>Reassign…</button>`}
+          ${s.member && !s.head && html`<${ActButton} game=${game} id=${`head-${s.seat_id}`} kind="ghost small"
+            label=${`Make ${s.player} head of the delegation of ${memberName(view, s.member)}`}
+            command=${{ type: "appoint_head", seat: s.seat_id }}>Make head<//>`}</td>
       </tr>`)}</tbody>
     </table>
     ${unseated.length > 0 && html`<p class="hint">No delegation yet: ${memberList(view, unseated)}.</p>`}

@@ -143,6 +143,7 @@ function JoinGame({ code: initial }) {
     }
   }
   const ready = player.trim() && (role !== "delegation" || member);
+  const table = info && member ? info.seats.filter((s) => s.role === "delegation" && s.member === member) : [];
   return html`<section aria-labelledby="join">
     <h2 id="join">Join a game</h2>
     <form onSubmit=${look} class="row">
@@ -169,6 +170,10 @@ function JoinGame({ code: initial }) {
             <option value="">Choose…</option>
             ${info.members.map((m) => html`<option key=${m.code} value=${m.code}>${m.name} (${m.code})</option>`)}
           </select></label>`}
+        ${role === "delegation" && table.length > 0 && html`<p class="hint" data-testid="table-hint">${
+          `${table.map((s) => s.player).join(", ")} already ${table.length === 1 ? "plays" : "play"} ` +
+          `${info.members.find((m) => m.code === member)?.name}: you join the delegation, whose head speaks for it ` +
+          "in council."}</p>`}
         <label>Your name <input value=${player} onInput=${(e) => setPlayer(e.target.value)} maxlength="80" /></label>
         <button type="submit" disabled=${busy || !ready}>Take this seat</button>
       </form>

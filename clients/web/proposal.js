@@ -70,7 +70,7 @@ function Stances({ game, view, p }) {
   </div>`;
 }
 
-function Burden({ game, view, p, me }) {
+function Burden({ game, view, p, me, canAct }) {
   const required = p.forces_required || 0;
   const pledged = Object.values(p.pledges).reduce((s, f) => s + f, 0);
   const shortfall = Math.max(0, required - pledged);
@@ -95,10 +95,10 @@ function Burden({ game, view, p, me }) {
     ${me && p.outcome === "adopted" && html`<form class="inline" onSubmit=${pledge}>
       <p>Your fair share: <b data-testid=${`fair-share-${p.id}`}>${number(fairShare(view, me, required), 2)}</b> units${" "}
         (${number(view.members[me].cost_share)} of ${number(totalShares(view))} cost shares). A new pledge replaces your earlier one.</p>
-      <label>Units to pledge <input type="number" min="0" step="1" value=${forces} onInput=${(e) => setForces(e.target.value)} /></label>
+      ${canAct ? html`<label>Units to pledge <input type="number" min="0" step="1" value=${forces} onInput=${(e) => setForces(e.target.value)} /></label>
       <span class="act"><button type="submit" disabled=${forces === "" || game.pending[id]}>Pledge</button>
         <${Refusal} game=${game} for=${id} /></span>
-      <${PhaseHint} view=${view} type="pledge" />
+      <${PhaseHint} view=${view} type="pledge" />` : html`<p class="hint">Your head of delegation pledges.</p>`}
     </form>`}
   </div>`;
 }
@@ -120,7 +120,7 @@ export function Proposal({ game, view, p, canAct, chair }) {
     ${canAct && p.outcome === "pending" && html`<${Stances} game=${game} view=${view} p=${p} />`}
     ${chair && p.outcome === "pending" && html`<${ActButton} game=${game} id=${`${p.id}-close`} command=${{ type: "close", proposal: p.id }}
       >Close now (decide on positions on record)<//>`}
-    ${p.kind === "deploy_forces" && html`<${Burden} game=${game} view=${view} p=${p} me=${me} />`}
+    ${p.kind === "deploy_forces" && html`<${Burden} game=${game} view=${view} p=${p} me=${me} canAct=${canAct} />`}
     ${p.kind === "common_funding" && p.amount && html`<${Funding} view=${view} p=${p} me=${me} />`}
   </article>`;
 }

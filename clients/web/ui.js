@@ -33,6 +33,30 @@ export function number(x, digits = 1) {
   return Number(x).toLocaleString("en-GB", { maximumFractionDigits: digits });
 }
 
+/** The seat heading a member's delegation, as [seat id, seat]; null in a game that records no head. */
+export function headOf(view, member) {
+  return Object.entries(view?.seats || {}).find(([, s]) => s.member === member && s.head) || null;
+}
+
+/** Whether this seat commits its member state: only the head of a delegation requests consultation, tables,
+ * takes positions, votes, invokes and pledges (game_rules/commands.py, NATIONAL_VOICE_COMMANDS). */
+export function speaksFor(view, seat) {
+  if (seat.role !== "delegation") return false;
+  const head = headOf(view, seat.member);
+  return !head || head[0] === seat.seat_id;
+}
+
+/** Said to a delegation's other players where the head's controls would be. */
+export function HeadNote({ view, seat }) {
+  if (seat.role !== "delegation" || speaksFor(view, seat)) return null;
+  const [, head] = headOf(view, seat.member);
+  const says =
+    ` heads the delegation of ${memberName(view, seat.member)} and alone speaks for it: consultation requests, ` +
+    "proposals and positions in council, invocations and pledges. Deliberate with them under Messages; the " +
+    "facilitator can make you head.";
+  return html`<p class="note" data-testid="head-note"><b>${head.player}</b>${says}</p>`;
+}
+
 /** Whether the phase on screen opens this member command (the white cell may act in any phase). */
 export function phaseAllows(view, type) {
   const spec = (view?.phases || []).find((p) => p.name === view.phase);

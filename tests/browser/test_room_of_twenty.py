@@ -1,7 +1,8 @@
 """A seminar room of twenty: the facilitator, three players for each of baltic-demo's six member states and an
 observer, each in a browser of their own, on one server.  Everyone is seen online, every screen follows the
-phases, a council round is played with several players at one delegation's table, and every screen shows
-its outcome and the white cell's announcement; no page logs an error."""
+phases; the first player at each table heads its delegation and speaks for it in council until the facilitator
+makes another player head; every screen shows the council's outcome and the white cell's announcement; no page
+logs an error."""
 
 from __future__ import annotations
 
@@ -28,7 +29,12 @@ def test_a_room_of_twenty_plays_a_council_round(players: Callable[[str], Player]
     for n in range(PLAYERS_PER_MEMBER):
         for member in MEMBERS:
             player = players(f"{member}-{n + 1}")
-            player.join(code, "delegation", f"{member} delegate {n + 1}", member=member)
+            player.find_game(code)
+            if n == 1:  # the join page says who already plays the member chosen
+                player.page.get_by_label("Member state").select_option(member)
+                hint = player.page.get_by_test_id("table-hint")
+                expect(hint).to_contain_text(f"{member} delegate 1 already plays")
+            player.take_seat("delegation", f"{member} delegate {n + 1}", member=member)
             tables[member].append(player)
     observer = players("observer")
     observer.join(code, "observer", "Olli")
@@ -50,13 +56,27 @@ def test_a_room_of_twenty_plays_a_council_round(players: Callable[[str], Player]
     for player in room:
         player.wait_phase("council")
 
-    # Estonia's first delegate tables the statement; each other member's last delegate concurs for it.
+    # The first player at each table heads it: Estonia's tables the statement; the others' may not speak.
     for player in [*delegates, observer]:
         player.tab("Council")
     tables["EST"][0].table_proposal(kind="joint_statement", procedure="consensus", text=STATEMENT)
-    for member in MEMBERS:
+    first, last = tables["POL"][0], tables["POL"][-1]
+    expect(last.page.get_by_test_id("head-note")).to_contain_text("POL delegate 1 heads the delegation of Poland")
+    expect(last.proposal("P1")).to_be_visible()
+    expect(last.proposal("P1").get_by_role("button", name="Concur", exact=True)).to_have_count(0)
+
+    # The facilitator hands Poland's voice to its third player, who concurs for Poland; its first player now defers.
+    white.tab("Control")
+    white.page.get_by_role("button", name="Make POL delegate 3 head of the delegation of Poland").click()
+    expect(white.page.get_by_test_id("seats").locator("tr", has_text="POL delegate 3")).to_contain_text("head")
+    expect(last.page.get_by_test_id("head-note")).to_have_count(0)
+    expect(last.page.get_by_test_id("who")).to_have_text("Poland delegation, head · POL delegate 3")
+    expect(first.page.get_by_test_id("head-note")).to_contain_text("POL delegate 3 heads the delegation of Poland")
+    first.shot("twenty-delegate-council")
+    heads = {member: table[-1] if member == "POL" else table[0] for member, table in tables.items()}
+    for member, head in heads.items():
         if member != "EST":
-            proposal = tables[member][-1].proposal("P1")
+            proposal = head.proposal("P1")
             proposal.get_by_role("button", name="Concur", exact=True).click()
             expect(proposal.locator(f"tr[data-member={member}]")).to_contain_text("concurs")
     for player in [*delegates, observer]:  # every seat at every table sees every member's position

@@ -32,7 +32,13 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 import server.auth as auth
-from game_rules.commands import ANY_TIME_COMMANDS, COMMAND_ADAPTER, SYSTEM_COMMANDS, WHITE_CELL_COMMANDS
+from game_rules.commands import (
+    ANY_TIME_COMMANDS,
+    COMMAND_ADAPTER,
+    NATIONAL_VOICE_COMMANDS,
+    SYSTEM_COMMANDS,
+    WHITE_CELL_COMMANDS,
+)
 from server import scenarios
 from server.bots import DelegationBot, FacilitatorBot, Readiness, websocket_url
 from server.db import make_engine
@@ -83,7 +89,8 @@ def error_code(response: httpx.Response) -> str:
 
 # --- the authorisation matrix ------------------------------------------------------------------------
 
-ROLES = ("delegation", "red_cell", "observer", "umpire", "facilitator", "bad_credential")
+ROLES = ("delegation", "deputy", "red_cell", "observer", "umpire", "facilitator", "bad_credential")
+"""`deputy` is a second player of the delegation's member state: the first one heads the delegation."""
 AUTHORITY = frozenset(
     {
         "facilitator_only",
@@ -95,29 +102,13 @@ AUTHORITY = frozenset(
         "chair_only",
         "not_your_report",
         "not_victim",
+        "not_head_of_delegation",
         "bad_credential",
     }
 )
 """Refusals that say who may not do a thing; every other code is a rule of play (phase, state, arguments)."""
-MEMBER_COMMANDS = frozenset(
-    {
-        "request_consultation",
-        "table_proposal",
-        "concur",
-        "object",
-        "concur_with_reservation",
-        "break_silence",
-        "vote",
-        "confirm_attribution",
-        "request_assistance",
-        "invoke",
-        "pledge",
-        "send_message",
-        "propose_action",
-        "share_intelligence",
-        "offer_sharing",
-    }
-)
+MEMBER_COMMANDS = NATIONAL_VOICE_COMMANDS | {"send_message", "propose_action", "share_intelligence", "offer_sharing"}
+"""What only a member sends: what commits it (its head of delegation's) and what any of its players may."""
 
 
 CHAIR_AS_MEMBER = frozenset({"table_proposal", "confirm_attribution"})
@@ -144,6 +135,8 @@ def expected_refusal(role: str, kind: str) -> str | None:
     if kind == "adversary_move":
         return None if role == "red_cell" else "red_cell_only"
     assert kind in MEMBER_COMMANDS, kind
+    if role == "deputy":
+        return "not_head_of_delegation" if kind in NATIONAL_VOICE_COMMANDS else None
     if role == "delegation" or (role == "facilitator" and kind in CHAIR_AS_MEMBER):
         return None
     return "not_victim" if kind == "confirm_attribution" else "not_a_member"
@@ -233,6 +226,7 @@ def samples(est_report: str, pol_report: str, pol_seat: str) -> dict[str, Frame]
         "broadcast": {"type": "broadcast", "text": "matrix"},
         "rule_on_action": {"type": "rule_on_action", "action": "A1", "ruling": "accepted"},
         "reassign_seat": {"type": "reassign_seat", "seat": pol_seat, "player": "Successor"},
+        "appoint_head": {"type": "appoint_head", "seat": pol_seat},
         "close": {"type": "close", "proposal": "M1"},
         # Naming another member where that matters: a report it does not own; an attack on another member.
         "share_intelligence (another member's report)": {
@@ -246,6 +240,7 @@ def samples(est_report: str, pol_report: str, pol_seat: str) -> dict[str, Frame]
 
 FORBIDDEN_BY_WHAT_IT_NAMES = {
     ("delegation", "share_intelligence (another member's report)"): "not_your_report",
+    ("deputy", "share_intelligence (another member's report)"): "not_your_report",
     ("other_delegation", "confirm_attribution (of an attack on another member)"): "not_victim",
 }
 ONLY_FOR = {"confirm_attribution (of an attack on another member)": ("other_delegation",)}
@@ -259,6 +254,7 @@ async def test_every_command_against_every_role_is_refused_exactly_where_it_must
     game = await create_game(http, title="Authorisation matrix")
     keys = {
         "delegation": await claim_seat(http, game, "delegation", "EST", "Kaja"),
+        "deputy": await claim_seat(http, game, "delegation", "EST", "Kai"),
         "other_delegation": await claim_seat(http, game, "delegation", "POL", "Piotr"),
         "red_cell": await claim_seat(http, game, "red_cell", None, "Red"),
         "observer": await claim_seat(http, game, "observer", None, "Obs"),
@@ -269,7 +265,7 @@ async def test_every_command_against_every_role_is_refused_exactly_where_it_must
     tokens |= {"facilitator": game.facilitator_key, "bad_credential": auth.new_token()}
     matrix = Matrix(url, http, game, tokens)
     async with contextlib.AsyncExitStack() as stack:
-        for role in ("delegation", "other_delegation", "red_cell", "observer", "umpire", "facilitator"):
+        for role in ("delegation", "deputy", "other_delegation", "red_cell", "observer", "umpire", "facilitator"):
             seat = Seat(ws_base(url), game.game_id, tokens[role], name=role)
             matrix.seats[role] = await stack.enter_async_context(seat)
             await seat.welcome()

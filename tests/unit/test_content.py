@@ -368,10 +368,10 @@ def test_the_shipped_scenarios_are_playable_seminars() -> None:
 # The final state hash of a scripted game (tests/unit/scripted.py, seed 20261122) per shipped scenario.
 # A change of rules or content that alters play changes these on purpose: update them in the same commit.
 GOLDEN = {
-    "baltic-demo": "bc69b610718184dfc575ac3adf474fb6dc55785e967d672f74fa6b121372b6bc",
-    "baltic-hybrid": "0a5c2074febd6dc582272673f51516ac4e75c052a7dbeaf8b8ff4f09bea143a0",
-    "eu-solidarity": "f5a55868c28b179ab4a8f6b5e645cf381e07b45699c601040811b3177101e306",
-    "grid-cyber": "78f70236e7cb66da1725dd2d73349624d16d16b70514f0f46504412455876a7e",
+    "baltic-demo": "39517ba71bde81b1d4d94bf03a000c5a1baffd55d4229ba8a47774027623d16f",
+    "baltic-hybrid": "3113adf78d25b7eb2ccc1937e554ea8f26d9cdf42c1dc92e54023fa2d07f3c9f",
+    "eu-solidarity": "5e1092fab28ea249856554f4fab19f11857c2193949ee133964980d7eb807a6a",
+    "grid-cyber": "ced3cb968af41574833d53db3350091521ba84d8bb6a5b2b9bcf827ad1245e32",
 }
 
 

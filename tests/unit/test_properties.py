@@ -27,6 +27,7 @@ from game_rules.commands import (
     COMMAND_ADAPTER,
     AdvancePhase,
     AdversaryMove,
+    AppointHead,
     BreakSilence,
     Broadcast,
     CastVote,
@@ -100,6 +101,7 @@ WHITE_CELL_ONLY: tuple[type[BaseModel], ...] = (
     Broadcast,
     RuleOnAction,
     ReassignSeat,
+    AppointHead,
     CloseProposal,
 )
 SERVER_ONLY: tuple[type[BaseModel], ...] = (ClaimSeat,)
@@ -386,6 +388,7 @@ def commands(setting: Setting) -> st.SearchStrategy[Command]:
             ),
         ),
         (1, st.builds(ReassignSeat, seat=seat_ids, player=players)),
+        (1, st.builds(AppointHead, seat=seat_ids)),
         # intelligence and the adversary
         (2, st.builds(ShareIntelligence, report=report_ids, to=st.lists(code, min_size=1, max_size=3).map(tuple))),
         (1, st.builds(OfferSharing, partner=code)),

@@ -23,7 +23,7 @@ from game_rules import events as ev
 from game_rules.collective_defence import obligation
 from game_rules.narrative import describe
 from game_rules.rulesets import RULESETS
-from game_rules.state import CHAIR
+from game_rules.state import CHAIR, SYSTEM
 
 
 def opened(ruleset: str = "nato", *codes: str, **flags: dict[str, object]) -> State:
@@ -141,6 +141,66 @@ def test_the_tabling_member_concurs_by_tabling_under_consensus_only() -> None:
     assert s.proposals["P2"].positions == {}
 
 
+def seated(state: State, *seats: tuple[str, str | None, str]) -> State:
+    """Claim delegation seats (seat, member, player) as the lobby does; no member: an observer's seat."""
+    for seat, member, player in seats:
+        role = "delegation" if member else "observer"
+        state = play(state, SYSTEM, type="claim_seat", seat=seat, role=role, member=member, player=player)
+    return state
+
+
+def from_seat(state: State, seat: str, **command: object) -> tuple[ev.Event, ...] | Refusal:
+    """Decide a command as the server does for a seat: as the seat's member, naming the seat."""
+    member = state.seats[seat].member
+    assert member is not None
+    return decide(state, COMMAND_ADAPTER.validate_python(command), member, seat)
+
+
+def test_the_first_player_at_a_delegation_heads_it_and_alone_commits_its_member() -> None:
+    s = seated(opened(), ("s1", "USA", "Ann"), ("s2", "USA", "Bob"), ("s3", "GBR", "Cat"), ("s4", None, "Olli"))
+    assert {seat: s.seats[seat].head for seat in ("s1", "s2", "s3", "s4")} == {
+        "s1": True,
+        "s2": False,
+        "s3": True,
+        "s4": False,
+    }
+    table = {"type": "table_proposal", "proposal": "P1", "kind": "joint_statement"}
+    refused = from_seat(s, "s2", **table)
+    assert isinstance(refused, Refusal) and refused.code == "not_head_of_delegation"
+    assert refused.reason.startswith("Ann heads the delegation of USA and alone speaks for it")
+    # The rest of the delegation deliberates: messages and national actions are anyone's.
+    assert not isinstance(from_seat(s, "s2", type="send_message", text="Ann, table it now."), Refusal)
+    assert not isinstance(from_seat(s, "s2", type="propose_action", text="Close the airspace."), Refusal)
+    tabled = from_seat(s, "s1", **table)
+    assert not isinstance(tabled, Refusal)
+    s = replay(tabled, s)
+
+    s = play(s, CHAIR, type="appoint_head", seat="s2")
+    assert (s.seats["s1"].head, s.seats["s2"].head, s.seats["s3"].head) == (False, True, True)
+    objection = {"type": "object", "proposal": "P1"}
+    refused = from_seat(s, "s1", **objection)
+    assert isinstance(refused, Refusal) and refused.reason.startswith("Bob heads the delegation of USA")
+    assert not isinstance(from_seat(s, "s2", **objection), Refusal)
+    assert describe(ev.HeadAppointed(seat="s2", member="USA"), None) == (
+        "Seat s2 now heads the USA delegation and speaks for it."
+    )
+
+
+def test_only_the_facilitator_appoints_a_head_and_only_of_a_delegation() -> None:
+    s = seated(opened(), ("s1", "USA", "Ann"), ("s2", "USA", "Bob"), ("s4", None, "Olli"))
+    assert refusal(s, "USA", type="appoint_head", seat="s2").code == "facilitator_only"
+    assert refusal(s, CHAIR, type="appoint_head", seat="s1").reason == "Ann already heads the delegation of USA."
+    assert refusal(s, CHAIR, type="appoint_head", seat="s4").code == "not_a_delegation"
+    assert refusal(s, CHAIR, type="appoint_head", seat="s9").code == "unknown_seat"
+
+
+def test_in_a_game_logged_before_delegations_had_heads_every_player_speaks() -> None:
+    s = opened()
+    for seat, player in (("s1", "Ann"), ("s2", "Bob")):
+        s = evolve(s, ev.SeatClaimed(seat=seat, role="delegation", member="USA", player=player))
+    assert not isinstance(from_seat(s, "s2", type="table_proposal", proposal="P1", kind="sanctions"), Refusal)
+
+
 def test_replay_of_the_log_reproduces_the_state_and_its_hash() -> None:
     s = opened()
     log: list[ev.Event] = [GameOpened(ruleset="nato", members=tuple(s.members.values()))]
@@ -182,6 +242,7 @@ def test_every_event_type_has_a_sentence() -> None:
         ev.ForcesPledged(proposal="P1", member="USA", forces=1),
         ev.SeatClaimed(seat="s1", role="delegation", member="USA", player="Ann"),
         ev.SeatReassigned(seat="s1", player="Bob"),
+        ev.HeadAppointed(seat="s1", member="USA"),
         ev.GameStarted(),
         ev.PhaseBegan(round=1, phase="council", deadline=100.0),
         ev.GamePaused(remaining=30.0),
