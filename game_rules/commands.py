@@ -94,7 +94,8 @@ class PledgeForces(Frozen):
 
 
 class SendMessage(Frozen):
-    """A message to other delegations; no recipients means the whole alliance."""
+    """A message to other delegations; no recipients means the whole alliance; the sender's own member alone, its
+    delegation's players among themselves."""
 
     type: Literal["send_message"] = "send_message"
     to: tuple[MemberCode, ...] = ()

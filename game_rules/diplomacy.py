@@ -10,17 +10,26 @@ from game_rules.refusal import Refusal
 from game_rules.state import Action, Message, State
 
 
-def send_message(state: State, c: cmd.SendMessage, actor: str) -> Decision:
+def send_message(state: State, c: cmd.SendMessage, actor: str, seat: str | None = None) -> Decision:
+    """`seat`, where known, names the author: several players may speak for one member."""
     if refusal := checks.not_a_member(state, actor, "send messages between delegations"):
         return refusal
     if refusal := checks.not_members(state, c.to, "sent a message"):
         return refusal
-    recipients = tuple(dict.fromkeys(c.to)) if c.to else tuple(state.members)
-    recipients = tuple(m for m in recipients if m != actor)
+    if tuple(dict.fromkeys(c.to)) == (actor,):  # within the delegation (the white cell reads it, as every channel)
+        recipients: tuple[str, ...] = (actor,)
+    else:
+        recipients = tuple(m for m in (dict.fromkeys(c.to) if c.to else state.members) if m != actor)
     if not recipients:
         return Refusal(code="no_recipient", reason="A message needs at least one other delegation to receive it.")
+    author = state.seats[seat].player if seat in state.seats else None
     message = Message(
-        id=f"M{len(state.messages) + 1}", sender=actor, recipients=recipients, text=c.text, round=state.round
+        id=f"M{len(state.messages) + 1}",
+        sender=actor,
+        recipients=recipients,
+        text=c.text,
+        round=state.round,
+        author=author,
     )
     return (ev.MessageSent(message=message),)
 

@@ -112,6 +112,8 @@ def decide(state: State, command: Command, actor: str, seat: str | None = None) 
         return Refusal(code="not_opened", reason="The game has not been opened yet.")
     if refusal := control.gate(state, command, actor, seat):
         return refusal
+    if isinstance(command, commands.SendMessage):  # the one rule that reads the seat: a message names its author
+        return diplomacy.send_message(state, command, actor, seat)
     return _DECIDERS[type(command)](state, command, actor)
 
 

@@ -86,7 +86,10 @@ def describe(event: Event, rules: Ruleset | None) -> str:
             return f"The facilitator announces: {event.text}"
         case ev.MessageSent():
             m = event.message
-            return f"{m.sender} writes to {', '.join(m.recipients)}: {m.text}"
+            who = f"{m.author} ({m.sender})" if m.author else m.sender
+            if m.internal:
+                return f"{who} writes within the delegation: {m.text}"
+            return f"{who} writes to {', '.join(m.recipients)}: {m.text}"
         case ev.ActionProposed():
             return f"{event.member} proposes action {event.action}: {event.text}"
         case ev.ActionRuled():

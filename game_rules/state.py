@@ -127,9 +127,15 @@ class Message(Frozen):
     id: str
     sender: str
     recipients: tuple[str, ...]
-    """Member codes; the sender always sees its own message."""
+    """Member codes; the sender always sees its own message.  The sender alone: its delegation confers within."""
     text: str
     round: int
+    author: str | None = None
+    """The player who wrote it, where the seat is known: a delegation may have several."""
+
+    @property
+    def internal(self) -> bool:
+        return self.recipients == (self.sender,)
 
 
 class Inject(Frozen):

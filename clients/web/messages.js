@@ -1,13 +1,15 @@
-// Messages: alliance-wide, bilateral and group channels.  The recipients are always spelled out next to
-// the Send button, so that a private message is never sent to everyone by mistake.
+// Messages: alliance-wide, bilateral and group channels, and each delegation's own.  The recipients are always
+// spelled out next to the Send button, so that a private message is never sent to everyone by mistake.
 import { useState } from "preact/hooks";
 import { html, memberList, memberName, MemberPicker, PhaseHint, Refusal } from "./ui.js";
 
 const ALL = "all";
+const OWN = "own:"; // + a member's code: its delegation's players among themselves
 const drafts = {}; // unsent text by channel, kept while the player looks at other screens
 
 /** The channel a message belongs to, as seen by `me` (null for the white cell, which sees every channel). */
 function channelOf(view, m, me) {
+  if (m.recipients.length === 1 && m.recipients[0] === m.sender) return OWN + m.sender;
   const everyone = Object.keys(view.members);
   const parties = new Set([m.sender, ...m.recipients]);
   if (everyone.every((c) => parties.has(c))) return ALL;
@@ -16,6 +18,7 @@ function channelOf(view, m, me) {
 
 function channelName(view, key, me) {
   if (key === ALL) return "Alliance (everyone)";
+  if (key.startsWith(OWN)) return key === OWN + me ? "Own delegation" : `${memberName(view, key.slice(OWN.length))} delegation (within)`;
   const codes = key.split(",");
   return (codes.length === 1 && me ? "Bilateral: " : "Group: ") + memberList(view, codes);
 }
@@ -24,7 +27,8 @@ function Thread({ view, messages, me }) {
   if (!messages.length) return html`<p class="hint">No messages in this channel yet.</p>`;
   return html`<ol class="plain thread" aria-live="polite" data-testid="thread">
     ${messages.map((m) => html`<li key=${m.id} class=${m.sender === me ? "mine" : ""} data-testid="message">
-      <div class="meta"><b>${memberName(view, m.sender)}</b> → ${memberList(view, m.recipients)} · round ${m.round}</div>
+      <div class="meta"><b>${memberName(view, m.sender)}</b>${m.author ? ` · ${m.author}` : ""}${
+        channelOf(view, m, me).startsWith(OWN) ? "" : ` → ${memberList(view, m.recipients)}`} · round ${m.round}</div>
       <p>${m.text}</p>
     </li>`)}
   </ol>`;
@@ -37,7 +41,8 @@ function Compose({ game, view, me, channel }) {
     setDraft(value);
   };
   const others = Object.keys(view.members).filter((c) => c !== me);
-  const to = channel === ALL ? [] : channel.split(",");
+  const own = channel === OWN + me;
+  const to = channel === ALL ? [] : own ? [me] : channel.split(",");
   const id = `send-${channel}`;
   async function send(event) {
     event.preventDefault();
@@ -45,6 +50,7 @@ function Compose({ game, view, me, channel }) {
   }
   const recipients = channel === ALL
     ? html`<span class="to everyone" data-testid="recipients">To: EVERYONE — all ${others.length} other delegations</span>`
+    : own ? html`<span class="to private" data-testid="recipients">To: your own delegation only (internal)</span>`
     : html`<span class="to private" data-testid="recipients">To: ${memberList(view, to)} only (private)</span>`;
   return html`<form class="compose" onSubmit=${send}>
     <label>Message <textarea rows="3" value=${text} onInput=${(e) => setText(e.target.value)} maxlength="4000"></textarea></label>
@@ -63,7 +69,7 @@ export function Messages({ game, view, seat }) {
   const [group, setGroup] = useState([]);
   const byChannel = {};
   for (const m of view.messages) (byChannel[channelOf(view, m, me)] ||= []).push(m);
-  const keys = [ALL];
+  const keys = me ? [ALL, OWN + me] : [ALL];
   if (me) for (const c of Object.keys(view.members)) if (c !== me) keys.push(c);
   for (const k of Object.keys(byChannel)) if (!keys.includes(k)) keys.push(k);
   const start = () => {

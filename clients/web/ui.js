@@ -52,8 +52,8 @@ export function HeadNote({ view, seat }) {
   const [, head] = headOf(view, seat.member);
   const says =
     ` heads the delegation of ${memberName(view, seat.member)} and alone speaks for it: consultation requests, ` +
-    "proposals and positions in council, invocations and pledges. Deliberate with them under Messages; the " +
-    "facilitator can make you head.";
+    "proposals and positions in council, invocations and pledges. Deliberate with them under Messages, Own " +
+    "delegation; the facilitator can make you head.";
   return html`<p class="note" data-testid="head-note"><b>${head.player}</b>${says}</p>`;
 }
 

@@ -18,6 +18,7 @@ MEMBERS = ("USA", "DEU", "FRA", "POL", "EST", "LTU")
 PLAYERS_PER_MEMBER = 3
 STATEMENT = "The Council stands with Estonia and Lithuania and condemns the incursions."
 ANNOUNCEMENT = "The council's statement goes to the press at noon."
+WITHIN = "Kaja, shall we offer air defence units at the commitments phase?"
 
 
 def test_a_room_of_twenty_plays_a_council_round(players: Callable[[str], Player]) -> None:
@@ -89,6 +90,28 @@ def test_a_room_of_twenty_plays_a_council_round(players: Callable[[str], Player]
         expect(player.proposal("P1").get_by_test_id("outcome")).to_have_text("adopted")
     tables["EST"][1].shot("twenty-council-adopted")
 
+    # Estonia's players confer among themselves; every message is signed by its player.
+    est = tables["EST"]
+    est[1].tab("Messages")
+    est[1].page.get_by_role("button", name="Own delegation").click()
+    expect(est[1].page.get_by_test_id("recipients")).to_have_text("To: your own delegation only (internal)")
+    est[1].page.get_by_label("Message").fill(WITHIN)
+    est[1].page.get_by_role("button", name="Send").click()
+    for player in est:
+        player.tab("Messages")
+        player.page.get_by_role("button", name="Own delegation").click()
+        signed = player.page.get_by_test_id("message").filter(has_text=WITHIN)
+        expect(signed).to_contain_text("Estonia · EST delegate 2")
+    est[2].shot("twenty-own-delegation")
+    white.tab("Messages")
+    white.page.get_by_role("button", name="Estonia delegation (within)").click()
+    expect(white.page.get_by_test_id("thread")).to_contain_text(WITHIN)
+    tables["LTU"][1].tab("Messages")
+    expect(tables["LTU"][1].page.get_by_role("button", name="Estonia delegation (within)")).to_have_count(0)
+    tables["LTU"][1].page.get_by_role("button", name="Own delegation").click()
+    expect(tables["LTU"][1].page.get_by_text(WITHIN)).to_have_count(0)
+
+    white.tab("Control")
     white.page.get_by_label("Announcement to every seat").fill(ANNOUNCEMENT)
     white.page.get_by_role("button", name="Broadcast to all").click()
     for player in [*delegates, observer]:

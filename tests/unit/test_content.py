@@ -368,10 +368,10 @@ def test_the_shipped_scenarios_are_playable_seminars() -> None:
 # The final state hash of a scripted game (tests/unit/scripted.py, seed 20261122) per shipped scenario.
 # A change of rules or content that alters play changes these on purpose: update them in the same commit.
 GOLDEN = {
-    "baltic-demo": "39517ba71bde81b1d4d94bf03a000c5a1baffd55d4229ba8a47774027623d16f",
-    "baltic-hybrid": "3113adf78d25b7eb2ccc1937e554ea8f26d9cdf42c1dc92e54023fa2d07f3c9f",
-    "eu-solidarity": "5e1092fab28ea249856554f4fab19f11857c2193949ee133964980d7eb807a6a",
-    "grid-cyber": "ced3cb968af41574833d53db3350091521ba84d8bb6a5b2b9bcf827ad1245e32",
+    "baltic-demo": "3275d3cddd7568e694fa87663148e9107d62b93ea8f38c49a148cd3ffa13d05e",
+    "baltic-hybrid": "ea6242970bfd96d5453ba8a472e35025ba2a32a27163d99d1cd322ace535664a",
+    "eu-solidarity": "46fd95e18f2d8b713e6a62daf65383253323d1c533d1082ca2aebaf7d64deadb",
+    "grid-cyber": "14c3d63d493a10f3e13cbed8c7537b9e14b88be8a0d04a089442acf8d4f02568",
 }
 
 

@@ -101,7 +101,10 @@ def test_messages_reach_only_their_recipients(game: Table) -> None:
     (everyone,) = game.do("USA", type="send_message", text="Statement draft follows.")
     assert isinstance(everyone, ev.MessageSent)
     assert set(everyone.message.recipients) == {"DEU", "FRA", "POL", "EST", "LTU"}
-    assert game.refused("EST", type="send_message", to=["EST"], text="me").code == "no_recipient"
+    (within,) = game.do("EST", type="send_message", to=["EST"], text="Ask for Article 4 tomorrow?")
+    assert isinstance(within, ev.MessageSent) and within.message.recipients == ("EST",) and within.message.internal
+    assert may_see(EST, within, game.state) and may_see(FACILITATOR, within, game.state)
+    assert not may_see(POL, within, game.state) and not may_see(OBSERVER, within, game.state)
     assert game.refused("EST", type="send_message", to=["UKR"], text="x").code == "not_a_member"
 
 

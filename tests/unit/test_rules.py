@@ -168,8 +168,12 @@ def test_the_first_player_at_a_delegation_heads_it_and_alone_commits_its_member(
     refused = from_seat(s, "s2", **table)
     assert isinstance(refused, Refusal) and refused.code == "not_head_of_delegation"
     assert refused.reason.startswith("Ann heads the delegation of USA and alone speaks for it")
-    # The rest of the delegation deliberates: messages and national actions are anyone's.
-    assert not isinstance(from_seat(s, "s2", type="send_message", text="Ann, table it now."), Refusal)
+    # The rest of the delegation deliberates: messages (signed: several players write for one member) and national
+    # actions are anyone's.
+    within = from_seat(s, "s2", type="send_message", to=["USA"], text="Ann, table it now.")
+    assert not isinstance(within, Refusal) and isinstance(within[0], ev.MessageSent)
+    assert (within[0].message.author, within[0].message.recipients) == ("Bob", ("USA",))
+    assert describe(within[0], None) == "Bob (USA) writes within the delegation: Ann, table it now."
     assert not isinstance(from_seat(s, "s2", type="propose_action", text="Close the airspace."), Refusal)
     tabled = from_seat(s, "s1", **table)
     assert not isinstance(tabled, Refusal)
