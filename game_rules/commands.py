@@ -183,6 +183,13 @@ class ReassignSeat(Frozen):
     player: str = Field(min_length=1, max_length=80)
 
 
+class ReleaseSeat(Frozen):
+    """Take a seat away from the game (a player who left, or took the wrong member state): its player is shown out."""
+
+    type: Literal["release_seat"] = "release_seat"
+    seat: str
+
+
 class AppointHead(Frozen):
     """Make a delegation seat the head of its member's delegation (the seat that heads it now no longer does)."""
 
@@ -248,6 +255,7 @@ Command = Annotated[
     | RuleOnAction
     | ClaimSeat
     | ReassignSeat
+    | ReleaseSeat
     | AppointHead
     | ShareIntelligence
     | OfferSharing
@@ -268,6 +276,7 @@ WHITE_CELL_COMMANDS = frozenset(
         "broadcast",
         "rule_on_action",
         "reassign_seat",
+        "release_seat",
         "appoint_head",
         "close",
     }

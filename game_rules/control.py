@@ -104,6 +104,17 @@ def reassign_seat(state: State, c: cmd.ReassignSeat, actor: str) -> Decision:
     return (ev.SeatReassigned(seat=c.seat, player=c.player),)
 
 
+def release_seat(state: State, c: cmd.ReleaseSeat, actor: str) -> Decision:
+    seat = state.seats.get(c.seat)
+    if seat is None:
+        return Refusal(code="unknown_seat", reason=f"There is no seat {c.seat}.")
+    if seat.role == "facilitator":
+        return Refusal(code="facilitator_seat", reason="The facilitator's seat stays with the game.")
+    # The delegation's next player, in the order they sat down, takes over the head's voice.
+    successor = next((i for i, s in state.seats.items() if seat.head and i != c.seat and s.member == seat.member), None)
+    return (ev.SeatReleased(seat=c.seat, head=successor),)
+
+
 def appoint_head(state: State, c: cmd.AppointHead, actor: str) -> Decision:
     seat = state.seats.get(c.seat)
     if seat is None:
@@ -269,6 +280,12 @@ def seat_claimed(state: State, e: ev.SeatClaimed) -> None:
 
 def seat_reassigned(state: State, e: ev.SeatReassigned) -> None:
     state.seats[e.seat] = state.seats[e.seat].model_copy(update={"player": e.player})
+
+
+def seat_released(state: State, e: ev.SeatReleased) -> None:
+    del state.seats[e.seat]
+    if e.head is not None:
+        state.seats[e.head] = state.seats[e.head].model_copy(update={"head": True})
 
 
 def head_appointed(state: State, e: ev.HeadAppointed) -> None:

@@ -135,6 +135,13 @@ class SeatReassigned(Frozen):
     player: str
 
 
+class SeatReleased(Frozen):
+    type: Literal["seat_released"] = "seat_released"
+    seat: str
+    head: str | None = None
+    """The seat that heads the delegation now, when the released one headed it and another player is left."""
+
+
 class HeadAppointed(Frozen):
     type: Literal["head_appointed"] = "head_appointed"
     seat: str
@@ -275,6 +282,7 @@ Event = Annotated[
     | ForcesPledged
     | SeatClaimed
     | SeatReassigned
+    | SeatReleased
     | HeadAppointed
     | GameStarted
     | PhaseBegan

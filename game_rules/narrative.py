@@ -65,6 +65,9 @@ def describe(event: Event, rules: Ruleset | None) -> str:
             return f"{event.player} takes {seat}."
         case ev.SeatReassigned():
             return f"Seat {event.seat} is reassigned to {event.player}."
+        case ev.SeatReleased():
+            successor = f"; seat {event.head} now heads its delegation" if event.head else ""
+            return f"The facilitator releases seat {event.seat}{successor}."
         case ev.HeadAppointed():
             return f"Seat {event.seat} now heads the {event.member} delegation and speaks for it."
         case ev.GameStarted():

@@ -243,6 +243,13 @@ async def reassign_seat(
     return SeatCredential(seat=_seat_out(new.seat), token=new.token)
 
 
+@router.delete("/games/{game_id}/seats/{seat_id}", status_code=204)
+async def release_seat(game_id: str, seat_id: str, lobby: LobbyDep, _: FacilitatorDep) -> None:
+    """Take a player's seat out of the game (a player who left, or who took the wrong member state): its credential
+    stops working at once and its browsers are shown out; a delegation's head hands over to its next player."""
+    await lobby.release(game_id, seat_id)
+
+
 @router.get("/games/{game_id}/view")
 async def get_view(game_id: str, lobby: LobbyDep, you: SeatDep) -> dict[str, Any]:
     room = await lobby.room(game_id)

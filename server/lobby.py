@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from game_rules import EVENT_ADAPTER, Command, Refusal, decide
-from game_rules.commands import ANY_TIME_COMMANDS, ClaimSeat, ReassignSeat
+from game_rules.commands import ANY_TIME_COMMANDS, ClaimSeat, ReassignSeat, ReleaseSeat
 from game_rules.scenario import Scenario
 from game_rules.state import CHAIR, RED_CELL, SYSTEM, Role
 from game_rules.views import Viewer
@@ -46,11 +46,18 @@ def actor_for(seat: SeatRecord, command: Command) -> str | None:
 
 
 READ_ONLY = Refusal(code="read_only", reason="Observers and umpires watch; they only record observations.")
-REASSIGN_BY_ENDPOINT = Refusal(
-    code="reassign_by_endpoint",
-    reason="Reassigning a seat gives its new player a new credential: use POST "
-    "/api/games/{game}/seats/{seat}/reassign, which returns it (the old one stops working).",
-)
+BY_ENDPOINT = {
+    "reassign_seat": Refusal(
+        code="reassign_by_endpoint",
+        reason="Reassigning a seat gives its new player a new credential: use POST "
+        "/api/games/{game}/seats/{seat}/reassign, which returns it (the old one stops working).",
+    ),
+    "release_seat": Refusal(
+        code="release_by_endpoint",
+        reason="Releasing a seat revokes its credential: use DELETE /api/games/{game}/seats/{seat}.",
+    ),
+}
+"""Commands that change who holds a credential, which the lobby's endpoints alone do."""
 
 
 def acting(seat: SeatRecord, command: Command) -> str | Refusal:
@@ -58,8 +65,8 @@ def acting(seat: SeatRecord, command: Command) -> str | Refusal:
     actor = actor_for(seat, command)
     if actor is None:
         return READ_ONLY
-    if actor == CHAIR and isinstance(command, ReassignSeat):
-        return REASSIGN_BY_ENDPOINT  # a reassignment that left the old credential working would be no reassignment
+    if actor == CHAIR and command.type in BY_ENDPOINT:
+        return BY_ENDPOINT[command.type]  # a seat taken away whose credential still worked would not be taken away
     return actor
 
 
@@ -168,19 +175,35 @@ class Lobby:
 
     async def reassign(self, game_id: str, seat_id: str, player: str) -> NewSeat:
         """Give a seat to someone else: a new credential, the old one stops working."""
-        seats = {s.id: s for s in await self.store.seats(game_id)}
-        if seat_id not in seats or seats[seat_id].role == "facilitator":
-            raise ApiError(404, "unknown_seat", f"There is no player seat {seat_id} in this game.")
+        seat = await self._player_seat(game_id, seat_id)
         room = await self.room(game_id)
         done = await room.submit(ReassignSeat(seat=seat_id, player=player), CHAIR)
         if isinstance(done, Refusal):
             raise ApiError(409, done.code, done.reason)
         token = auth.new_token()
         await self.store.reassign_seat(seat_id, player, auth.token_hash(token))
-        for conn in room.connections:
-            if conn.seat_id == seat_id:
-                room.leave(conn)
-                conn.wire.close(NORMAL_CLOSURE, "the seat was given to another player")
-        return NewSeat(
-            seat=(await self.store.seat_by_credential_hash(auth.token_hash(token))) or seats[seat_id], token=token
-        )
+        _show_out(room, seat_id, "the seat was given to another player")
+        return NewSeat(seat=(await self.store.seat_by_credential_hash(auth.token_hash(token))) or seat, token=token)
+
+    async def release(self, game_id: str, seat_id: str) -> None:
+        """Take a seat out of the game: its credential stops working and its browsers are shown out."""
+        await self._player_seat(game_id, seat_id)
+        room = await self.room(game_id)
+        done = await room.submit(ReleaseSeat(seat=seat_id), CHAIR)
+        if isinstance(done, Refusal):
+            raise ApiError(409, done.code, done.reason)
+        await self.store.revoke_seat(seat_id)
+        _show_out(room, seat_id, "the facilitator released this seat")
+
+    async def _player_seat(self, game_id: str, seat_id: str) -> SeatRecord:
+        found = {s.id: s for s in await self.store.seats(game_id)}.get(seat_id)
+        if found is None or found.role == "facilitator" or found.revoked:
+            raise ApiError(404, "unknown_seat", f"There is no player seat {seat_id} in this game.")
+        return found
+
+
+def _show_out(room: Room, seat_id: str, reason: str) -> None:
+    for conn in room.connections:
+        if conn.seat_id == seat_id:
+            room.leave(conn)
+            conn.wire.close(NORMAL_CLOSURE, reason)

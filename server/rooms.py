@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from typing import Protocol
 
 from game_rules import EVENT_ADAPTER, Command, Refusal, State, decide, evolve, state_hash
 from game_rules.events import Event
@@ -62,6 +62,16 @@ class Connection:
     wire: Wire
 
 
+class Deployment(Protocol):
+    """Who is connected to a game across every process of the deployment (`Rooms`)."""
+
+    def announce(self, room: Room) -> None:
+        """The seats connected to `room` here have changed: tell the other processes."""
+
+    def present(self, game_id: str) -> frozenset[str]:
+        """The seats of the game connected to any process."""
+
+
 class Room:
     def __init__(
         self,
@@ -70,8 +80,7 @@ class Room:
         state: State,
         clock: Callable[[], float],
         bus: Bus | None = None,
-        on_presence: Callable[[Room], None] | None = None,
-        everywhere: Callable[[], frozenset[str]] | None = None,
+        deployment: Deployment | None = None,
     ) -> None:
         self.game_id = game_id
         self.state = state
@@ -88,10 +97,8 @@ class Room:
         self._reread = False
         """The bus may have lost notifications: the next catch-up reads the store whatever was carried."""
         self._follower: asyncio.Task[None] | None = None
-        self._on_presence = on_presence
-        """Called when the seats connected here change."""
-        self._everywhere = everywhere if everywhere is not None else self.present
-        """The seats of this game connected to any process (those here alone, for a process on its own)."""
+        self._deployment = deployment
+        """Told when the seats connected here change, and asked who is connected anywhere (without one: here)."""
         self._told: frozenset[str] | None = None
         """The connected seats this room's sockets were last told of."""
         self._shown = Shown()
@@ -307,7 +314,7 @@ class Room:
     def tell_presence(self, joining: Connection | None = None) -> None:
         """Push the seats connected anywhere to every socket here when they changed (a facilitator sees a player
         leave at once); a joining socket is told them whatever."""
-        seats = self._everywhere()
+        seats = self.present() if self._deployment is None else self._deployment.present(self.game_id)
         if seats != self._told:
             self._told = seats
             audience = list(self._connections)
@@ -353,8 +360,8 @@ class Room:
                 self.tell_presence()
 
     def _presence_changed(self) -> None:
-        if self._on_presence is not None:
-            self._on_presence(self)
+        if self._deployment is not None:
+            self._deployment.announce(self)
 
 
 class Rooms:
@@ -398,9 +405,7 @@ class Rooms:
             there.pop(process, None)
         if not there:
             del self._elsewhere[game_id]
-        room = self._rooms.get(game_id)
-        if room is not None:
-            room.tell_presence()
+        self._tell_presence(game_id)
 
     def present(self, game_id: str) -> frozenset[str]:
         """The seats of a game with a socket open to any process of the deployment."""
@@ -410,7 +415,7 @@ class Rooms:
         there = [seats for seats, until in self._elsewhere.get(game_id, {}).values() if until > now]
         return here.union(*there)
 
-    def _announce(self, room: Room, seats: frozenset[str] | None = None) -> None:
+    def announce(self, room: Room, seats: frozenset[str] | None = None) -> None:
         """Tell the other processes the seats connected to `room` here (or `seats`)."""
         if self.bus.shared:
             present = room.present() if seats is None else seats
@@ -419,7 +424,7 @@ class Rooms:
     def _announce_all(self, seats: frozenset[str] | None = None) -> None:
         for room in list(self._rooms.values()):
             if room.has_connections:
-                self._announce(room, seats)
+                self.announce(room, seats)
 
     def _forget_expired(self) -> None:
         """Forget the seats of processes that stopped announcing them (a crashed process says nothing)."""
@@ -430,9 +435,13 @@ class Rooms:
                 del there[process]
             if not there:
                 del self._elsewhere[game_id]
-            room = self._rooms.get(game_id)
-            if expired and room is not None:
-                room.tell_presence()
+            if expired:
+                self._tell_presence(game_id)
+
+    def _tell_presence(self, game_id: str) -> None:
+        room = self._rooms.get(game_id)
+        if room is not None:
+            room.tell_presence()
 
     def withdraw(self) -> None:
         """This process is stopping: its seats are connected no more."""
@@ -470,9 +479,7 @@ class Rooms:
                 if await self._store.get_game(game_id) is None:
                     return None
                 state = await self.load_state(game_id)
-                self._rooms[game_id] = Room(
-                    game_id, self._store, state, self._clock, self.bus, self._announce, partial(self.present, game_id)
-                )
+                self._rooms[game_id] = Room(game_id, self._store, state, self._clock, self.bus, self)
             return self._rooms[game_id]
 
     async def load_state(self, game_id: str, until_seq: int | None = None) -> State:

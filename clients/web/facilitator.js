@@ -108,6 +108,7 @@ const SEAT_ORDER = ["red_cell", "umpire", "observer"];
 /** Who holds which seat and whether they are connected (the server pushes it); a seat can be handed to someone else. */
 function Seats({ game, view, seat }) {
   const [giving, setGiving] = useState(null); // the seat id being reassigned
+  const [removing, setRemoving] = useState(null); // the seat id whose removal awaits confirmation
   const [player, setPlayer] = useState("");
   const [handoff, setHandoff] = useState(null);
   const [problem, setProblem] = useState("");
@@ -134,6 +135,22 @@ function Seats({ game, view, seat }) {
       setProblem(e.message);
     }
   }
+  async function remove() {
+    setProblem("");
+    try {
+      await api.release(game.gameId, removing, seat.token);
+      setRemoving(null);
+    } catch (e) {
+      setProblem(e.message);
+    }
+  }
+  const open = (form, id) => {
+    setGiving(form === "give" ? id : null);
+    setRemoving(form === "remove" ? id : null);
+    setHandoff(null);
+    setProblem("");
+  };
+  const leaving = removing && view.seats[removing];
   return html`<section class="panel" aria-labelledby="seats-h">
     <h2 id="seats-h">Seats ${online !== null && html`<small data-testid="online">${online} of ${rows.length} online</small>`}</h2>
     <table data-testid="seats"><thead><tr><th scope="col">Seat</th><th scope="col">Player</th>
@@ -143,14 +160,23 @@ function Seats({ game, view, seat }) {
         <td>${s.player}${s.head && shared(s.member) && html`<span class="badge" title="Speaks for the delegation">head</span>`}</td>
         <td class=${s.connected ? "online" : "offline"}>${s.connected === null ? "…" : s.connected ? "● online" : "○ offline"}</td>
         <td>${s.role !== "facilitator" && html`<button type="button" class="ghost small"
-          aria-label=${`Reassign ${s.player}'s seat`}
-          onClick=${() => { setGiving(s.seat_id); setHandoff(null); setProblem(""); }}>Reassign…</button>`}
+          aria-label=${`Reassign ${s.player}'s seat`} onClick=${() => open("give", s.seat_id)}>Reassign…</button>
+          <button type="button" class="ghost small" aria-label=${`Remove ${s.player}'s seat`}
+            onClick=${() => open("remove", s.seat_id)}>Remove…</button>`}
           ${s.member && !s.head && html`<${ActButton} game=${game} id=${`head-${s.seat_id}`} kind="ghost small"
             label=${`Make ${s.player} head of the delegation of ${memberName(view, s.member)}`}
             command=${{ type: "appoint_head", seat: s.seat_id }}>Make head<//>`}</td>
       </tr>`)}</tbody>
     </table>
     ${unseated.length > 0 && html`<p class="hint">No delegation yet: ${memberList(view, unseated)}.</p>`}
+    ${leaving && html`<div class="form" data-testid="remove" role="group" aria-label="Remove a seat">
+      <p>Remove <b>${leaving.player}</b>${leaving.member ? ` (${memberName(view, leaving.member)})` : ""} from the game?
+        Their link stops working at once; what they did stays on record.${leaving.head && shared(leaving.member)
+          ? " The delegation's next player becomes its head." : ""}</p>
+      <span class="act"><button type="button" class="danger" onClick=${remove}>Remove the seat</button>
+        <button type="button" class="ghost" onClick=${() => setRemoving(null)}>Cancel</button>
+        ${problem && html`<span class="refusal" role="alert">${problem}</span>`}</span>
+    </div>`}
     ${giving && html`<form class="form" onSubmit=${give} data-testid="reassign">
       <label>New player for this seat <input value=${player} onInput=${(e) => setPlayer(e.target.value)} maxlength="80" /></label>
       <p class="hint">The current player's link stops working at once.</p>
@@ -237,7 +263,7 @@ export function Everything({ view }) {
     <div class="col"><${Injects} view=${view} showAudience=${true} /><${Reports} view=${view} /></div>
     <section class="panel col" aria-labelledby="all-msg-h">
       <h2 id="all-msg-h">Every message</h2>
-      <ol class="plain thread">${view.messages.map((m) => html`<li key=${m.id}><div class="meta"><b>${m.sender}</b> → ${m.recipients.join(", ")} · round ${m.round}</div><p>${m.text}</p></li>`)}</ol>
+      <ol class="plain thread">${view.messages.map((m) => html`<li key=${m.id}><div class="meta"><b>${m.sender}</b>${m.author ? ` · ${m.author}` : ""} → ${m.recipients.join(", ")} · round ${m.round}</div><p>${m.text}</p></li>`)}</ol>
     </section>
   </div>`;
 }

@@ -2,7 +2,7 @@
 observer, each in a browser of their own, on one server.  Everyone is seen online, every screen follows the
 phases; the first player at each table heads its delegation and speaks for it in council until the facilitator
 makes another player head; every screen shows the council's outcome and the white cell's announcement; no page
-logs an error."""
+logs an error.  A player at the wrong table is shown out."""
 
 from __future__ import annotations
 
@@ -117,6 +117,15 @@ def test_a_room_of_twenty_plays_a_council_round(players: Callable[[str], Player]
     for player in [*delegates, observer]:
         player.tab("Record" if player is observer else "Dashboard")
         expect(player.page.get_by_text(ANNOUNCEMENT)).to_be_visible()
+
+    # A player who sat down at the wrong table is shown out; the rest of the room plays on.
+    wrong = tables["LTU"][-1]
+    white.page.get_by_role("button", name="Remove LTU delegate 3's seat").click()
+    expect(white.page.get_by_test_id("remove")).to_contain_text("Remove LTU delegate 3 (Lithuania) from the game?")
+    white.page.get_by_role("button", name="Remove the seat").click()
+    expect(white.page.get_by_test_id("online")).to_have_text("19 of 19 online")
+    expect(white.page.get_by_test_id("seats").locator("tr", has_text="LTU delegate 3")).to_have_count(0)
+    expect(wrong.page.get_by_test_id("connection")).to_have_text("Refused")
     white.shot("twenty-facilitator-console")
     for player in room:
         assert player.errors == [], (player.name, player.errors)

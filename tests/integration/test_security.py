@@ -226,6 +226,7 @@ def samples(est_report: str, pol_report: str, pol_seat: str) -> dict[str, Frame]
         "broadcast": {"type": "broadcast", "text": "matrix"},
         "rule_on_action": {"type": "rule_on_action", "action": "A1", "ruling": "accepted"},
         "reassign_seat": {"type": "reassign_seat", "seat": pol_seat, "player": "Successor"},
+        "release_seat": {"type": "release_seat", "seat": pol_seat},
         "appoint_head": {"type": "appoint_head", "seat": pol_seat},
         "close": {"type": "close", "proposal": "M1"},
         # Naming another member where that matters: a report it does not own; an attack on another member.
@@ -435,6 +436,33 @@ async def test_a_reassigned_seat_loses_every_door_its_old_credential_opened(url:
         f"{base}/seats/{facilitator_seat}/reassign", json={"player": "Usurper"}, headers=bearer(game.facilitator_key)
     )
     assert own.status_code == 404
+
+
+async def test_a_released_seat_is_shown_out_and_its_delegation_hands_its_voice_on(
+    url: str, http: httpx.AsyncClient
+) -> None:
+    game = await create_game(http)
+    kaja = await claim_seat(http, game, "delegation", "EST", "Kaja")
+    kai = await claim_seat(http, game, "delegation", "EST", "Kai")
+    base = f"/api/games/{game.game_id}"
+    over_rest = await rest_command(http, game, game.facilitator_key, {"type": "release_seat", "seat": kaja.seat_id})
+    assert (over_rest.status_code, error_code(over_rest)) == (403, "release_by_endpoint"), over_rest.text
+    async with Seat(ws_base(url), game.game_id, kaja.token, name="kaja") as shown_out:
+        await shown_out.welcome()
+        by_a_player = await http.delete(f"{base}/seats/{kaja.seat_id}", headers=bearer(kai.token))
+        assert by_a_player.status_code == 403, by_a_player.text
+        released = await http.delete(f"{base}/seats/{kaja.seat_id}", headers=bearer(game.facilitator_key))
+        assert released.status_code == 204, released.text
+        assert await shown_out.wait_closed() == 1000
+    assert (await http.get(f"{base}/view", headers=bearer(kaja.token))).status_code == 401
+    seats = (await http.get(f"{base}/view", headers=bearer(kai.token))).json()["seats"]
+    assert kaja.seat_id not in seats and seats[kai.seat_id]["head"] is True
+    listed = (await http.get(f"{base}/seats", headers=bearer(kai.token))).json()
+    assert [s["seat_id"] for s in listed] == [game.facilitator_seat, kai.seat_id]
+    again = await http.delete(f"{base}/seats/{kaja.seat_id}", headers=bearer(game.facilitator_key))
+    assert (again.status_code, error_code(again)) == (404, "unknown_seat")
+    own = await http.delete(f"{base}/seats/{game.facilitator_seat}", headers=bearer(game.facilitator_key))
+    assert (own.status_code, error_code(own)) == (404, "unknown_seat")
 
 
 async def test_no_credential_reaches_the_logs(

@@ -48,6 +48,7 @@ from game_rules.commands import (
     RaiseObjection,
     ReassignSeat,
     RecordObservation,
+    ReleaseSeat,
     RequestAssistance,
     RequestConsultation,
     ResumeGame,
@@ -101,6 +102,7 @@ WHITE_CELL_ONLY: tuple[type[BaseModel], ...] = (
     Broadcast,
     RuleOnAction,
     ReassignSeat,
+    ReleaseSeat,
     AppointHead,
     CloseProposal,
 )
@@ -389,6 +391,7 @@ def commands(setting: Setting) -> st.SearchStrategy[Command]:
         ),
         (1, st.builds(ReassignSeat, seat=seat_ids, player=players)),
         (1, st.builds(AppointHead, seat=seat_ids)),
+        (1, st.builds(ReleaseSeat, seat=seat_ids)),
         # intelligence and the adversary
         (2, st.builds(ShareIntelligence, report=report_ids, to=st.lists(code, min_size=1, max_size=3).map(tuple))),
         (1, st.builds(OfferSharing, partner=code)),

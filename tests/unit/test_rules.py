@@ -198,6 +198,24 @@ def test_only_the_facilitator_appoints_a_head_and_only_of_a_delegation() -> None
     assert refusal(s, CHAIR, type="appoint_head", seat="s9").code == "unknown_seat"
 
 
+def test_a_released_seat_leaves_the_game_and_its_delegation_keeps_a_head() -> None:
+    s = seated(opened(), ("s1", "USA", "Ann"), ("s2", "USA", "Bob"), ("s3", "USA", "Cy"), ("s4", None, "Olli"))
+    s = play(s, SYSTEM, type="claim_seat", seat="f", role="facilitator", player="White Cell")
+    s = play(s, CHAIR, type="release_seat", seat="s1")
+    assert list(s.seats) == ["s2", "s3", "s4", "f"] and s.seats["s2"].head and not s.seats["s3"].head
+    s = play(s, CHAIR, type="release_seat", seat="s3")
+    assert s.seats["s2"].head, "a player who did not head the delegation hands nothing on"
+    s = play(s, CHAIR, type="release_seat", seat="s2")
+    s = seated(s, ("s5", "USA", "Dee"))
+    assert s.seats["s5"].head, "the next to sit down at an empty table heads it"
+    assert refusal(s, CHAIR, type="release_seat", seat="s1").code == "unknown_seat"
+    assert refusal(s, CHAIR, type="release_seat", seat="f").code == "facilitator_seat"
+    assert refusal(s, "USA", type="release_seat", seat="s5").code == "facilitator_only"
+    assert describe(ev.SeatReleased(seat="s1", head="s2"), None) == (
+        "The facilitator releases seat s1; seat s2 now heads its delegation."
+    )
+
+
 def test_in_a_game_logged_before_delegations_had_heads_every_player_speaks() -> None:
     s = opened()
     for seat, player in (("s1", "Ann"), ("s2", "Bob")):
@@ -247,6 +265,7 @@ def test_every_event_type_has_a_sentence() -> None:
         ev.SeatClaimed(seat="s1", role="delegation", member="USA", player="Ann"),
         ev.SeatReassigned(seat="s1", player="Bob"),
         ev.HeadAppointed(seat="s1", member="USA"),
+        ev.SeatReleased(seat="s1", head="s2"),
         ev.GameStarted(),
         ev.PhaseBegan(round=1, phase="council", deadline=100.0),
         ev.GamePaused(remaining=30.0),
