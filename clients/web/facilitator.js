@@ -144,7 +144,8 @@ function Seats({ game, view, seat }) {
       setProblem(e.message);
     }
   }
-  const open = (form, id) => {
+  const open = (form, id, event) => {
+    event.currentTarget.closest("details").open = false;
     setGiving(form === "give" ? id : null);
     setRemoving(form === "remove" ? id : null);
     setHandoff(null);
@@ -155,17 +156,21 @@ function Seats({ game, view, seat }) {
     <h2 id="seats-h">Seats ${online !== null && html`<small data-testid="online">${online} of ${rows.length} online</small>`}</h2>
     <table data-testid="seats"><thead><tr><th scope="col">Seat</th><th scope="col">Player</th>
       <th scope="col">Status</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-      <tbody>${rows.map((s) => html`<tr key=${s.seat_id} data-seat=${s.seat_id}>
+      <tbody>${rows.map((s, i) => html`<tr key=${s.seat_id} data-seat=${s.seat_id}
+        class=${s.member && rows[i - 1]?.member === s.member ? "same-table" : ""}>
         <td>${s.member ? memberName(view, s.member) : ROLE_NAMES[s.role]}</td>
         <td>${s.player}${s.head && shared(s.member) && html`<span class="badge" title="Speaks for the delegation">head</span>`}</td>
         <td class=${s.connected ? "online" : "offline"}>${s.connected === null ? "…" : s.connected ? "● online" : "○ offline"}</td>
-        <td>${s.role !== "facilitator" && html`<button type="button" class="ghost small"
-          aria-label=${`Reassign ${s.player}'s seat`} onClick=${() => open("give", s.seat_id)}>Reassign…</button>
-          <button type="button" class="ghost small" aria-label=${`Remove ${s.player}'s seat`}
-            onClick=${() => open("remove", s.seat_id)}>Remove…</button>`}
-          ${s.member && !s.head && html`<${ActButton} game=${game} id=${`head-${s.seat_id}`} kind="ghost small"
+        <td class="actions">${s.member && !s.head && html`<${ActButton} game=${game} id=${`head-${s.seat_id}`} kind="ghost small"
             label=${`Make ${s.player} head of the delegation of ${memberName(view, s.member)}`}
-            command=${{ type: "appoint_head", seat: s.seat_id }}>Make head<//>`}</td>
+            command=${{ type: "appoint_head", seat: s.seat_id }}>Make head<//>`}
+          ${s.role !== "facilitator" && html`<details class="menu"><summary aria-label=${`More for ${s.player}'s seat`}>⋯</summary>
+            <div class="menu-items">
+              <button type="button" class="ghost small" aria-label=${`Reassign ${s.player}'s seat`}
+                onClick=${(e) => open("give", s.seat_id, e)}>Reassign…</button>
+              <button type="button" class="ghost small" aria-label=${`Remove ${s.player}'s seat`}
+                onClick=${(e) => open("remove", s.seat_id, e)}>Remove…</button>
+            </div></details>`}</td>
       </tr>`)}</tbody>
     </table>
     ${unseated.length > 0 && html`<p class="hint">No delegation yet: ${memberList(view, unseated)}.</p>`}

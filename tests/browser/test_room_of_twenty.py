@@ -120,6 +120,7 @@ def test_a_room_of_twenty_plays_a_council_round(players: Callable[[str], Player]
 
     # A player who sat down at the wrong table is shown out; the rest of the room plays on.
     wrong = tables["LTU"][-1]
+    white.page.get_by_label("More for LTU delegate 3's seat").click()
     white.page.get_by_role("button", name="Remove LTU delegate 3's seat").click()
     expect(white.page.get_by_test_id("remove")).to_contain_text("Remove LTU delegate 3 (Lithuania) from the game?")
     white.page.get_by_role("button", name="Remove the seat").click()

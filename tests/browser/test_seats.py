@@ -36,6 +36,7 @@ def test_the_facilitator_reassigns_a_seat_by_link(players: Callable[[str], Playe
     expect(white.page.get_by_test_id("online")).to_have_text("2 of 3 online")
     white.shot("seats-presence")
 
+    kaja.get_by_label("More for Kaja's seat").click()
     kaja.get_by_role("button", name="Reassign Kaja's seat").click()
     white.page.get_by_label("New player for this seat").fill("Liis")
     white.page.get_by_role("button", name="Give the seat").click()
