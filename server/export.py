@@ -14,7 +14,7 @@ from game_rules import EVENT_ADAPTER, Refusal, State, decide, evolve, state_hash
 from game_rules.commands import PauseGame
 from game_rules.events import Event, GameOpened
 from game_rules.review import Review, review
-from game_rules.state import CHAIR
+from game_rules.state import CHAIR, Message
 from server import auth, report
 from server.store import EventStore, GameRecord, StoredEvent
 
@@ -79,7 +79,8 @@ def info(loaded: Loaded, r: Review) -> report.GameInfo:
 
 
 def csv_tables(r: Review) -> dict[str, str]:
-    """The tables an analyst opens in a spreadsheet: events, positions, pledges, metrics."""
+    """The tables an analyst opens in a spreadsheet: events, positions, pledges, metrics, messages (who wrote to
+    whom) and seats (who played what)."""
     tables: dict[str, list[list[Any]]] = {
         "events": [["seq", "round", "phase", "type", "members", "description"]]
         + [[e.seq, e.round, e.phase or "", e.type, " ".join(e.members), e.text] for e in r.entries],
@@ -124,12 +125,27 @@ def csv_tables(r: Review) -> dict[str, str]:
         ]
         for m in r.rounds
     ]
+    tables["messages"] = [["message", "round", "sender", "author", "to", "channel", "text"]] + [
+        [m.id, m.round, m.sender, m.author or "", " ".join(m.recipients), _channel(m, members), m.text]
+        for m in r.state.messages
+    ]
+    tables["seats"] = [["seat", "role", "member", "player", "head"]] + [
+        [seat_id, s.role, s.member or "", s.player, s.head] for seat_id, s in r.state.seats.items()
+    ]
     out = {}
     for name, rows in tables.items():
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\r\n").writerows(rows)
         out[name] = buffer.getvalue()
     return out
+
+
+def _channel(m: Message, members: list[str]) -> str:
+    if m.internal:
+        return "within"
+    if {m.sender, *m.recipients} >= set(members):
+        return "alliance"
+    return "bilateral" if len(m.recipients) == 1 else "group"
 
 
 def reviewed(loaded: Loaded) -> Review:

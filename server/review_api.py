@@ -101,7 +101,7 @@ EXPORT_TYPES: dict[int | str, dict[str, Any]] = {
 async def export_game(
     reviewed: ReviewDep,
     format: Literal["json", "csv", "md", "html"] = "json",
-    table: Literal["events", "positions", "pledges", "metrics"] = "events",
+    table: Literal["events", "positions", "pledges", "metrics", "messages", "seats"] = "events",
 ) -> Response:
     loaded, r = reviewed
     name = f"wargame-{loaded.game.id}"

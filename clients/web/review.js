@@ -22,6 +22,8 @@ const EXPORTS = [
   ["csv", "positions", "Positions (CSV)", "csv"],
   ["csv", "pledges", "Pledges (CSV)", "csv"],
   ["csv", "metrics", "Metrics (CSV)", "csv"],
+  ["csv", "messages", "Messages (CSV)", "csv"],
+  ["csv", "seats", "Seats (CSV)", "csv"],
   ["md", null, "Report (Markdown)", "md"],
   ["html", null, "Report (HTML)", "html"],
 ];

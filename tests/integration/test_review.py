@@ -85,7 +85,7 @@ async def test_csv_tables_parse_into_the_expected_tables(played: Played) -> None
             await client.get(f"/api/games/{played.game_id}/review/summary", headers=auth(played.facilitator))
         ).json()
         tables = {}
-        for table in ("events", "positions", "pledges", "metrics"):
+        for table in ("events", "positions", "pledges", "metrics", "messages", "seats"):
             response = await client.get(
                 f"/api/games/{played.game_id}/export",
                 params={"format": "csv", "table": table},
@@ -93,6 +93,7 @@ async def test_csv_tables_parse_into_the_expected_tables(played: Played) -> None
             )
             assert response.headers["content-type"].startswith("text/csv")
             tables[table] = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+        view = (await client.get(f"/api/games/{played.game_id}/view", headers=auth(played.facilitator))).json()
     assert len(tables["events"]) == summary["seq"]
     assert [int(r["seq"]) for r in tables["events"]] == list(range(1, summary["seq"] + 1))
     positions = sum(len(p["positions"]) for p in summary["proposals"])
@@ -106,6 +107,11 @@ async def test_csv_tables_parse_into_the_expected_tables(played: Played) -> None
     assert len(tables["pledges"]) == 6 * len(adopted_deployments)
     for row in tables["pledges"]:
         assert (row["below_fair_share"] == "True") == (float(row["pledged"]) < float(row["fair_share"]) - 0.005)
+    assert [r["message"] for r in tables["messages"]] == [m["id"] for m in view["messages"]]
+    assert all(r["channel"] in ("alliance", "bilateral", "group", "within") for r in tables["messages"])
+    assert {r["seat"]: r["player"] for r in tables["seats"]} == {k: s["player"] for k, s in view["seats"].items()}
+    heads = [r["member"] for r in tables["seats"] if r["head"] == "True"]
+    assert sorted(heads) == sorted({r["member"] for r in tables["seats"] if r["role"] == "delegation"})
 
 
 async def test_the_report_holds_every_proposal_and_observation(played: Played) -> None:
