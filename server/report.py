@@ -107,6 +107,21 @@ def _sections(r: Review) -> _Sections:
     )
 
 
+def _participants(r: Review) -> list[tuple[str, str]]:
+    """Who played what at the end: the white cell, each member's delegation (its head first), then the other seats."""
+    seats = list(r.state.seats.values())
+    members = [(code, [s for s in seats if s.member == code]) for code in r.state.members]
+    rows = [("white cell", [s for s in seats if s.role == "facilitator"])]
+    rows += [(code, sorted(table, key=lambda s: not s.head)) for code, table in members if table]
+    others = ("red_cell", "umpire", "observer")
+    rows += [(role.replace("_", " "), [s for s in seats if s.role == role]) for role in others]
+    return [
+        (name, ", ".join(f"{s.player} (head)" if s.head and len(table) > 1 else s.player for s in table))
+        for name, table in rows
+        if table
+    ]
+
+
 def markdown(info: GameInfo, r: Review) -> str:
     s = r.state
     parts = _sections(r)
@@ -122,9 +137,11 @@ def markdown(info: GameInfo, r: Review) -> str:
         f"| started | {info.created_at} |",
         f"| ruleset | {s.ruleset} |",
         f"| rounds played | {len(r.rounds)} of {s.rounds} |",
-        f"| participants | {', '.join(f'{seat.player} ({seat.member or seat.role})' for seat in s.seats.values())} |",
+        f"| participants | {len(s.seats)} (see Participants) |",
         "",
     ]
+    out += ["## Participants", "", "| seat | players |", "|---|---|"]
+    out += [f"| {seat} | {players} |" for seat, players in _participants(r)] + [""]
     out += ["## Objectives", ""] + [f"- {o}" for o in info.objectives or ["(the scenario names none)"]] + [""]
     out += ["## Executive summary", ""] + [f"- {line}" for line in parts.summary] + [""]
     out += ["## Analysis of capabilities", "", "| capability | rating | evidence |", "|---|---|---|"]

@@ -138,6 +138,7 @@ async def test_the_report_holds_every_proposal_and_observation(played: Played) -
         ).text
     for section in (
         "## Overview",
+        "## Participants",
         "## Objectives",
         "## Executive summary",
         "## Analysis of capabilities",
@@ -150,8 +151,34 @@ async def test_the_report_holds_every_proposal_and_observation(played: Played) -
         assert f"| {proposal['id']} |" in md
         assert proposal["id"] in page
     assert "Estonia slow to share its radar picture" in md and "Council chaired briskly" in page
+    assert "| white cell | Chair (bot) |" in md and "| EST | EST bot |" in md
     assert page.count("<svg") >= 2 and "<polyline" in page
     assert all(c["rating"] in ("P", "S", "M", "U", "N/A") for c in summary["capabilities"])
+
+
+async def test_the_report_names_every_player_by_table_and_each_delegations_head() -> None:
+    from game_rules import GameOpened, Member
+    from game_rules import events as ev
+    from game_rules.review import review
+    from server.report import GameInfo, markdown
+
+    log = [
+        GameOpened(ruleset="nato", members=(Member(code="USA"), Member(code="EST"))),
+        ev.SeatClaimed(seat="f", role="facilitator", player="White Cell"),
+        ev.SeatClaimed(seat="o", role="observer", player="Olli"),
+        ev.SeatClaimed(seat="e1", role="delegation", member="EST", player="Kaja", head=True),
+        ev.SeatClaimed(seat="e2", role="delegation", member="EST", player="Kai"),
+        ev.SeatClaimed(seat="u1", role="delegation", member="USA", player="Ann", head=True),
+        ev.HeadAppointed(seat="e2", member="EST"),
+    ]
+    md = markdown(GameInfo("g", "t", "s", "now", []), review(enumerate(log, start=1)))
+    table = md.split("## Participants")[1].split("##")[0]
+    assert [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:] == [
+        "| white cell | White Cell |",
+        "| USA | Ann |",
+        "| EST | Kai (head), Kaja |",
+        "| observer | Olli |",
+    ]
 
 
 async def test_a_fork_matches_the_original_up_to_its_seq_and_diverges_after(played: Played) -> None:
