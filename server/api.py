@@ -12,6 +12,7 @@ from game_rules import EVENT_ADAPTER, Command, Refusal
 from game_rules.commands import EndGame
 from game_rules.state import CHAIR, MemberCode, Role
 from game_rules.views import shown, view
+from server.bot_seats import BotSeats
 from server.errors import ApiError, ErrorResponse
 from server.limits import seat_limits
 from server.lobby import Lobby, acting, command_key, viewer_for
@@ -135,6 +136,13 @@ class Reassign(BaseModel):
     player: Name = Field(min_length=1, max_length=80)
 
 
+class Bots(BaseModel):
+    members: list[str] | None = Field(
+        default=None,
+        description="The member codes bots play; none: every member nobody plays, and every bot seat no bot plays.",
+    )
+
+
 class CommandAccepted(BaseModel):
     seq: int
     repeated: bool = False
@@ -241,6 +249,25 @@ async def reassign_seat(
 ) -> SeatCredential:
     new = await lobby.reassign(game_id, seat_id, body.player)
     return SeatCredential(seat=_seat_out(new.seat), token=new.token)
+
+
+@router.post("/games/{game_id}/bots", response_model=list[SeatOut])
+async def seat_bots(game_id: str, body: Bots, request: Request, _: FacilitatorDep) -> list[SeatOut]:
+    """Bots play the delegations nobody in the room plays (or those named), from this server process, over its own
+    sockets, until the game ends.  Returns the seats bots now play."""
+    bots: BotSeats = request.app.state.bots
+    seated = await bots.seat(game_id, body.members, _own_address(request))
+    return [_seat_out(s) for s in seated]
+
+
+def _own_address(request: Request) -> str:
+    """Where this process is reached: the address the request came in on (behind a proxy, the proxy's side)."""
+    server = request.scope.get("server")
+    if not server or server[1] is None:
+        settings = request.app.state.settings
+        server = (settings.host, settings.port)
+    host = server[0] if server[0] not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    return f"http://[{host}]:{server[1]}" if ":" in host else f"http://{host}:{server[1]}"
 
 
 @router.delete("/games/{game_id}/seats/{seat_id}", status_code=204)

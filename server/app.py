@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from server import api, db, deadlines, errors, review_api, ws
+from server.bot_seats import BotSeats
 from server.bus import make_bus
 from server.config import Settings, get_settings
 from server.lobby import Lobby
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.store = store
         app.state.lobby = Lobby(store, rooms)
+        app.state.bots = BotSeats(app.state.lobby)
         await rooms.load_unfinished()
         await bus.start(rooms.news, rooms.resync, rooms.presence)  # each (re)subscription re-reads every loaded game
         clock = asyncio.create_task(deadlines.enforce(rooms, time.time))
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.bots.stop()  # before the sockets close: a bot would only reconnect
             for task in (clock, keep_up):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

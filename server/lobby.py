@@ -185,6 +185,14 @@ class Lobby:
         _show_out(room, seat_id, "the seat was given to another player")
         return NewSeat(seat=(await self.store.seat_by_credential_hash(auth.token_hash(token))) or seat, token=token)
 
+    async def new_credential(self, game_id: str, seat: SeatRecord) -> NewSeat:
+        """The same seat and player with a new credential: the old one stops working (a bot put back at its seat
+        after a restart, whose credential nobody kept)."""
+        token = auth.new_token()
+        await self.store.reassign_seat(seat.id, seat.player_name, auth.token_hash(token))
+        _show_out(await self.room(game_id), seat.id, "the seat has a new credential")
+        return NewSeat(seat=seat, token=token)
+
     async def release(self, game_id: str, seat_id: str) -> None:
         """Take a seat out of the game: its credential stops working and its browsers are shown out."""
         await self._player_seat(game_id, seat_id)

@@ -68,6 +68,7 @@ export const api = {
   me: (gameId, token) => call("GET", `/api/games/${gameId}/me`, undefined, token),
   reassign: (gameId, seatId, player, token) =>
     call("POST", `/api/games/${gameId}/seats/${seatId}/reassign`, { player }, token),
+  seatBots: (gameId, token) => call("POST", `/api/games/${gameId}/bots`, {}, token),
   release: (gameId, seatId, token) => call("DELETE", `/api/games/${gameId}/seats/${seatId}`, undefined, token),
 };
 

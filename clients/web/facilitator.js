@@ -152,6 +152,16 @@ function Seats({ game, view, seat }) {
     setProblem("");
   };
   const leaving = removing && view.seats[removing];
+  // Bot seats are named so by the server (server/bot_seats.py); one offline has lost its bot (a restart).
+  const botsAway = rows.some((s) => s.player.endsWith(" (bot)") && s.connected === false);
+  async function seatBots() {
+    setProblem("");
+    try {
+      await api.seatBots(game.gameId, seat.token);
+    } catch (e) {
+      setProblem(e.message);
+    }
+  }
   return html`<section class="panel" aria-labelledby="seats-h">
     <h2 id="seats-h">Seats ${online !== null && html`<small data-testid="online">${online} of ${rows.length} online</small>`}</h2>
     <table data-testid="seats"><thead><tr><th scope="col">Seat</th><th scope="col">Player</th>
@@ -174,6 +184,9 @@ function Seats({ game, view, seat }) {
       </tr>`)}</tbody>
     </table>
     ${unseated.length > 0 && html`<p class="hint">No delegation yet: ${memberList(view, unseated)}.</p>`}
+    ${(unseated.length > 0 || botsAway) && view.status !== "ended" && html`<p class="act">
+      <button type="button" class="ghost" onClick=${seatBots}>${unseated.length ? "Bots play the open tables" : "Put the bots back"}</button>
+      ${problem && !giving && !leaving && html`<span class="refusal" role="alert">${problem}</span>`}</p>`}
     ${leaving && html`<div class="form" data-testid="remove" role="group" aria-label="Remove a seat">
       <p>Remove <b>${leaving.player}</b>${leaving.member ? ` (${memberName(view, leaving.member)})` : ""} from the game?
         Their link stops working at once; what they did stays on record.${leaving.head && shared(leaving.member)

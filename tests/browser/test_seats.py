@@ -62,3 +62,22 @@ def test_the_facilitator_reassigns_a_seat_by_link(players: Callable[[str], Playe
     expect(stranger.page.get_by_role("alert")).to_contain_text("credential")
 
     assert white.errors == [] and successor.errors == []
+
+
+def test_bots_play_the_tables_nobody_in_the_room_plays(players: Callable[[str], Player]) -> None:
+    from playwright.sync_api import expect
+
+    white = players("facilitator")
+    code = white.create_game()
+    players("EST").join(code, "delegation", "Kaja", member="EST")
+    seats = white.page.get_by_test_id("seats")
+    open_tables = "No delegation yet: United States, Germany, France, Poland, Lithuania."
+    expect(white.page.get_by_text(open_tables)).to_be_visible()
+    white.page.get_by_role("button", name="Bots play the open tables").click()
+    expect(white.page.get_by_test_id("online")).to_have_text("7 of 7 online")
+    for name in ("United States", "Germany", "France", "Poland", "Lithuania"):
+        expect(seats.locator("tr", has_text=f"{name} (bot)")).to_contain_text("online")
+    expect(white.page.get_by_text("No delegation yet")).to_have_count(0)
+    expect(white.page.get_by_role("button", name="Bots play the open tables")).to_have_count(0)
+    white.shot("seats-bots")
+    assert white.errors == []

@@ -3,10 +3,11 @@ REST to create the game and claim the seats, one WebSocket per seat.  No mocks."
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,8 @@ from fastapi import FastAPI
 from game_rules import state_hash
 from server import scenarios
 from server.app import create_app
-from server.bots import SeatBot, play_game, rest, websocket_url
+from server.bot_seats import BotSeats
+from server.bots import BotError, SeatBot, play_game, rest, websocket_url
 from server.config import Settings
 from server.live_demo import running_server
 from server.lobby import Lobby
@@ -170,6 +172,54 @@ async def test_a_bot_sends_a_command_again_after_a_lost_answer_and_it_is_played_
 
 
 @pytest.mark.timeout(150)
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+async def test_bots_play_the_tables_nobody_in_the_room_plays_and_are_put_back_after_a_restart(live: LiveServer) -> None:
+    base = live.base_url
+    created = await rest("POST", f"{base}/api/games", {"scenario": SCENARIO, "facilitator": "White Cell"})
+    game, key = f"{base}/api/games/{created['game_id']}", created["facilitator_key"]
+    claim = {"join_code": created["join_code"], "role": "delegation", "member": "EST", "player": "Kaja"}
+    kaja = await rest("POST", f"{game}/seats", claim)
+    with pytest.raises(BotError, match="HTTP 403"):
+        await rest("POST", f"{game}/bots", {}, kaja["token"])
+    seated = await rest("POST", f"{game}/bots", {}, key)
+    bots = {s["member"]: s["seat_id"] for s in seated}
+    assert sorted(bots) == ["DEU", "FRA", "LTU", "POL", "USA"] and all(s["is_bot"] for s in seated)
+    assert await rest("POST", f"{game}/bots", {}, key) == [], "every table is played"
+
+    async def bots_connected() -> set[str]:
+        return {s["member"] for s in await rest("GET", f"{game}/seats", None, key) if s["connected"] and s["is_bot"]}
+
+    async def positions_on_k1() -> set[str]:
+        view = await rest("GET", f"{game}/view", None, key)
+        return set(next((p["positions"] for p in view["proposals"] if p["id"] == "K1"), {}))
+
+    await _until(lambda found: found == set(bots), bots_connected, "every bot connected")
+    await rest("POST", f"{game}/commands", {"type": "start_game"}, key)
+    for phase in ("briefing", "deliberation"):
+        await rest("POST", f"{game}/commands", {"type": "advance_phase", "from_round": 1, "from_phase": phase}, key)
+    table = {"type": "table_proposal", "proposal": "K1", "kind": "joint_statement", "text": "Estonia asks for it"}
+    await rest("POST", f"{game}/commands", table, kaja["token"])
+    await _until(lambda found: found >= set(bots), positions_on_k1, "every bot's position on K1")
+
+    # A restart ends the bots; their seats stay.  Seating bots again puts bots back at those seats.
+    playing: BotSeats = live.app.state.bots
+    await playing.stop()
+    await _until(lambda found: not found, bots_connected, "the bots gone")
+    back = await rest("POST", f"{game}/bots", {}, key)
+    assert {s["member"]: s["seat_id"] for s in back} == bots
+    await _until(lambda found: found == set(bots), bots_connected, "every bot back")
+
+
+async def _until(holds: Callable[[set[str]], bool], read: Callable[[], Awaitable[set[str]]], what: str) -> None:
+    """Read until what is read holds (30 s at most): bots act when they hear the news."""
+    for _ in range(300):
+        if holds(await read()):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not within 30 s: {what}")
+
+
 def test_wargame_demo_plays_a_game_and_prints_the_outcome() -> None:
     began = time.monotonic()
     done = subprocess.run(

@@ -328,6 +328,7 @@ async def test_openapi_lists_every_api_path(http: httpx.AsyncClient, database_ur
         "/api/games/{game_id}/seats": {"get", "post"},
         "/api/games/{game_id}/seats/{seat_id}/reassign": {"post"},
         "/api/games/{game_id}/seats/{seat_id}": {"delete"},
+        "/api/games/{game_id}/bots": {"post"},
         "/api/games/{game_id}/me": {"get"},
         "/api/games/{game_id}/view": {"get"},
         "/api/games/{game_id}/events": {"get"},

@@ -1,0 +1,78 @@
+"""Bots at the tables nobody in the room plays.  The facilitator seats them; each plays its delegation over this
+server's own WebSocket, as the bots of `wargame demo` do (server/bots.py), until the game ends.
+
+A bot runs in the process that seated it.  After a restart its seat is still there, and nobody plays it: seating
+bots again finds the seat, gives it a new credential and puts a bot back at it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from server.bots import BotError, DelegationBot, websocket_url
+from server.errors import ApiError
+from server.lobby import Lobby
+from server.store import SeatRecord
+
+log = logging.getLogger("wargame.bots")
+
+PATIENCE = 7 * 24 * 3600.0
+"""A bot waits this long for news: people may take their time, and any event wakes it."""
+
+
+class BotSeats:
+    def __init__(self, lobby: Lobby) -> None:
+        self._lobby = lobby
+        self._playing: dict[str, asyncio.Task[None]] = {}
+        """Seat id -> the bot playing it from this process."""
+
+    def playing(self, seat_id: str) -> bool:
+        return seat_id in self._playing
+
+    async def seat(self, game_id: str, members: Sequence[str] | None, base_url: str) -> list[SeatRecord]:
+        """A bot for each member named, or (None) for every member nobody plays, and at every bot seat no bot plays
+        here; reaching the server at `base_url`.  Returns the seats bots now play."""
+        game = await self._lobby.store.get_game(game_id)
+        if game is None:
+            raise ApiError(404, "unknown_game", f"There is no game {game_id}.")
+        state = (await self._lobby.room(game_id)).state
+        if state.status == "ended":
+            raise ApiError(409, "game_ended", "The exercise has ended: there is nothing left for bots to play.")
+        if members is not None and (strangers := [m for m in members if m not in state.members]):
+            raise ApiError(422, "not_a_member", f"{', '.join(strangers)}: not members of this game.")
+        tables = [s for s in await self._lobby.store.seats(game_id) if s.role == "delegation" and not s.revoked]
+        if members is None:  # the open tables, and those whose bot left (a restart)
+            idle = [s for s in tables if s.is_bot and not self.playing(s.id)]
+            members = [m for m in state.members if all(s in idle for s in tables if s.member == m)]
+        seated: list[SeatRecord] = []
+        for code in members:
+            found = next((s for s in tables if s.member == code and s.is_bot), None)
+            if found is not None and self.playing(found.id):
+                continue
+            name = f"{state.members[code].name or code} (bot)"
+            if found is None:
+                new = await self._lobby.claim_seat(game_id, game.join_code, "delegation", code, name, is_bot=True)
+            else:
+                new = await self._lobby.new_credential(game_id, found)
+            bot = DelegationBot(code, new.token, websocket_url(base_url, game_id), state.seed, patience=PATIENCE)
+            self._playing[new.seat.id] = asyncio.create_task(self._play(bot, new.seat.id), name=f"bot:{game_id}:{code}")
+            seated.append(new.seat)
+        return seated
+
+    async def _play(self, bot: DelegationBot, seat_id: str) -> None:
+        try:
+            await bot.run()
+        except BotError as gave_up:
+            log.warning("a bot left its seat: %s", gave_up)
+        finally:
+            self._playing.pop(seat_id, None)
+
+    async def stop(self) -> None:
+        tasks, self._playing = list(self._playing.values()), {}
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
