@@ -148,6 +148,11 @@ class Lobby:
             raise ApiError(403, "facilitator_seat", "The facilitator's seat comes with the game's facilitator key.")
         token = auth.new_token()
         seat = await self._seat(game_id, role, member, player, auth.token_hash(token), is_bot=is_bot)
+        if role == "delegation" and not is_bot:
+            # A player who comes to a table a bot plays takes over from it: the bot leaves, and the player heads it.
+            for bot in await self.store.seats(game_id):
+                if bot.is_bot and bot.member == member and not bot.revoked:
+                    await self.release(game_id, bot.id)
         return NewSeat(seat=seat, token=token)
 
     async def _seat(

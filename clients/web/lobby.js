@@ -171,9 +171,11 @@ function JoinGame({ code: initial }) {
             ${info.members.map((m) => html`<option key=${m.code} value=${m.code}>${m.name} (${m.code})</option>`)}
           </select></label>`}
         ${role === "delegation" && table.length > 0 && html`<p class="hint" data-testid="table-hint">${
-          `${table.map((s) => s.player).join(", ")} already ${table.length === 1 ? "plays" : "play"} ` +
-          `${info.members.find((m) => m.code === member)?.name}: you join the delegation, whose head speaks for it ` +
-          "in council."}</p>`}
+          table.every((s) => s.is_bot)
+            ? `A bot plays ${info.members.find((m) => m.code === member)?.name} now: you take over from it.`
+            : `${table.map((s) => s.player).join(", ")} already ${table.length === 1 ? "plays" : "play"} ` +
+              `${info.members.find((m) => m.code === member)?.name}: you join the delegation, whose head speaks ` +
+              "for it in council."}</p>`}
         <label>Your name <input value=${player} onInput=${(e) => setPlayer(e.target.value)} maxlength="80" /></label>
         <button type="submit" disabled=${busy || !ready}>Take this seat</button>
       </form>

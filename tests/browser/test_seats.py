@@ -80,4 +80,14 @@ def test_bots_play_the_tables_nobody_in_the_room_plays(players: Callable[[str], 
     expect(white.page.get_by_text("No delegation yet")).to_have_count(0)
     expect(white.page.get_by_role("button", name="Bots play the open tables")).to_have_count(0)
     white.shot("seats-bots")
-    assert white.errors == []
+
+    # A latecomer takes France over from its bot.
+    pierre = players("FRA")
+    pierre.find_game(code)
+    pierre.page.get_by_label("Member state").select_option("FRA")
+    expect(pierre.page.get_by_test_id("table-hint")).to_have_text("A bot plays France now: you take over from it.")
+    pierre.take_seat("delegation", "Pierre", member="FRA")
+    expect(seats.locator("tr", has_text="France (bot)")).to_have_count(0)
+    expect(seats.locator("tr", has_text="Pierre")).to_contain_text("online")
+    expect(white.page.get_by_test_id("online")).to_have_text("7 of 7 online")
+    assert white.errors == [] and pierre.errors == []

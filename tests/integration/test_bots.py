@@ -210,6 +210,12 @@ async def test_bots_play_the_tables_nobody_in_the_room_plays_and_are_put_back_af
     assert {s["member"]: s["seat_id"] for s in back} == bots
     await _until(lambda found: found == set(bots), bots_connected, "every bot back")
 
+    # A latecomer at a table a bot plays takes over from it, and heads the delegation.
+    pierre = await rest("POST", f"{game}/seats", {**claim, "member": "FRA", "player": "Pierre"})
+    seats = (await rest("GET", f"{game}/view", None, key))["seats"]
+    assert bots["FRA"] not in seats and seats[pierre["seat"]["seat_id"]]["head"] is True
+    await _until(lambda found: found == set(bots) - {"FRA"}, bots_connected, "the French bot gone")
+
 
 async def _until(holds: Callable[[set[str]], bool], read: Callable[[], Awaitable[set[str]]], what: str) -> None:
     """Read until what is read holds (30 s at most): bots act when they hear the news."""
