@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from server.errors import ApiError
 from server.rooms import Room, Rooms
 from server.store import EventStore, GameRecord, JoinCodeTaken, SeatRecord
 from server.wire import NORMAL_CLOSURE
+
+log = logging.getLogger("wargame.lobby")
 
 
 @dataclass(frozen=True)
@@ -149,11 +152,21 @@ class Lobby:
         token = auth.new_token()
         seat = await self._seat(game_id, role, member, player, auth.token_hash(token), is_bot=is_bot)
         if role == "delegation" and not is_bot:
-            # A player who comes to a table a bot plays takes over from it: the bot leaves, and the player heads it.
-            for bot in await self.store.seats(game_id):
-                if bot.is_bot and bot.member == member and not bot.revoked:
-                    await self.release(game_id, bot.id)
+            await self._take_over_from_bots(game_id, member)
         return NewSeat(seat=seat, token=token)
+
+    async def _take_over_from_bots(self, game_id: str, member: str | None) -> None:
+        """A player who comes to a table a bot plays takes over from it: the bot leaves, and the player heads the
+        delegation.  Not once the game has ended: the record stays as it was played.  The player's seat stands
+        whatever becomes of the bot's."""
+        if (await self.room(game_id)).state.status == "ended":
+            return
+        for bot in await self.store.seats(game_id):
+            if bot.is_bot and bot.member == member and not bot.revoked:
+                try:
+                    await self.release(game_id, bot.id)
+                except ApiError as kept:  # the game ended meanwhile, say
+                    log.warning("a bot kept its seat: %s", kept.message)
 
     async def _seat(
         self, game_id: str, role: Role, member: str | None, player: str, credential_hash: str, *, is_bot: bool
