@@ -5,7 +5,7 @@ from __future__ import annotations
 from game_rules.events import Event
 from game_rules.refusal import Refusal
 from game_rules.rulesets import RULESETS, Ruleset
-from game_rules.state import CHAIR, Proposal, State
+from game_rules.state import CHAIR, Proposal, Seat, State
 
 Decision = tuple[Event, ...] | Refusal
 
@@ -23,6 +23,15 @@ def not_a_member(state: State, actor: str, doing: str) -> Refusal | None:
         code="not_a_member",
         reason=f"{who} is not a member of the {ruleset(state).treaty}; only members may {doing}.",
     )
+
+
+def member_name(state: State, code: str) -> str:
+    return state.members[code].name or code
+
+
+def head_of(state: State, member: str) -> Seat | None:
+    """The seat heading a member's delegation (none in a game from before delegations had heads)."""
+    return next((s for s in state.seats.values() if s.head and s.member == member), None)
 
 
 def not_members(state: State, codes: tuple[str, ...], role: str) -> Refusal | None:

@@ -60,10 +60,10 @@ def _not_the_head(state: State, seat_id: str) -> Refusal | None:
     seat = state.seats.get(seat_id)
     if seat is None or seat.member is None or seat.head:
         return None
-    head = next((s for s in state.seats.values() if s.head and s.member == seat.member), None)
+    head = checks.head_of(state, seat.member)
     if head is None:  # a game from before delegations had heads: every player speaks
         return None
-    name = state.members[seat.member].name or seat.member
+    name = checks.member_name(state, seat.member)
     return Refusal(
         code="not_head_of_delegation",
         reason=f"{head.player} heads the delegation of {name} and alone speaks for it in council, invocations and "
@@ -94,7 +94,7 @@ def claim_seat(state: State, c: cmd.ClaimSeat, actor: str) -> Decision:
             return refusal
     elif c.member is not None:
         return Refusal(code="member_for_delegations", reason="Only delegation seats represent a member state.")
-    head = c.role == "delegation" and not any(s.head and s.member == c.member for s in state.seats.values())
+    head = c.member is not None and checks.head_of(state, c.member) is None
     return (ev.SeatClaimed(seat=c.seat, role=c.role, member=c.member, player=c.player, head=head),)
 
 
@@ -122,7 +122,7 @@ def appoint_head(state: State, c: cmd.AppointHead, actor: str) -> Decision:
     if seat.member is None:
         return Refusal(code="not_a_delegation", reason=f"{seat.player} holds no delegation's seat, so heads none.")
     if seat.head:
-        name = state.members[seat.member].name or seat.member
+        name = checks.member_name(state, seat.member)
         return Refusal(code="already_head", reason=f"{seat.player} already heads the delegation of {name}.")
     return (ev.HeadAppointed(seat=c.seat, member=seat.member),)
 

@@ -16,10 +16,9 @@ def send_message(state: State, c: cmd.SendMessage, actor: str, seat: str | None 
         return refusal
     if refusal := checks.not_members(state, c.to, "sent a message"):
         return refusal
-    if tuple(dict.fromkeys(c.to)) == (actor,):  # within the delegation (the white cell reads it, as every channel)
-        recipients: tuple[str, ...] = (actor,)
-    else:
-        recipients = tuple(m for m in (dict.fromkeys(c.to) if c.to else state.members) if m != actor)
+    to = tuple(dict.fromkeys(c.to))
+    # To the sender alone: within its delegation (the white cell reads it, as every channel).
+    recipients = to if to == (actor,) else tuple(m for m in to or state.members if m != actor)
     if not recipients:
         return Refusal(code="no_recipient", reason="A message needs at least one other delegation to receive it.")
     author = state.seats[seat].player if seat in state.seats else None

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
+from game_rules.checks import member_name
 from server.bots import BotError, DelegationBot, websocket_url
 from server.errors import ApiError
 from server.lobby import Lobby
@@ -34,9 +35,6 @@ class BotSeats:
     async def seat(self, game_id: str, members: Sequence[str] | None, base_url: str) -> list[SeatRecord]:
         """A bot for each member named, or (None) for every member nobody plays, and at every bot seat no bot plays
         here; reaching the server at `base_url`.  Returns the seats bots now play."""
-        game = await self._lobby.store.get_game(game_id)
-        if game is None:
-            raise ApiError(404, "unknown_game", f"There is no game {game_id}.")
         state = (await self._lobby.room(game_id)).state
         if state.status == "ended":
             raise ApiError(409, "game_ended", "The exercise has ended: there is nothing left for bots to play.")
@@ -51,9 +49,8 @@ class BotSeats:
             found = next((s for s in tables if s.member == code and s.is_bot), None)
             if found is not None and self.playing(found.id):
                 continue
-            name = f"{state.members[code].name or code} (bot)"
             if found is None:
-                new = await self._lobby.claim_seat(game_id, game.join_code, "delegation", code, name, is_bot=True)
+                new = await self._lobby.seat_bot(game_id, code, f"{member_name(state, code)} (bot)")
             else:
                 new = await self._lobby.new_credential(game_id, found)
             bot = DelegationBot(code, new.token, websocket_url(base_url, game_id), state.seed, patience=PATIENCE)

@@ -155,6 +155,12 @@ class Lobby:
             await self._take_over_from_bots(game_id, member)
         return NewSeat(seat=seat, token=token)
 
+    async def seat_bot(self, game_id: str, member: str, player: str) -> NewSeat:
+        """A delegation seat for a bot the facilitator puts at a table: no join code, the facilitator's say."""
+        token = auth.new_token()
+        seat = await self._seat(game_id, "delegation", member, player, auth.token_hash(token), is_bot=True)
+        return NewSeat(seat=seat, token=token)
+
     async def _take_over_from_bots(self, game_id: str, member: str | None) -> None:
         """A player who comes to a table a bot plays takes over from it: the bot leaves, and the player heads the
         delegation.  Not once the game has ended: the record stays as it was played.  The player's seat stands
@@ -194,32 +200,31 @@ class Lobby:
     async def reassign(self, game_id: str, seat_id: str, player: str) -> NewSeat:
         """Give a seat to someone else: a new credential, the old one stops working."""
         seat = await self._player_seat(game_id, seat_id)
-        room = await self.room(game_id)
-        done = await room.submit(ReassignSeat(seat=seat_id, player=player), CHAIR)
-        if isinstance(done, Refusal):
-            raise ApiError(409, done.code, done.reason)
-        token = auth.new_token()
-        await self.store.reassign_seat(seat_id, player, auth.token_hash(token))
-        _show_out(room, seat_id, "the seat was given to another player")
-        return NewSeat(seat=(await self.store.seat_by_credential_hash(auth.token_hash(token))) or seat, token=token)
+        await self._as_chair(game_id, ReassignSeat(seat=seat_id, player=player))
+        return await self.new_credential(game_id, seat, player, "the seat was given to another player")
 
-    async def new_credential(self, game_id: str, seat: SeatRecord) -> NewSeat:
-        """The same seat and player with a new credential: the old one stops working (a bot put back at its seat
-        after a restart, whose credential nobody kept)."""
+    async def new_credential(
+        self, game_id: str, seat: SeatRecord, player: str | None = None, reason: str = "the seat has a new credential"
+    ) -> NewSeat:
+        """The seat with a new credential (and `player`, for a reassignment; a bot put back at its seat after a
+        restart keeps its own): the old credential stops working and its sockets are shown out."""
         token = auth.new_token()
-        await self.store.reassign_seat(seat.id, seat.player_name, auth.token_hash(token))
-        _show_out(await self.room(game_id), seat.id, "the seat has a new credential")
-        return NewSeat(seat=seat, token=token)
+        await self.store.reassign_seat(seat.id, player or seat.player_name, auth.token_hash(token))
+        _show_out(await self.room(game_id), seat.id, reason)
+        return NewSeat(seat=(await self.store.seat_by_credential_hash(auth.token_hash(token))) or seat, token=token)
 
     async def release(self, game_id: str, seat_id: str) -> None:
         """Take a seat out of the game: its credential stops working and its browsers are shown out."""
         await self._player_seat(game_id, seat_id)
-        room = await self.room(game_id)
-        done = await room.submit(ReleaseSeat(seat=seat_id), CHAIR)
+        await self._as_chair(game_id, ReleaseSeat(seat=seat_id))
+        await self.store.revoke_seat(seat_id)
+        _show_out(await self.room(game_id), seat_id, "the facilitator released this seat")
+
+    async def _as_chair(self, game_id: str, command: Command) -> None:
+        """Play the lobby's own change of a seat as the chair; the rules' refusal is a 409."""
+        done = await (await self.room(game_id)).submit(command, CHAIR)
         if isinstance(done, Refusal):
             raise ApiError(409, done.code, done.reason)
-        await self.store.revoke_seat(seat_id)
-        _show_out(room, seat_id, "the facilitator released this seat")
 
     async def _player_seat(self, game_id: str, seat_id: str) -> SeatRecord:
         found = {s.id: s for s in await self.store.seats(game_id)}.get(seat_id)
