@@ -146,6 +146,14 @@ class EndGame(Frozen):
     reason: str = Field(default="ended by the facilitator", max_length=400)
 
 
+class RewindGame(Frozen):
+    """The white cell's undo: play goes back to just after event `to_seq`, for the reason given in `note`."""
+
+    type: Literal["rewind_game"] = "rewind_game"
+    to_seq: int = Field(ge=1)
+    note: str = Field(min_length=1, max_length=400)
+
+
 class DeliverInject(Frozen):
     """An ad-hoc inject: a catalogue entry (`template`), or free text written by the white cell."""
 
@@ -250,6 +258,7 @@ Command = Annotated[
     | ExtendPhase
     | AdvancePhase
     | EndGame
+    | RewindGame
     | DeliverInject
     | Broadcast
     | RuleOnAction
@@ -272,6 +281,7 @@ WHITE_CELL_COMMANDS = frozenset(
         "extend_phase",
         "advance_phase",
         "end_game",
+        "rewind_game",
         "inject",
         "broadcast",
         "rule_on_action",

@@ -222,6 +222,15 @@ def end_game(state: State, c: cmd.EndGame, actor: str) -> Decision:
     return (ev.GameEnded(reason=c.reason),)
 
 
+def rewind_game(state: State, c: cmd.RewindGame, actor: str) -> Decision:
+    if c.to_seq >= state.seq:
+        return Refusal(
+            code="no_earlier_moment",
+            reason=f"Event {c.to_seq} is not behind the game: it has had {state.seq} events; rewind to an earlier one.",
+        )
+    return (ev.GameRewound(to_seq=c.to_seq, note=c.note),)
+
+
 def deliver_inject(state: State, c: cmd.DeliverInject, actor: str) -> Decision:
     u = Unfolding(state)
     if c.template is not None:
@@ -332,6 +341,22 @@ def deadline_extended(state: State, e: ev.DeadlineExtended) -> None:
 
 def game_ended(state: State, e: ev.GameEnded) -> None:
     state.status, state.deadline, state.paused_remaining = "ended", None, None
+
+
+def game_rewound(now: State, earlier: State, e: ev.GameRewound) -> State:
+    """The state just after event `to_seq` (`earlier`), with what cannot be undone carried over from `now`: who
+    sits where, and what was said (messages, announcements, hotwash notes: the review still reads them).  A game in
+    play comes back paused, with its phase's clock full, so that the room hears the ruling before play goes on."""
+    back = earlier.model_copy(deep=True)
+    back.seats, back.messages, back.observations = dict(now.seats), list(now.messages), list(now.observations)
+    back.announcements = [*now.announcements, f"The facilitator turned play back to event {e.to_seq}: {e.note}"]
+    if back.phases and back.phase is None:  # between the start and its first phase: not started, in effect
+        back.status = "lobby"
+    elif back.phases and back.status != "lobby":
+        remaining = back.paused_remaining if back.paused_remaining is not None else current_phase(back).seconds
+        back.status, back.deadline, back.paused_remaining = "paused", None, remaining
+    back.seq = now.seq
+    return back
 
 
 def announced(state: State, e: ev.Announced) -> None:

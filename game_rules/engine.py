@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from game_rules import (
@@ -46,6 +46,7 @@ _DECIDERS: dict[type[Any], Callable[[State, Any, str], Decision]] = {
     commands.ExtendPhase: control.extend_phase,
     commands.AdvancePhase: control.advance_phase,
     commands.EndGame: control.end_game,
+    commands.RewindGame: control.rewind_game,
     commands.DeliverInject: control.deliver_inject,
     commands.Broadcast: control.broadcast,
     commands.RuleOnAction: control.rule_on_action,
@@ -119,18 +120,42 @@ def decide(state: State, command: Command, actor: str, seat: str | None = None) 
     return _DECIDERS[type(command)](state, command, actor)
 
 
-def evolve(state: State, event: Event) -> State:
+def evolve(state: State, event: Event, earlier: State | None = None) -> State:
     """Fold one event into `state` and return it.  The state is the fold's own: callers keep no other
-    reference they expect to stay as it was (copy it first, or replay, to keep an earlier moment)."""
-    _EVOLVERS[type(event)](state, event)
+    reference they expect to stay as it was (copy it first, or replay, to keep an earlier moment).
+
+    A rewind is folded with `earlier`, the state just after the event it goes back to: the one event whose
+    outcome the state alone does not give.  `replay` and `unfold` find it in the log themselves."""
+    if isinstance(event, events.GameRewound):
+        if earlier is None or earlier.seq != event.to_seq:
+            raise ValueError(f"a rewind to event {event.to_seq} is folded with the state just after that event")
+        state = control.game_rewound(state, earlier, event)
+    else:
+        _EVOLVERS[type(event)](state, event)
     state.seq += 1
     return state
 
 
-def replay(log: Iterable[Event], start: State | None = None) -> State:
+def unfold(log: Iterable[Event], start: State | None = None) -> Iterator[State]:
+    """The state after each event of `log`, folded onto `start` (a new game if None).  The moments the log's
+    rewinds go back to are kept as the fold passes them; one before `start` cannot be, and is a ValueError."""
+    log = list(log)
+    wanted = {e.to_seq for e in log if isinstance(e, events.GameRewound)}
     state = start if start is not None else State()
+    moments = {state.seq: state.model_copy(deep=True)} if state.seq in wanted else {}
     for event in log:
-        state = evolve(state, event)
+        back = moments.get(event.to_seq) if isinstance(event, events.GameRewound) else None
+        state = evolve(state, event, back)
+        if state.seq in wanted:
+            moments[state.seq] = state.model_copy(deep=True)
+        yield state
+
+
+def replay(log: Iterable[Event], start: State | None = None) -> State:
+    states = unfold(log, start)
+    state = start if start is not None else State()
+    for state in states:  # noqa: B007 (the last one is the answer)
+        pass
     return state
 
 

@@ -179,6 +179,14 @@ class GameEnded(Frozen):
     reason: str
 
 
+class GameRewound(Frozen):
+    """Play went back to the state just after event `to_seq`; what was said and who sits where stay."""
+
+    type: Literal["game_rewound"] = "game_rewound"
+    to_seq: int
+    note: str
+
+
 class InjectDelivered(Frozen):
     type: Literal["inject_delivered"] = "inject_delivered"
     inject: Inject
@@ -290,6 +298,7 @@ Event = Annotated[
     | GameResumed
     | DeadlineExtended
     | GameEnded
+    | GameRewound
     | InjectDelivered
     | Announced
     | MessageSent

@@ -82,6 +82,8 @@ def describe(event: Event, rules: Ruleset | None) -> str:
             return f"The facilitator extends the phase by {event.seconds:.0f} s."
         case ev.GameEnded():
             return f"The exercise ends: {event.reason}."
+        case ev.GameRewound():
+            return f"The facilitator turns play back to just after event {event.to_seq}: {event.note}"
         case ev.InjectDelivered():
             to = "all" if event.inject.visible_to is None else ", ".join(event.inject.visible_to)
             return f"Inject {event.inject.id} ({event.inject.kind}, to {to}): {event.inject.title}"

@@ -8,13 +8,14 @@ the log's evidence.  Pure: the server supplies the events, this module only read
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from game_rules import burden
 from game_rules import events as ev
-from game_rules.engine import evolve
+from game_rules.engine import replay, unfold
 from game_rules.events import Event
 from game_rules.narrative import describe
 from game_rules.rulesets import RULESETS
@@ -38,6 +39,15 @@ class Entry:
     type: str
     members: tuple[str, ...]
     text: str
+    undone: bool = False
+    """A facilitator's rewind took it back (what was said and who sat where stand whatever)."""
+
+
+_UNDOABLE_NOT = frozenset(
+    {"message_sent", "announced", "observation_recorded", "seat_claimed", "seat_reassigned", "seat_released"}
+    | {"head_appointed"}
+)
+"""What a rewind carries over (game_rules.control.game_rewound): these events stand whatever is rewound."""
 
 
 @dataclass(frozen=True)
@@ -138,31 +148,57 @@ def members_of(event: Event) -> tuple[str, ...]:
 
 
 def review(log: Iterable[tuple[int, Event]]) -> Review:
+    pairs = list(log)
+    wanted = {e.to_seq for _, e in pairs if isinstance(e, ev.GameRewound)}
+    round_, phase, rules = 0, None, None
     state = State()
     entries: list[Entry] = []
     records: dict[str, ProposalRecord] = {}
-    for seq, event in log:
+    records_at: dict[int, dict[str, ProposalRecord]] = {}
+    undone = _Undone(wanted)
+    for (seq, event), state in zip(pairs, unfold(e for _, e in pairs), strict=True):
+        entries.append(Entry(seq, round_, phase, event.type, members_of(event), describe(event, rules)))
+        if isinstance(event, ev.GameRewound):
+            records = copy.deepcopy(records_at[event.to_seq])
+        _track(records, round_, seq, event)
+        undone.fold(seq, event)
+        if seq in wanted:
+            records_at[seq] = copy.deepcopy(records)
+        round_, phase = state.round, state.phase
         rules = RULESETS[state.ruleset] if state.ruleset else None
-        entries.append(Entry(seq, state.round, state.phase, event.type, members_of(event), describe(event, rules)))
-        _track(records, state, seq, event)
-        state = evolve(state, event)
+    entries = [replace(e, undone=True) if e.seq in undone.now else e for e in entries]
     for record in records.values():
         _settle(record, state)
     proposals = list(records.values())
     return Review(state, entries, proposals, list(state.assessments), capabilities(state, proposals))
 
 
+class _Undone:
+    """Which events a game's rewinds have taken back, as of each point of the log: a rewind to event t takes back
+    what followed t, and puts back what stood just after t (a rewind to a moment an earlier one undid: a redo)."""
+
+    def __init__(self, wanted: set[int]) -> None:
+        self._wanted = wanted
+        self._moments: dict[int, frozenset[int]] = {}
+        self._since: list[int] = []
+        """The events so far that a rewind takes back, in order."""
+        self.now: frozenset[int] = frozenset()
+
+    def fold(self, seq: int, event: Event) -> None:
+        if isinstance(event, ev.GameRewound):
+            self.now = self._moments[event.to_seq] | {s for s in self._since if s > event.to_seq}
+        if event.type not in _UNDOABLE_NOT:
+            self._since.append(seq)
+        if seq in self._wanted:
+            self._moments[seq] = self.now
+
+
 def state_at(log: Iterable[tuple[int, Event]], seq: int) -> State:
     """The state just after event `seq`."""
-    state = State()
-    for s, event in log:
-        if s > seq:
-            break
-        state = evolve(state, event)
-    return state
+    return replay(e for s, e in log if s <= seq)
 
 
-def _track(records: dict[str, ProposalRecord], state: State, seq: int, event: Event) -> None:
+def _track(records: dict[str, ProposalRecord], round_: int, seq: int, event: Event) -> None:
     match event:
         case ev.ProposalTabled():
             records[event.proposal] = ProposalRecord(
@@ -171,19 +207,19 @@ def _track(records: dict[str, ProposalRecord], state: State, seq: int, event: Ev
                 procedure=event.procedure,
                 tabled_by=event.tabled_by,
                 text=event.text,
-                round=state.round,
+                round=round_,
                 tabled_seq=seq,
                 requirement=event.forces_required,
                 amount=event.amount,
             )
         case ev.PositionTaken():
             records[event.proposal].positions.append(
-                Position(event.member, event.stance, seq, state.round, event.reservation)
+                Position(event.member, event.stance, seq, round_, event.reservation)
             )
         case ev.SilenceBroken():
-            records[event.proposal].positions.append(Position(event.member, "break_silence", seq, state.round))
+            records[event.proposal].positions.append(Position(event.member, "break_silence", seq, round_))
         case ev.VoteCast():
-            records[event.proposal].positions.append(Position(event.member, event.choice, seq, state.round))
+            records[event.proposal].positions.append(Position(event.member, event.choice, seq, round_))
         case ev.ProposalClosed():
             records[event.proposal].closed_seq = seq
             records[event.proposal].outcome = event.outcome

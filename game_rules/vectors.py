@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from game_rules import burden, collective_defence, council
 from game_rules.checks import Decision
 from game_rules.commands import COMMAND_ADAPTER
-from game_rules.engine import decide, evolve
-from game_rules.events import GameOpened
+from game_rules.engine import decide, evolve, replay
+from game_rules.events import Event, GameOpened, GameRewound
 from game_rules.refusal import Refusal
 from game_rules.rulesets import RulesetId
 from game_rules.state import CHAIR, Member, MemberCode, State
@@ -61,8 +61,9 @@ class VectorResult:
         return f"FAIL {self.name}: " + "; ".join(self.failures)
 
 
-def play_step(state: State, step: dict[str, Any]) -> tuple[State, Decision]:
-    """Apply one step; a step the rules (or the command schema) refuse leaves the state as it was."""
+def play_step(state: State, step: dict[str, Any], log: list[Event]) -> tuple[State, Decision]:
+    """Apply one step; a step the rules (or the command schema) refuse leaves the state as it was.  `log` holds
+    the events folded into `state`, the events the step causes are added to it."""
     fields = dict(step)
     actor = str(fields.pop("actor", CHAIR))
     fields["type"] = fields.pop("do", None)
@@ -75,7 +76,8 @@ def play_step(state: State, step: dict[str, Any]) -> tuple[State, Decision]:
     decision = decide(state, command, actor)
     if not isinstance(decision, Refusal):
         for event in decision:
-            state = evolve(state, event)
+            state = evolve(state, event, replay(log[: event.to_seq]) if isinstance(event, GameRewound) else None)
+            log.append(event)
     return state, decision
 
 
@@ -90,11 +92,12 @@ def run_vector(document: Any) -> VectorResult:
     except ValidationError as error:
         return VectorResult(name, [f"not a valid vector: {_readable(error)}"])
     result = VectorResult(vector.name)
-    state = evolve(State(), vector.opening())
+    log: list[Event] = [vector.opening()]
+    state = replay(log)
     rejected_expected = {int(e["rejected"]) for e in vector.expect if "rejected" in e}
     refused: dict[int, Refusal] = {}
     for number, step in enumerate(vector.steps, start=1):
-        state, decision = play_step(state, step)
+        state, decision = play_step(state, step, log)
         if isinstance(decision, Refusal):
             refused[number] = refusal = decision
             if number not in rejected_expected:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from game_rules import RULESETS, burden, collective_defence, state_hash
-from game_rules.engine import evolve
-from game_rules.events import GameOpened
+from game_rules.engine import replay
+from game_rules.events import Event, GameOpened
 from game_rules.narrative import describe
 from game_rules.refusal import Refusal
 from game_rules.state import Member, State
@@ -114,13 +114,14 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
 
 
 def run(out: TextIO) -> State:
-    state = evolve(State(), ALLIANCE)
+    log: list[Event] = [ALLIANCE]
+    state = replay(log)
     rules = RULESETS[ALLIANCE.ruleset]
     out.write(describe(ALLIANCE, rules) + "\n")
     for number, (scene, step) in enumerate(SCRIPT, start=1):
         if scene:
             out.write(f"\n  -- {scene}\n")
-        state, decision = play_step(state, step)
+        state, decision = play_step(state, step, log)
         if isinstance(decision, Refusal):
             out.write(f"{number:3}. REFUSED {step.get('actor', 'chair')} {step['do']}: {decision.reason}\n")
             continue

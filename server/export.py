@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from game_rules import EVENT_ADAPTER, Refusal, State, decide, evolve, state_hash
+from game_rules import EVENT_ADAPTER, Refusal, State, decide, replay, state_hash
 from game_rules.commands import PauseGame
 from game_rules.events import Event, GameOpened
 from game_rules.review import Review, review
@@ -166,9 +166,10 @@ async def import_game(
         raise ExportError(f"the events cannot be read: {error}") from None
     if not events or not isinstance(events[0], GameOpened):
         raise ExportError("the first event must open the game")
-    state = State()
-    for event in events:
-        state = evolve(state, event)
+    try:
+        state = replay(events)
+    except ValueError as error:  # a rewind to an event the file does not hold
+        raise ExportError(f"the events cannot be replayed: {error}") from None
     if state_hash(state) != document.get("final_hash"):
         raise ExportError("the events do not replay to the recorded final hash: the file was altered")
     return await _store_copy(
@@ -217,9 +218,7 @@ async def _store_copy(
     for chunk in progress(chunks, len(chunks), "storing"):
         await store.append(game.id, seq, [(e.type, EVENT_ADAPTER.dump_json(e).decode()) for e in chunk])
         seq += len(chunk)
-    state = State()
-    for event in events:
-        state = evolve(state, event)
+    state = replay(events)
     await store.set_status(game.id, state.status)
     await store.add_seat(
         game.id, role="facilitator", member=None, player_name="Facilitator", credential_hash=auth.token_hash(key)
@@ -241,9 +240,7 @@ async def fork(
     assert isinstance(opening, GameOpened)
     new_seed = opening.seed if seed is None else seed
     events[0] = opening.model_copy(update={"seed": new_seed})
-    state = State()
-    for event in events:
-        state = evolve(state, event)
+    state = replay(events)
     if state.status == "running":
         pause = decide(state, PauseGame(at=clock()), CHAIR)
         assert not isinstance(pause, Refusal)

@@ -20,10 +20,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
-from game_rules import EVENT_ADAPTER, Command, Refusal, State, decide, evolve, state_hash
-from game_rules.events import Event
+from game_rules import EVENT_ADAPTER, Command, Refusal, State, decide, evolve, replay, state_hash
+from game_rules.events import Event, GameRewound
 from game_rules.views import Viewer, log_lengths, shown
 from server.bus import Bus, Carried, LocalBus
 from server.frames import Shown, event_frame, presence_frame, view_frame
@@ -259,6 +259,7 @@ class Room:
             return
         status_before = self.state.status
         logs_before = log_lengths(self.state)
+        moments = {e.to_seq: await load_state(self._store, self.game_id, e.to_seq) for _, e in batch if rewind(e)}
         audiences = self._audiences()
         for stored, event in batch:
             frames: dict[str, str] = {}
@@ -266,11 +267,17 @@ class Room:
                 frame = self._frame_for(viewer, stored, event, frames)
                 for conn in conns:
                     self._send(conn, frame)
-            self.state = evolve(self.state, event)
+            self.state = evolve(self.state, event, moments.get(event.to_seq) if rewind(event) else None)
         # One update per viewer, shared by its sockets: those still here (one that fell behind is gone, and with
-        # the last of them what was shown).
+        # the last of them what was shown).  After a rewind the logs may be shorter: each viewer's whole view.
         audiences = self._audiences()
-        if audiences:
+        if audiences and moments:
+            self._shown.forget()
+            for viewer, conns in audiences.values():
+                whole = view_frame(self.state, viewer)
+                for conn in conns:
+                    self._send(conn, whole)
+        elif audiences:
             updates = self._shown.update_frames(self.state, [viewer for viewer, _ in audiences.values()], logs_before)
             for key, (_, conns) in audiences.items():
                 for conn in conns:
@@ -362,6 +369,24 @@ class Room:
     def _presence_changed(self) -> None:
         if self._deployment is not None:
             self._deployment.announce(self)
+
+
+def rewind(event: Event) -> TypeGuard[GameRewound]:
+    return isinstance(event, GameRewound)
+
+
+async def load_state(store: EventStore, game_id: str, until_seq: int | None = None) -> State:
+    """The game's state just after event `until_seq` (None: the latest), from the latest snapshot before it and the
+    events after that snapshot; from an earlier snapshot when one of those events rewinds to before it."""
+    before = until_seq
+    while True:
+        snapshot = await store.latest_snapshot(game_id, at_or_before=before)
+        start = State.model_validate_json(snapshot.state) if snapshot else State()
+        tail = [EVENT_ADAPTER.validate_json(s.payload) for s in await store.read(game_id, start.seq, until_seq)]
+        back = min((e.to_seq for e in tail if rewind(e)), default=start.seq)
+        if back >= start.seq:
+            return replay(tail, start)
+        before = back
 
 
 class Rooms:
@@ -483,12 +508,7 @@ class Rooms:
             return self._rooms[game_id]
 
     async def load_state(self, game_id: str, until_seq: int | None = None) -> State:
-        """The game's state from its latest snapshot (at or before `until_seq`) and the events after it."""
-        snapshot = await self._store.latest_snapshot(game_id, at_or_before=until_seq)
-        state = State.model_validate_json(snapshot.state) if snapshot else State()
-        for stored in await self._store.read(game_id, after_seq=state.seq, until_seq=until_seq):
-            state = evolve(state, EVENT_ADAPTER.validate_json(stored.payload))
-        return state
+        return await load_state(self._store, game_id, until_seq)
 
     async def load_unfinished(self) -> None:
         """Bring every game still in play into memory, so that its deadlines run after a restart."""

@@ -8,7 +8,7 @@ import { Announcements, Injects, Metrics, Reports } from "./panels.js";
 const INJECT_KINDS = ["information", "cyber_attack", "disinformation", "cable_sabotage", "pipeline_sabotage", "energy_cutoff",
   "airspace_violation", "border_incursion", "election_interference", "migration_pressure", "terrorist_attack", "armed_attack"];
 
-function PhaseControl({ game, view }) {
+function PhaseControl({ game, view, seat }) {
   const [ending, setEnding] = useState(false);
   const running = view.status === "running";
   return html`<section class="panel" aria-labelledby="phase-h">
@@ -28,7 +28,46 @@ function PhaseControl({ game, view }) {
       ? html`<p class="buttons"><${ActButton} game=${game} id="end" kind="danger" command=${{ type: "end_game" }}>Really end the exercise<//>
           <button type="button" class="ghost" onClick=${() => setEnding(false)}>Keep playing</button></p>`
       : html`<p><button type="button" class="ghost" onClick=${() => setEnding(true)}>End the exercise…</button></p>`)}
+    <${Rewind} game=${game} view=${view} seat=${seat} />
   </section>`;
+}
+
+/** The white cell's undo: play goes back to just before an event the facilitator picks, with the reason read to
+ * every seat.  What was said and who sits where stay; the game comes back paused. */
+function Rewind({ game, view, seat }) {
+  const [open, setOpen] = useState(false);
+  const [events, setEvents] = useState([]);
+  const [from, setFrom] = useState("");
+  const [note, setNote] = useState("");
+  const [error, setError] = useState("");
+  useEffect(() => {
+    if (!open) return;
+    api.timeline(game.gameId, seat.token).then(
+      (all) => { setEvents(all.filter((e) => e.seq > 1 && !e.undone).reverse().slice(0, 40)); setError(""); },
+      (e) => setError(e.message),
+    );
+  }, [open, view.seq]);
+  async function rewind() {
+    if (await game.act("rewind", { type: "rewind_game", to_seq: Number(from) - 1, note: note.trim() })) {
+      setFrom("");
+      setNote("");
+    }
+  }
+  if (view.status === "ended") return null;
+  return html`<details class="rewind" onToggle=${(e) => setOpen(e.currentTarget.open)}>
+    <summary>Undo: turn play back…</summary>
+    <p class="hint">${"Everything from the event you pick on is undone (positions, proposals, injects and their " +
+      "effects); messages, announcements and seats stay. Play comes back paused, and every seat reads your reason."}</p>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    <label>Undo from <select value=${from} onChange=${(e) => setFrom(e.target.value)} data-testid="rewind-from">
+      <option value="">— pick the first event to undo —</option>
+      ${events.map((e) => html`<option key=${e.seq} value=${e.seq}>${"#" + e.seq + " · round " + e.round + ", " +
+        (e.phase || "lobby") + " · " + e.text}</option>`)}
+    </select></label>
+    <label>Reason (read to every seat) <input value=${note} maxlength="400" onInput=${(e) => setNote(e.target.value)} /></label>
+    <p class="buttons"><span class="act"><button type="button" class="danger" onClick=${rewind}
+      disabled=${!from || !note.trim() || game.pending.rewind}>Turn play back</button><${Refusal} game=${game} for="rewind" /></span></p>
+  </details>`;
 }
 
 function CatalogueInject({ game, view }) {
@@ -255,7 +294,7 @@ export function Control({ game, view, seat }) {
   return html`<div class="grid">
     <div class="col">
       ${seat.join_code && html`<${JoinCode} code=${seat.join_code} />`}
-      <${PhaseControl} game=${game} view=${view} />
+      <${PhaseControl} game=${game} view=${view} seat=${seat} />
       <section class="panel" aria-labelledby="inject-h"><h2 id="inject-h">Inject</h2>
         <${FreeInject} game=${game} view=${view} /><${CatalogueInject} game=${game} view=${view} /></section>
       <${Broadcast} game=${game} />

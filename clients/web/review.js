@@ -90,11 +90,12 @@ function Timeline({ events, loading, current, onShow }) {
         <th scope="col">Members</th><th scope="col">What happened</th></tr></thead>
       <tbody>
         ${events.map(
-          (e) => html`<tr key=${e.seq} data-testid="timeline-row" class=${e.seq === current ? "current" : ""}>
+          (e) => html`<tr key=${e.seq} data-testid="timeline-row"
+            class=${(e.seq === current ? "current" : "") + (e.undone ? " undone" : "")}>
             <td><button type="button" class="ghost seq" aria-label=${`Show the game at event ${e.seq}`}
               onClick=${() => onShow(e.seq)}>${e.seq}</button></td>
             <td>${e.round}</td><td>${words(e.phase) || "—"}</td><td>${words(e.type)}</td>
-            <td>${e.members.join(", ")}</td><td>${e.text}</td>
+            <td>${e.members.join(", ")}</td><td>${e.undone ? html`<s>${e.text}</s> <small>(undone by a rewind)</small>` : e.text}</td>
           </tr>`,
         )}
       </tbody>

@@ -222,6 +222,8 @@ def samples(est_report: str, pol_report: str, pol_seat: str) -> dict[str, Frame]
         "extend_phase": {"type": "extend_phase", "seconds": 5},
         "advance_phase": {"type": "advance_phase", "from_round": 99, "from_phase": "nowhere"},
         "end_game": {"type": "end_game"},
+        # Not a moment behind the game: the white cell's is refused for that, not for authority, and play goes on.
+        "rewind_game": {"type": "rewind_game", "to_seq": 1_000_000, "note": "matrix"},
         "inject": {"type": "inject", "title": "matrix", "visible_to": ["POL"]},
         "broadcast": {"type": "broadcast", "text": "matrix"},
         "rule_on_action": {"type": "rule_on_action", "action": "A1", "ruling": "accepted"},

@@ -52,6 +52,7 @@ from game_rules.commands import (
     RequestAssistance,
     RequestConsultation,
     ResumeGame,
+    RewindGame,
     RuleOnAction,
     SendMessage,
     ShareIntelligence,
@@ -59,11 +60,12 @@ from game_rules.commands import (
     TableProposal,
 )
 from game_rules.engine import decide, evolve, replay, state_hash
-from game_rules.events import EVENT_ADAPTER, Event, GameEnded, GameOpened, ProposalClosed
+from game_rules.events import EVENT_ADAPTER, Event, GameEnded, GameOpened, GameRewound, ProposalClosed
 from game_rules.exercise import InjectKind
 from game_rules.phases import DEFAULT_PHASES, PhaseSpec
 from game_rules.profiles import Domain
 from game_rules.refusal import Refusal
+from game_rules.review import review
 from game_rules.rulesets import RULESETS, AttackKind, Procedure, ProposalKind
 from game_rules.scenario import Scenario, parse_scenario
 from game_rules.state import (
@@ -98,6 +100,7 @@ WHITE_CELL_ONLY: tuple[type[BaseModel], ...] = (
     ExtendPhase,
     AdvancePhase,
     EndGame,
+    RewindGame,
     DeliverInject,
     Broadcast,
     RuleOnAction,
@@ -358,6 +361,7 @@ def commands(setting: Setting) -> st.SearchStrategy[Command]:
         (1, st.builds(PauseGame, at=clock)),
         (1, st.builds(ResumeGame, at=clock)),
         (1, st.builds(ExtendPhase, seconds=st.floats(min_value=1, max_value=86_400))),
+        (3, st.builds(RewindGame, to_seq=st.integers(min_value=1, max_value=8), note=some_text)),
         (
             2,
             st.builds(AdvancePhase, from_round=st.integers(min_value=0, max_value=3), from_phase=phase_names, at=clock),
@@ -612,6 +616,11 @@ def games(draw: st.DrawFn) -> Game:
 # --- playing -----------------------------------------------------------------------------------------
 
 
+def fold(state: State, event: Event, log: list[Event]) -> State:
+    """`evolve`, with the events folded so far (the opening first) for a rewind to go back into."""
+    return evolve(state, event, replay(log[: event.to_seq]) if isinstance(event, GameRewound) else None)
+
+
 def play(game: Game) -> Played:
     """Play every step through `decide`, folding the events of what it accepts."""
     played = Played(state=evolve(State(), game.opening))
@@ -622,7 +631,7 @@ def play(game: Game) -> Played:
         if isinstance(decision, Refusal):
             continue
         for event in decision:
-            played.state = evolve(played.state, event)
+            played.state = fold(played.state, event, [game.opening, *played.events])
             played.events.append(event)
     return played
 
@@ -663,6 +672,7 @@ def test_replay_of_the_log_rebuilds_the_live_state(game: Game) -> None:
 @given(games())
 def test_decide_is_read_only_and_refusals_are_explained(game: Game) -> None:
     state = evolve(State(), game.opening)
+    log: list[Event] = [game.opening]
     for actor, command in game.steps:
         before = state_hash(state)
         decision = decide(state, command, actor)
@@ -675,7 +685,8 @@ def test_decide_is_read_only_and_refusals_are_explained(game: Game) -> None:
         assert decision, f"{actor} {command!r} was accepted but caused no event"
         seq = state.seq
         for event in decision:
-            state = evolve(state, event)
+            state = fold(state, event, log)
+            log.append(event)
         assert state.seq == seq + len(decision)
 
 
@@ -687,7 +698,13 @@ def test_only_members_hold_positions_and_outcomes_follow_the_record(game: Game) 
     members = set(game.members)
     rules = RULESETS[game.opening.ruleset]
     assert set(state.members) == members
-    closed = {e.proposal for e in played.events if isinstance(e, ProposalClosed)}
+    # A closing a rewind took back does not count: the review says which events stand.
+    entries = review(enumerate([game.opening, *played.events], start=1)).entries
+    closed = {
+        e.proposal
+        for e, entry in zip(played.events, entries[1:], strict=True)
+        if isinstance(e, ProposalClosed) and not entry.undone
+    }
 
     for consultation in state.consultations.values():
         assert consultation.requested_by in members, consultation
@@ -751,6 +768,33 @@ def test_the_same_commands_give_the_same_game(game: Game) -> None:
     assert second.events == first.events
     assert state_hash(second.state) == state_hash(first.state)
     assert [s.decision for s in second.steps] == [s.decision for s in first.steps]
+
+
+@settings(max_examples=120, deadline=None)
+@given(games(), st.data())
+def test_a_rewind_brings_back_the_moment_it_names(game: Game, data: st.DataObject) -> None:
+    """Whatever was played, a rewind to any earlier event gives that moment's state, less what cannot be undone
+    (seats, what was said) and the clock; and the log with the rewind replays to the live state."""
+    played = play(game)
+    if played.state.status == "ended" or played.state.seq < 2:
+        return
+    log = [game.opening, *played.events]
+    moment = data.draw(st.integers(min_value=1, max_value=played.state.seq - 1), label="to_seq")
+    decision = decide(played.state, RewindGame(to_seq=moment, note="a ruling"), CHAIR)
+    assert not isinstance(decision, Refusal), decision
+    now = played.state.model_copy(deep=True)
+    state = played.state
+    for event in decision:
+        state = fold(state, event, log)
+        log.append(event)
+    earlier = replay(log[:moment])
+    kept = {"seats", "messages", "announcements", "observations", "status", "deadline", "paused_remaining", "seq"}
+    assert state.model_dump(exclude=kept) == earlier.model_dump(exclude=kept)
+    assert (state.seats, state.messages, state.observations) == (now.seats, now.messages, now.observations)
+    assert state.announcements[:-1] == now.announcements
+    before_the_start = earlier.status == "lobby" or earlier.phase is None
+    assert state.status == ("running" if not state.phases else "lobby" if before_the_start else "paused")
+    assert state_hash(replay(log)) == state_hash(state)
 
 
 @settings(max_examples=180, deadline=None)

@@ -290,6 +290,7 @@ def test_every_event_type_has_a_sentence() -> None:
         ev.SharingAgreed(members=("EST", "LVA")),
         ev.AdversaryMoved(round=1, from_level=1, to_level=2, by="script", draws=(0.1, 0.2), reason="weak"),
         ev.ObservationRecorded(by="umpire", text="Slow to consult", member="EST", about_seq=4),
+        ev.GameRewound(to_seq=3, note="Estonia meant to concur"),
         ev.RoundAssessed.model_validate(
             {
                 "metrics": {

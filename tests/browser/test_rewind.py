@@ -1,0 +1,53 @@
+"""The facilitator undoes a slip from the console: every screen goes back to the moment before it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.browser.players import Player
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+
+def test_the_facilitator_turns_play_back_from_the_console(players: Callable[[str], Player]) -> None:
+    from playwright.sync_api import expect
+
+    white = players("facilitator")
+    code = white.create_game()
+    est = players("EST")
+    est.join(code, "delegation", "Kaja", member="EST")
+    console = white.page
+    console.get_by_role("button", name="Start the exercise").click()
+    for phase in ("briefing", "deliberation"):
+        est.wait_phase(phase)
+        console.get_by_role("button", name=f"End the {phase} phase now").click()
+    est.wait_phase("council")
+    est.tab("Council")
+    est.table_proposal(kind="sanctions", procedure="consensus", text="Freeze the assets of the shipping company")
+    expect(est.proposal("P1")).to_be_visible()
+
+    console.get_by_text("Undo: turn play back…").click()
+    picker = console.get_by_test_id("rewind-from")
+    tabled = picker.locator("option", has_text="P1")
+    expect(tabled).to_have_count(1)
+    picker.select_option(tabled.get_attribute("value"))
+    turn_back = console.get_by_role("button", name="Turn play back")
+    expect(turn_back).to_be_disabled()  # not without a reason every seat reads
+    console.get_by_label("Reason (read to every seat)").fill("Sanctions belong to round two")
+    white.shot("rewind-console", full_page=False)
+    turn_back.click()
+
+    expect(est.proposal("P1")).to_have_count(0)
+    expect(est.page.get_by_test_id("countdown")).to_contain_text("PAUSED")
+    est.tab("Dashboard")
+    expect(est.page.get_by_text("Sanctions belong to round two")).to_be_visible()
+    expect(console.get_by_test_id("status")).to_have_text("paused")
+    est.shot("rewind-player")
+    console.get_by_role("button", name="Resume").click()
+    est.wait_phase("council")
+    est.tab("Council")
+    est.table_proposal(kind="joint_statement", procedure="consensus", text="Solidarity with Estonia")
+    expect(est.proposal("P1")).to_contain_text("Solidarity with Estonia")
+    assert not white.errors and not est.errors, white.errors + est.errors

@@ -1,0 +1,107 @@
+"""The facilitator's undo over real sockets: every seat is brought back to the earlier moment at once, and the game
+stays rewound across a restart, snapshots or not.
+
+Runs on a SQLite file, or on PostgreSQL when DATABASE_URL is set (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import server.rooms
+from game_rules import EVENT_ADAPTER, replay, state_hash
+from game_rules.state import CHAIR
+from server.replay import replay_game
+from server.rooms import load_state
+from server.store import EventStore
+from tests.integration.live import Seat, claim_seat, client, create_game, rest_view, ws_base
+from tests.integration.test_restart import advance, running
+from tests.unit.scripted import Table
+from tests.unit.test_play import SCENARIO
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_rewind_to_before_the_latest_snapshot_is_loaded_from_an_earlier_one(store: EventStore) -> None:
+    table = Table(SCENARIO)
+    table.do(CHAIR, type="start_game", at=1000.0)
+    table.to("council")
+    moment = table.state.seq
+    table.do("EST", type="table_proposal", proposal="P1", kind="joint_statement")
+    table.do("POL", type="object", proposal="P1")
+    snapshot = replay(table.log)  # the state a snapshot taken here holds: after the moment, before the rewind
+    table.do(CHAIR, type="rewind_game", to_seq=moment, note="start the council again")
+    game = await store.create_game(
+        scenario="baltic-demo", ruleset="nato", title="t", join_code="REWIND", facilitator_key_hash="x", seed=0
+    )
+    await store.append(game.id, 0, [(e.type, EVENT_ADAPTER.dump_json(e).decode()) for e in table.log])
+    await store.save_snapshot(game.id, snapshot.seq, snapshot.model_dump_json(), state_hash(snapshot))
+
+    loaded = await load_state(store, game.id)
+
+    assert state_hash(loaded) == state_hash(table.state)
+    assert loaded.proposals == {}
+    assert state_hash(await load_state(store, game.id, until_seq=snapshot.seq)) == state_hash(snapshot)
+
+
+@pytest.mark.parametrize("snapshot_every", [server.rooms.SNAPSHOT_EVERY, 3])
+async def test_a_rewind_reaches_every_seat_and_outlives_the_server(
+    database_url: str, snapshot_every: int, monkeypatch: pytest.MonkeyPatch, anyio_backend: str
+) -> None:
+    # Snapshots every 3 events put one after the moment the rewind goes back to: the state after a restart is then
+    # loaded from an earlier snapshot.
+    monkeypatch.setattr(server.rooms, "SNAPSHOT_EVERY", snapshot_every)
+    async with running(database_url) as first, client(first.url) as http:
+        game = await create_game(http)
+        est = await claim_seat(http, game, member="EST", player="Kaja")
+        pol = await claim_seat(http, game, member="POL", player="Marek")
+        url = ws_base(first.url)
+        async with (
+            Seat(url, game.game_id, game.facilitator_key, name="fac") as fac,
+            Seat(url, game.game_id, est.token, name="EST") as est_seat,
+            Seat(url, game.game_id, pol.token, name="POL") as pol_seat,
+        ):
+            await fac.ack({"type": "start_game"})
+            while (await rest_view(http, game, game.facilitator_key))["phase"] != "council":
+                await advance(fac, http, game)
+            moment = await est_seat.ack({"type": "table_proposal", "proposal": "P1", "kind": "joint_statement"})
+            await pol_seat.ack({"type": "object", "proposal": "P1"})  # meant to concur
+            await pol_seat.ack({"type": "send_message", "text": "That objection was a slip."})
+            timeline = (
+                await http.get(
+                    f"/api/games/{game.game_id}/review/timeline",
+                    headers={"Authorization": f"Bearer {game.facilitator_key}"},
+                )
+            ).json()
+            assert [e["type"] for e in timeline if e["seq"] > moment] == ["position_taken", "message_sent"]
+
+            refused = await pol_seat.refused({"type": "rewind_game", "to_seq": moment, "note": "mine"})
+            assert refused["code"] == "facilitator_only"
+            seq = await fac.ack({"type": "rewind_game", "to_seq": moment, "note": "Poland meant to concur"})
+
+            for seat in (est_seat, pol_seat, fac):
+                whole = (await seat.until(lambda f: f.get("type") == "view" and f["seq"] >= seq))[-1]
+                assert "update" not in whole, "after a rewind each seat gets its whole view: logs may be shorter"
+                view = whole["view"]
+                (p1,) = view["proposals"]
+                assert p1["positions"] == {"EST": "concur"}, seat.name
+                assert view["status"] == "paused"
+                assert view["announcements"][-1].endswith("Poland meant to concur")
+                assert [m["text"] for m in view["messages"]] == ["That objection was a slip."]
+            rewound = await rest_view(http, game, game.facilitator_key)
+            await fac.ack({"type": "resume_game"})
+            await pol_seat.ack({"type": "concur", "proposal": "P1"})
+            after = await rest_view(http, game, game.facilitator_key)
+
+    async with running(database_url) as second, client(second.url) as http:
+        assert await rest_view(http, game, game.facilitator_key) == after
+    assert rewound["seq"] == seq
+    report = await replay_game(database_url, game.game_id)
+    assert report.consistent and report.events == after["seq"], report.text()
+    store = EventStore.from_url(database_url)
+    try:
+        taken = [s.seq for s in await store.snapshots(game.game_id)]
+    finally:
+        await store.dispose()
+    if snapshot_every == 3:
+        assert any(moment < at < seq for at in taken), f"no snapshot between the moment and the rewind: {taken}"
