@@ -82,8 +82,11 @@ def csv_tables(r: Review) -> dict[str, str]:
     """The tables an analyst opens in a spreadsheet: events, positions, pledges, metrics, messages (who wrote to
     whom) and seats (who played what)."""
     tables: dict[str, list[list[Any]]] = {
-        "events": [["seq", "round", "phase", "type", "members", "description"]]
-        + [[e.seq, e.round, e.phase or "", e.type, " ".join(e.members), e.text] for e in r.entries],
+        "events": [["seq", "round", "phase", "type", "members", "description", "undone"]]
+        + [
+            [e.seq, e.round, e.phase or "", e.type, " ".join(e.members), e.text, "yes" if e.undone else ""]
+            for e in r.entries
+        ],
         "positions": [["proposal", "kind", "procedure", "member", "position", "reservation", "seq", "round", "outcome"]]
         + [
             [p.id, p.kind, p.procedure, x.member, x.position, x.reservation or "", x.seq, x.round, p.outcome]

@@ -6,6 +6,9 @@ Runs on a SQLite file, or on PostgreSQL when DATABASE_URL is set (see conftest.p
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 import server.rooms
@@ -95,6 +98,13 @@ async def test_a_rewind_reaches_every_seat_and_outlives_the_server(
 
     async with running(database_url) as second, client(second.url) as http:
         assert await rest_view(http, game, game.facilitator_key) == after
+        exported = await http.get(
+            f"/api/games/{game.game_id}/export",
+            params={"format": "csv", "table": "events"},
+            headers={"Authorization": f"Bearer {game.facilitator_key}"},
+        )
+        rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+        assert {int(r["seq"]): r["type"] for r in rows if r["undone"] == "yes"} == {moment + 1: "position_taken"}
     assert rewound["seq"] == seq
     report = await replay_game(database_url, game.game_id)
     assert report.consistent and report.events == after["seq"], report.text()
