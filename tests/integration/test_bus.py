@@ -28,8 +28,8 @@ import httpx
 import psycopg
 import pytest
 
-from game_rules import CHAIR, EVENT_ADAPTER, Refusal
-from game_rules.commands import Broadcast, ExtendPhase, SendMessage, StartGame
+from game_rules import CHAIR, EVENT_ADAPTER, Refusal, state_hash
+from game_rules.commands import Broadcast, DeliverInject, ExtendPhase, RewindGame, SendMessage, StartGame
 from game_rules.views import FACILITATOR, Viewer
 from server import deadlines
 from server.bus import (
@@ -274,6 +274,27 @@ async def test_every_event_written_by_one_process_reaches_a_socket_on_the_other_
         await until(lambda: first.state.seq == mine)
         assert [e for e in first.state.announcements][-1] == "from the second"
         assert two.bus.lost == []
+
+
+async def test_a_rewind_written_by_one_process_is_folded_by_the_other_from_the_store(
+    migrated_url: str, anyio_backend: str
+) -> None:
+    async with TwoProcesses(migrated_url) as two:
+        first, second = await two.game()
+        watcher = Connection(seat_id="watcher", viewer=Viewer(role="delegation", member="EST"), wire=Tap())
+        await second.join(watcher, None)
+        moment = await accept(first, StartGame(), Broadcast(text="before"))
+        await accept(first, SendMessage(text="said after the moment"), actor="EST")
+        await accept(first, DeliverInject(title="Sent by mistake"))
+        rewound = await accept(first, RewindGame(to_seq=moment, note="the inject was early"))
+        await until(lambda: second.state.seq == rewound)
+
+        assert state_hash(second.state) == state_hash(first.state)
+        assert [i.title for i in second.state.injects if i.source == "white cell"] == []
+        whole = frames(watcher)[-1]
+        assert (whole["type"], whole["seq"], "update" in whole) == ("view", rewound, False)
+        assert [m["text"] for m in whole["view"]["messages"]] == ["said after the moment"]
+        assert whole["view"]["status"] == "paused"
 
 
 async def test_the_events_a_notification_carries_are_folded_without_reading_the_store(
