@@ -16,7 +16,7 @@ from server.bot_seats import BotSeats
 from server.errors import ApiError, ErrorResponse
 from server.limits import seat_limits
 from server.lobby import Lobby, acting, command_key, viewer_for
-from server.network import reach
+from server.network import own_address, reach
 from server.rooms import Accepted
 from server.store import SEQ_LIMIT, SeatRecord
 
@@ -261,13 +261,8 @@ async def seat_bots(game_id: str, body: Bots, request: Request, _: FacilitatorDe
 
 
 def _own_address(request: Request) -> str:
-    """Where this process is reached: the address the request came in on (behind a proxy, the proxy's side)."""
-    server = request.scope.get("server")
-    if not server or server[1] is None:
-        settings = request.app.state.settings
-        server = (settings.host, settings.port)
-    host = server[0] if server[0] not in ("0.0.0.0", "::", "") else "127.0.0.1"
-    return f"http://[{host}]:{server[1]}" if ":" in host else f"http://{host}:{server[1]}"
+    settings = request.app.state.settings
+    return own_address(request.scope.get("server"), settings.host, settings.port)
 
 
 @router.delete("/games/{game_id}/seats/{seat_id}", status_code=204)

@@ -21,6 +21,7 @@ from server.bot_seats import BotSeats
 from server.bus import make_bus
 from server.config import Settings, get_settings
 from server.lobby import Lobby
+from server.network import own_address
 from server.rooms import Rooms
 from server.store import EventStore
 
@@ -37,6 +38,9 @@ class WargameApp(FastAPI):
     the handler answers every failure itself (server/ws.py)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan" and (bots := getattr(self.state, "bots", None)) is not None:
+            settings = self.state.settings
+            bots.contact(own_address(scope.get("server"), settings.host, settings.port))
         if scope["type"] == "websocket":
             found = ws.PATH.fullmatch(scope["path"].removeprefix(scope.get("root_path", "")))
             if found is not None:
@@ -59,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.store = store
         app.state.lobby = Lobby(store, rooms)
-        app.state.bots = BotSeats(app.state.lobby)
+        app.state.bots = BotSeats(app.state.lobby, put_back=not bus.shared)
         await rooms.load_unfinished()
         await bus.start(rooms.news, rooms.resync, rooms.presence)  # each (re)subscription re-reads every loaded game
         clock = asyncio.create_task(deadlines.enforce(rooms, time.time))

@@ -1,8 +1,10 @@
 """Bots at the tables nobody in the room plays.  The facilitator seats them; each plays its delegation over this
 server's own WebSocket, as the bots of `wargame demo` do (server/bots.py), until the game ends.
 
-A bot runs in the process that seated it.  After a restart its seat is still there, and nobody plays it: seating
-bots again finds the seat, gives it a new credential and puts a bot back at it."""
+A bot runs in the process that seated it.  After a restart its seat is still there: seating bots again finds the
+seat, gives it a new credential and puts a bot back at it.  A server that runs alone does so by itself as soon as
+it learns where it is reached, from the first request or socket it serves (browsers reconnect on their own after a
+restart); with several processes the facilitator does, from the console, at the process that answers."""
 
 from __future__ import annotations
 
@@ -24,10 +26,32 @@ PATIENCE = 7 * 24 * 3600.0
 
 
 class BotSeats:
-    def __init__(self, lobby: Lobby) -> None:
+    def __init__(self, lobby: Lobby, *, put_back: bool = False) -> None:
         self._lobby = lobby
         self._playing: dict[str, asyncio.Task[None]] = {}
         """Seat id -> the bot playing it from this process."""
+        self._put_back = put_back
+        """Bots go back to their seats at the first contact (this process is the deployment's only one)."""
+        self._putting_back: asyncio.Task[None] | None = None
+
+    def contact(self, base_url: str) -> None:
+        """A request or socket came in on `base_url`: the first after the start puts the bots back."""
+        if self._put_back:
+            self._put_back = False
+            self._putting_back = asyncio.create_task(self._put_back_everywhere(base_url), name="bots:put-back")
+
+    async def _put_back_everywhere(self, base_url: str) -> None:
+        store = self._lobby.store
+        for game in await store.list_games():
+            if game.status == "ended":
+                continue
+            seats = await store.seats(game.id)
+            members = sorted({s.member for s in seats if s.is_bot and s.member and not s.revoked})
+            if members:
+                try:
+                    await self.seat(game.id, members, base_url)
+                except Exception:  # one game's trouble leaves the others' bots to go back
+                    log.exception("bots could not be put back", extra={"game_id": game.id})
 
     def playing(self, seat_id: str) -> bool:
         return seat_id in self._playing
@@ -67,6 +91,11 @@ class BotSeats:
             self._playing.pop(seat_id, None)
 
     async def stop(self) -> None:
+        self._put_back = False
+        if self._putting_back is not None:
+            self._putting_back.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._putting_back
         tasks, self._playing = list(self._playing.values()), {}
         for task in tasks:
             task.cancel()

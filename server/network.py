@@ -30,6 +30,15 @@ IN_A_CONTAINER = (
 OFF_THE_NETWORK = "This computer has no network address: connect it to the room's network"
 
 
+def own_address(server: tuple[str, int | None] | None, host: str, port: int) -> str:
+    """Where this process reaches itself: the address a request came in on (`scope["server"]`; behind a proxy, the
+    proxy's side), else the configured one; every interface is reached on loopback."""
+    if not server or server[1] is None:
+        server = (host, port)
+    at = server[0] if server[0] not in WILDCARDS else "127.0.0.1"
+    return f"http://[{at}]:{server[1]}" if ":" in at else f"http://{at}:{server[1]}"
+
+
 def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True

@@ -217,6 +217,37 @@ async def test_bots_play_the_tables_nobody_in_the_room_plays_and_are_put_back_af
     await _until(lambda found: found == set(bots) - {"FRA"}, bots_connected, "the French bot gone")
 
 
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+async def test_after_a_restart_the_bots_go_back_to_their_seats_by_themselves(live: LiveServer) -> None:
+    base = live.base_url
+    created = await rest("POST", f"{base}/api/games", {"scenario": SCENARIO, "facilitator": "White Cell"})
+    key = created["facilitator_key"]
+    claim = {"join_code": created["join_code"], "role": "delegation", "member": "EST", "player": "Kaja"}
+    await rest("POST", f"{base}/api/games/{created['game_id']}/seats", claim)
+    seated = await rest("POST", f"{base}/api/games/{created['game_id']}/bots", {"members": ["POL", "USA"]}, key)
+    ended = await rest("POST", f"{base}/api/games", {"scenario": SCENARIO, "facilitator": "White Cell"})
+    await rest("POST", f"{base}/api/games/{ended['game_id']}/bots", {"members": ["DEU"]}, ended["facilitator_key"])
+    await rest("POST", f"{base}/api/games/{ended['game_id']}/commands", {"type": "end_game"}, ended["facilitator_key"])
+
+    # The same database behind a new server process (a new app, on another port): nobody presses anything.
+    again = create_app(Settings(database_url=live.database_url))
+    await live.app.state.bots.stop()
+    async with running_server(again) as second:
+        game = f"{second}/api/games/{created['game_id']}"
+
+        async def bots_connected() -> set[str]:
+            seats = await rest("GET", f"{game}/seats", None, key)
+            return {s["member"] for s in seats if s["connected"] and s["is_bot"]}
+
+        await _until(lambda found: found == {"POL", "USA"}, bots_connected, "the bots back at their seats")
+        seats = {s["member"]: s["seat_id"] for s in await rest("GET", f"{game}/seats", None, key) if s["is_bot"]}
+        assert seats == {s["member"]: s["seat_id"] for s in seated}, "the same seats, not new ones"
+        bots: BotSeats = again.state.bots
+        finished = await rest("GET", f"{second}/api/games/{ended['game_id']}/seats", None, ended["facilitator_key"])
+        assert not any(bots.playing(s["seat_id"]) for s in finished), "no bot goes back to a game that has ended"
+
+
 async def _until(holds: Callable[[set[str]], bool], read: Callable[[], Awaitable[set[str]]], what: str) -> None:
     """Read until what is read holds (30 s at most): bots act when they hear the news."""
     for _ in range(300):
