@@ -99,12 +99,19 @@ def _sections(r: Review) -> _Sections:
     invocations = [f"{i.key} for {i.victim}: {i.status}" for i in s.invocations.values()]
     if invocations:
         summary.append("Collective defence: " + "; ".join(invocations) + ".")
+    if rewinds := sum(1 for e in r.entries if e.type == "game_rewound" and not e.undone):
+        undone = sum(1 for e in r.entries if e.undone)
+        summary.append(f"The white cell turned play back {rewinds} time(s), undoing {undone} event(s): see Rulings.")
     return _Sections(
         summary=summary,
         strengths=[c for c in r.capabilities if c.rating == "P"],
         improve=[c for c in r.capabilities if c.rating in ("S", "M", "U")],
         scores={m: national_score(s, m) for m in s.members},
     )
+
+
+RULINGS = ("action_ruled", "game_rewound")
+"""The white cell's decisions on play itself: rulings on free-form actions, and turning play back."""
 
 
 def _participants(r: Review) -> list[tuple[str, str]]:
@@ -192,6 +199,12 @@ def markdown(info: GameInfo, r: Review) -> str:
         f"- [{o.by}, round {o.round}, event {o.about_seq}{', ' + o.member if o.member else ''}] {o.text}"
         for o in s.observations
     ] or ["- none recorded"]
+    out += ["", "## Rulings of the white cell", ""]
+    out += [
+        f"- [round {e.round}, {e.phase or 'lobby'}, event {e.seq}] {e.text}" + (" (undone later)" if e.undone else "")
+        for e in r.entries
+        if e.type in RULINGS
+    ] or ["- none"]
     out += [
         "",
         "## Improvement plan",

@@ -13,8 +13,10 @@ import pytest
 
 import server.rooms
 from game_rules import EVENT_ADAPTER, replay, state_hash
+from game_rules.review import review
 from game_rules.state import CHAIR
 from server.replay import replay_game
+from server.report import GameInfo, markdown
 from server.rooms import load_state
 from server.store import EventStore
 from tests.integration.live import Seat, claim_seat, client, create_game, rest_view, ws_base
@@ -22,9 +24,8 @@ from tests.integration.test_restart import advance, running
 from tests.unit.scripted import Table
 from tests.unit.test_play import SCENARIO
 
-pytestmark = pytest.mark.anyio
 
-
+@pytest.mark.anyio
 async def test_a_rewind_to_before_the_latest_snapshot_is_loaded_from_an_earlier_one(store: EventStore) -> None:
     table = Table(SCENARIO)
     table.do(CHAIR, type="start_game", at=1000.0)
@@ -47,6 +48,26 @@ async def test_a_rewind_to_before_the_latest_snapshot_is_loaded_from_an_earlier_
     assert state_hash(await load_state(store, game.id, until_seq=snapshot.seq)) == state_hash(snapshot)
 
 
+def test_the_report_names_each_rewind_with_its_reason() -> None:
+    table = Table(SCENARIO)
+    table.do(CHAIR, type="start_game", at=1000.0)
+    table.to("council")
+    moment = table.state.seq
+    table.do("EST", type="table_proposal", proposal="P1", kind="joint_statement")
+    table.do("POL", type="object", proposal="P1")
+    table.do(CHAIR, type="rewind_game", to_seq=moment, note="Poland meant to concur")
+
+    md = markdown(GameInfo("g", "t", "baltic-demo", "now", []), review(enumerate(table.log, start=1)))
+
+    rulings = md.split("## Rulings of the white cell")[1].split("##")[0].strip().splitlines()
+    assert rulings == [
+        f"- [round 1, council, event {moment + 3}] The facilitator turns play back to just after event {moment}: "
+        "Poland meant to concur"
+    ]
+    assert "The white cell turned play back 1 time(s), undoing 2 event(s)" in md
+
+
+@pytest.mark.anyio
 @pytest.mark.parametrize("snapshot_every", [server.rooms.SNAPSHOT_EVERY, 3])
 async def test_a_rewind_reaches_every_seat_and_outlives_the_server(
     database_url: str, snapshot_every: int, monkeypatch: pytest.MonkeyPatch, anyio_backend: str
