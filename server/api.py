@@ -265,6 +265,13 @@ def _own_address(request: Request) -> str:
     return own_address(request.scope.get("server"), settings.host, settings.port)
 
 
+@router.delete("/games/{game_id}", status_code=204)
+async def delete_game(game_id: str, lobby: LobbyDep, _: FacilitatorDep) -> None:
+    """Delete a game that has ended, or never started, and everything stored of it: its log, seats and snapshots
+    (the players' names with them).  Export it first to keep its record (docs/review.md); a game under way is 409."""
+    await lobby.delete_game(game_id)
+
+
 @router.delete("/games/{game_id}/seats/{seat_id}", status_code=204)
 async def release_seat(game_id: str, seat_id: str, lobby: LobbyDep, _: FacilitatorDep) -> None:
     """Take a player's seat out of the game (a player who left, or who took the wrong member state): its credential

@@ -194,6 +194,8 @@ class Lobby:
         seat = await self.store.seat_by_credential_hash(auth.token_hash(token))
         # The indexed lookup finds the row; the constant-time comparison is what accepts the credential.
         if seat is None or not auth.same_secret(token, seat.credential_hash) or seat.revoked or seat.game_id != game_id:
+            if await self.store.get_game(game_id) is None:  # deleted since the link was handed out, or never was
+                raise ApiError(404, "unknown_game", "There is no such game: its facilitator may have deleted it.")
             raise ApiError(401, "bad_credential", "This credential does not open a seat in this game.")
         return seat
 
@@ -219,6 +221,16 @@ class Lobby:
         await self._as_chair(game_id, ReleaseSeat(seat=seat_id))
         await self.store.revoke_seat(seat_id)
         _show_out(await self.room(game_id), seat_id, "the facilitator released this seat")
+
+    async def delete_game(self, game_id: str) -> None:
+        """Everything stored of a game that has ended (or never started), gone; its sockets are shown out."""
+        status = (await self.room(game_id)).state.status
+        if status in ("running", "paused"):
+            raise ApiError(
+                409, "game_in_play", "The exercise is under way: end it before deleting it (and export its record)."
+            )
+        await self.store.delete_game(game_id)
+        await self.rooms.forget(game_id, "the facilitator deleted this game")
 
     async def _as_chair(self, game_id: str, command: Command) -> None:
         """Play the lobby's own change of a seat as the chair; the rules' refusal is a 409."""

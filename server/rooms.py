@@ -28,7 +28,7 @@ from game_rules.views import Viewer, log_lengths, shown
 from server.bus import Bus, Carried, LocalBus
 from server.frames import Shown, event_frame, presence_frame, view_frame
 from server.store import EventStore, RepeatedCommand, SeqConflict, StoredEvent
-from server.wire import SERVICE_RESTART, Wire, drop_unread
+from server.wire import NORMAL_CLOSURE, SERVICE_RESTART, Wire, drop_unread
 
 log = logging.getLogger("wargame.rooms")
 
@@ -468,6 +468,16 @@ class Rooms:
         if room is not None:
             room.tell_presence()
 
+    async def forget(self, game_id: str, reason: str) -> None:
+        """The game is gone from the store (deleted): its sockets here are shown out, and its room dropped."""
+        room = self._rooms.pop(game_id, None)
+        if room is None:
+            return
+        await room.stop_following()
+        for conn in room.connections:
+            room.leave(conn)
+            conn.wire.close(NORMAL_CLOSURE, reason)
+
     def withdraw(self) -> None:
         """This process is stopping: its seats are connected no more."""
         self._announce_all(frozenset())
@@ -491,6 +501,8 @@ class Rooms:
                 continue
             for game_id, seq in last.items():
                 watched[game_id].heard(seq)
+            for game_id in watched.keys() - last.keys():  # deleted by another process
+                await self.forget(game_id, "the facilitator deleted this game")
 
     def loaded(self) -> list[Room]:
         return list(self._rooms.values())

@@ -14,6 +14,7 @@ from typing import Literal, cast, get_args
 from sqlalchemy import (
     ARRAY,
     DateTime,
+    Delete,
     Dialect,
     Engine,
     Insert,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     Update,
     bindparam,
+    delete,
     func,
     insert,
     select,
@@ -263,6 +265,13 @@ class EventStore:
         async with self._sessions() as session:
             rows = await session.scalars(select(GameRow).order_by(GameRow.created_at, GameRow.id))
             return [_game_record(row) for row in rows]
+
+    async def delete_game(self, game_id: str) -> bool:
+        """Everything stored of a game, gone in one transaction; False if there was no such game."""
+        async with self._sessions.begin() as session:
+            for table in (SnapshotRow, EventRow, SeatRow):
+                await session.execute(delete(table).where(table.game_id == game_id))
+            return await _rows_changed(session, delete(GameRow).where(GameRow.id == game_id)) == 1
 
     async def set_status(self, game_id: str, status: GameStatus) -> None:
         _check_choice(status, GameStatus)
@@ -583,7 +592,7 @@ def _claim_and_insert() -> Insert:
 _CLAIM_AND_INSERT = _claim_and_insert()
 
 
-async def _rows_changed(session: AsyncSession, statement: Update) -> int:
+async def _rows_changed(session: AsyncSession, statement: Update | Delete) -> int:
     # Core execution on the session's connection: same transaction, and a typed rowcount.
     connection = await session.connection()
     return (await connection.execute(statement)).rowcount

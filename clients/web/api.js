@@ -70,6 +70,7 @@ export const api = {
     call("POST", `/api/games/${gameId}/seats/${seatId}/reassign`, { player }, token),
   seatBots: (gameId, token) => call("POST", `/api/games/${gameId}/bots`, {}, token),
   release: (gameId, seatId, token) => call("DELETE", `/api/games/${gameId}/seats/${seatId}`, undefined, token),
+  deleteGame: (gameId, token) => call("DELETE", `/api/games/${gameId}`, undefined, token),
   timeline: (gameId, token) => call("GET", `/api/games/${gameId}/review/timeline`, undefined, token),
 };
 

@@ -1,7 +1,7 @@
 // The facilitator's console (white cell): phases, injects, rulings, broadcasts, seats; and the all-seeing view.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import qrcode from "qrcode-generator";
-import { api } from "./api.js";
+import { api, credentials } from "./api.js";
 import { html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
 import { Announcements, Injects, Metrics, Reports } from "./panels.js";
 
@@ -29,6 +29,7 @@ function PhaseControl({ game, view, seat }) {
           <button type="button" class="ghost" onClick=${() => setEnding(false)}>Keep playing</button></p>`
       : html`<p><button type="button" class="ghost" onClick=${() => setEnding(true)}>End the exercise…</button></p>`)}
     <${Rewind} game=${game} view=${view} seat=${seat} />
+    ${(view.status === "ended" || view.status === "lobby") && html`<${DeleteGame} game=${game} seat=${seat} />`}
   </section>`;
 }
 
@@ -58,7 +59,7 @@ function Rewind({ game, view, seat }) {
     <summary>Undo: turn play back…</summary>
     <p class="hint">${"Everything from the event you pick on is undone (positions, proposals, injects and their " +
       "effects); messages, announcements and seats stay. Play comes back paused, and every seat reads your reason."}</p>
-    ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${error && html`<p class="refusal" role="alert">${error}</p>`}
     <label>Undo from <select value=${from} onChange=${(e) => setFrom(e.target.value)} data-testid="rewind-from">
       <option value="">— pick the first event to undo —</option>
       ${events.map((e) => html`<option key=${e.seq} value=${e.seq}>${"#" + e.seq + " · round " + e.round + ", " +
@@ -68,6 +69,31 @@ function Rewind({ game, view, seat }) {
     <p class="buttons"><span class="act"><button type="button" class="danger" onClick=${rewind}
       disabled=${!from || !note.trim() || game.pending.rewind}>Turn play back</button><${Refusal} game=${game} for="rewind" /></span></p>
   </details>`;
+}
+
+/** A game that has ended, or never started, can be deleted with everything stored of it (players' names too). */
+function DeleteGame({ game, seat }) {
+  const [asking, setAsking] = useState(false);
+  const [error, setError] = useState("");
+  async function remove() {
+    try {
+      await api.deleteGame(game.gameId, seat.token);
+      credentials.forget(game.gameId);
+      location.hash = "#/";
+    } catch (e) {
+      setError(e.message);
+    }
+  }
+  if (!asking) {
+    return html`<p><button type="button" class="ghost" onClick=${() => setAsking(true)}>Delete this game…</button></p>`;
+  }
+  return html`<div class="form" data-testid="delete-game">
+    <p class="hint">${"Its whole record goes: events, seats and players' names. To keep it, download it first " +
+      "from the Review tab (JSON, which imports again, or the report)."}</p>
+    <p class="buttons"><button type="button" class="danger" onClick=${remove}>Delete it and everything stored of it</button>
+      <button type="button" class="ghost" onClick=${() => setAsking(false)}>Keep it</button></p>
+    ${error && html`<p class="refusal" role="alert">${error}</p>`}
+  </div>`;
 }
 
 function CatalogueInject({ game, view }) {

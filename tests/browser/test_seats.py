@@ -91,3 +91,25 @@ def test_bots_play_the_tables_nobody_in_the_room_plays(players: Callable[[str], 
     expect(seats.locator("tr", has_text="Pierre")).to_contain_text("online")
     expect(white.page.get_by_test_id("online")).to_have_text("7 of 7 online")
     assert white.errors == [] and pierre.errors == []
+
+
+def test_the_facilitator_deletes_a_game_nobody_needs_any_more(players: Callable[[str], Player]) -> None:
+    from playwright.sync_api import expect
+
+    white = players("facilitator")
+    code = white.create_game()
+    est = players("EST")
+    est.join(code, "delegation", "Kaja", member="EST")
+    console = white.page
+    console.get_by_role("button", name="Delete this game…").click()
+    expect(console.get_by_test_id("delete-game")).to_contain_text("download it first")
+    console.get_by_role("button", name="Delete it and everything stored of it").click()
+
+    expect(console.get_by_role("heading", name="Alliance crisis wargame")).to_be_visible()
+    expect(est.page.get_by_role("alert")).to_contain_text("its facilitator may have deleted it")
+    est.shot("deleted-game-player", full_page=False)
+    stranger = players("stranger")
+    stranger.page.goto(f"{white.base_url}/#/join/{code}")
+    expect(stranger.page.get_by_role("alert")).to_be_visible()
+    stranger.shot("deleted-game-join", full_page=False)
+    assert white.errors == [] and est.errors == []

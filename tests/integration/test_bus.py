@@ -297,6 +297,24 @@ async def test_a_rewind_written_by_one_process_is_folded_by_the_other_from_the_s
         assert whole["view"]["status"] == "paused"
 
 
+async def test_a_game_deleted_by_one_process_shows_out_the_sockets_of_the_other(
+    migrated_url: str, anyio_backend: str
+) -> None:
+    async with TwoProcesses(migrated_url) as two:
+        first, second = await two.game()
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap())
+        await second.join(watcher, None)
+        await Lobby(two.stores[0], two.rooms[0]).delete_game(first.game_id)
+        assert first.game_id not in [r.game_id for r in two.rooms[0].loaded()]
+        assert first.game_id in [r.game_id for r in two.rooms[1].loaded()], "nothing tells the other at once"
+
+        two.tasks.append(asyncio.create_task(two.rooms[1].keep_up(every=0.01)))
+        await until(lambda: isinstance(watcher.wire, Tap) and watcher.wire.closed)
+        assert watcher.wire.close_code == 1000
+        assert first.game_id not in [r.game_id for r in two.rooms[1].loaded()]
+        assert await two.rooms[1].get(first.game_id) is None
+
+
 async def test_the_events_a_notification_carries_are_folded_without_reading_the_store(
     migrated_url: str, anyio_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -44,6 +44,7 @@ from server.bots import DelegationBot, FacilitatorBot, Readiness, websocket_url
 from server.db import make_engine
 from server.limits import SeatLimits, TokenBucket
 from server.logs import JsonFormatter, RedactCredentials
+from server.store import EventStore
 from tests.integration.live import (
     FULL,
     SEED,
@@ -465,6 +466,41 @@ async def test_a_released_seat_is_shown_out_and_its_delegation_hands_its_voice_o
     assert (again.status_code, error_code(again)) == (404, "unknown_seat")
     own = await http.delete(f"{base}/seats/{game.facilitator_seat}", headers=bearer(game.facilitator_key))
     assert (own.status_code, error_code(own)) == (404, "unknown_seat")
+
+
+async def test_a_deleted_game_is_gone_with_everything_stored_of_it(
+    url: str, http: httpx.AsyncClient, database_url: str
+) -> None:
+    game = await create_game(http)
+    kept = await create_game(http, title="Another seminar's game")
+    kaja = await claim_seat(http, game, "delegation", "EST", "Kaja")
+    base = f"/api/games/{game.game_id}"
+    async with Seat(ws_base(url), game.game_id, kaja.token, name="kaja") as shown_out:
+        await shown_out.welcome()
+        await rest_command(http, game, game.facilitator_key, {"type": "start_game"})
+        in_play = await http.delete(base, headers=bearer(game.facilitator_key))
+        assert (in_play.status_code, error_code(in_play)) == (409, "game_in_play"), in_play.text
+        by_a_player = await http.delete(base, headers=bearer(kaja.token))
+        assert by_a_player.status_code == 403, by_a_player.text
+        ended = await http.post(f"{base}/end", headers=bearer(game.facilitator_key))
+        assert ended.status_code == 200, ended.text
+        deleted = await http.delete(base, headers=bearer(game.facilitator_key))
+        assert deleted.status_code == 204, deleted.text
+        assert await shown_out.wait_closed() == 1000
+    for token in (game.facilitator_key, kaja.token):
+        gone = await http.get(f"{base}/view", headers=bearer(token))
+        assert (gone.status_code, error_code(gone)) == (404, "unknown_game"), gone.text
+    assert (await http.get(f"/api/join/{game.join_code}")).status_code == 404
+    assert [g["game_id"] for g in (await http.get("/api/games")).json()] == [kept.game_id]
+    another_facilitator = await http.delete(base, headers=bearer(kept.facilitator_key))
+    assert another_facilitator.status_code == 404, another_facilitator.text
+    store = EventStore.from_url(database_url)
+    try:
+        assert await store.read(game.game_id) == [] and await store.seats(game.game_id) == []
+        assert await store.snapshots(game.game_id) == []
+        assert len(await store.read(kept.game_id)) >= 1, "the other game keeps its record"
+    finally:
+        await store.dispose()
 
 
 async def test_no_credential_reaches_the_logs(
