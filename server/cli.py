@@ -208,9 +208,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     fork_cmd.add_argument("--at", type=int, required=True, metavar="SEQ")
     fork_cmd.add_argument("--seed", type=int, help="a new seed for what follows (default: the original's)")
     fork_cmd.add_argument("--database-url")
+    games_cmd = commands.add_parser("games", help="list the stored games")
+    games_cmd.add_argument("--database-url")
+    delete_cmd = commands.add_parser("delete", help="delete a game that has ended (or never started) for good")
+    delete_cmd.add_argument("game")
+    delete_cmd.add_argument("--database-url")
 
     args = parser.parse_args(argv)
-    if args.command in ("export", "import", "fork"):
+    if args.command in ("games", "export", "import", "fork", "delete"):
         from server import review_cli
         from server.config import Settings
 
@@ -219,6 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return review_cli.export_game(url, args.game, args.format, args.out)
         if args.command == "import":
             return review_cli.import_game(url, args.file)
+        if args.command == "games":
+            return review_cli.list_games(url)
+        if args.command == "delete":
+            return review_cli.delete_game(url, args.game)
         return review_cli.fork_game(url, args.game, args.at, args.seed)
     if args.command == "scenario":
         from server import scenario_cli

@@ -1,4 +1,5 @@
-"""`wargame export | import | fork`: a stored game out to files, back in, or forked for a what-if."""
+"""`wargame games | export | import | fork | delete`: the stored games listed, one out to files, back in, forked
+for a what-if, or deleted."""
 
 from __future__ import annotations
 
@@ -84,6 +85,47 @@ async def _fork(database_url: str, game_id: str, at_seq: int, seed: int | None) 
     finally:
         await store.dispose()
     print(f"forked {game_id} at event {at_seq} as game {game.id} (join code {game.join_code}); facilitator key: {key}")
+    return 0
+
+
+def list_games(database_url: str) -> int:
+    return asyncio.run(_list(database_url))
+
+
+async def _list(database_url: str) -> int:
+    store = await _store(database_url)
+    try:
+        games = await store.list_games()
+    finally:
+        await store.dispose()
+    print(f"{'game':32}  {'code':8}  {'status':7}  {'events':>6}  {'created (UTC)':16}  title")
+    for g in games:
+        created = g.created_at.strftime("%Y-%m-%d %H:%M")
+        print(f"{g.id:32}  {g.join_code:8}  {g.status:7}  {g.last_seq:>6}  {created:16}  {g.title}")
+    print(f"{len(games)} game(s)")
+    return 0
+
+
+def delete_game(database_url: str, game_id: str) -> int:
+    return asyncio.run(_delete(database_url, game_id))
+
+
+async def _delete(database_url: str, game_id: str) -> int:
+    """As the console's *Delete this game*: only a game that has ended or never started.  A server holding the game
+    shows its sockets out at its next periodic catch-up."""
+    store = await _store(database_url)
+    try:
+        game = await store.get_game(game_id)
+        if game is None:
+            print(f"no game {game_id}")
+            return 1
+        if game.status in ("running", "paused"):
+            print(f"game {game_id} is under way ({game.status}): its facilitator ends it first")
+            return 1
+        await store.delete_game(game_id)
+    finally:
+        await store.dispose()
+    print(f"deleted game {game_id} ({game.title}, {game.last_seq} events, its seats and snapshots)")
     return 0
 
 

@@ -275,5 +275,18 @@ async def test_cli_export_fork_and_import(played: Played, tmp_path: Path) -> Non
     forked = wargame("fork", played.game_id, "--at", "25")
     assert forked.returncode == 0 and "forked" in forked.stdout
     assert wargame("fork", played.game_id, "--at", "0").returncode == 1
+
+    # The copy is listed, and deleted; the fork is paused, under way: not deleted.
+    copy_id = imported.stdout.split("imported as game ")[1].split()[0]
+    fork_id = forked.stdout.split(" as game ")[1].split()[0]
+    listed = wargame("games").stdout
+    assert copy_id in listed and fork_id in listed and played.game_id in listed
+    deleted = wargame("delete", copy_id)
+    assert deleted.returncode == 0 and f"deleted game {copy_id}" in deleted.stdout, deleted.stdout
+    under_way = wargame("delete", fork_id)
+    assert under_way.returncode == 1 and "under way (paused)" in under_way.stdout
+    listed = wargame("games").stdout
+    assert copy_id not in listed and fork_id in listed and played.game_id in listed
+    assert wargame("delete", copy_id).returncode == 1
     document = json.loads(out.read_text())
     assert EVENT_ADAPTER.validate_python(document["events"][0]["event"]).type == "game_opened"
