@@ -349,7 +349,7 @@ def game_rewound(now: State, earlier: State, e: ev.GameRewound) -> State:
     play comes back paused, with its phase's clock full, so that the room hears the ruling before play goes on."""
     back = earlier.model_copy(deep=True)
     back.seats, back.messages, back.observations = dict(now.seats), list(now.messages), list(now.observations)
-    back.announcements = [*now.announcements, f"The facilitator turned play back to event {e.to_seq}: {e.note}"]
+    back.announcements = [*now.announcements, f"The facilitator turned play back: {e.note}"]  # the log says to where
     if back.phases and back.phase is None:  # between the start and its first phase: not started, in effect
         back.status = "lobby"
     elif back.phases and back.status != "lobby":

@@ -114,6 +114,17 @@ function stage(view) {
   return `Round ${view.round} of ${view.rounds} · ${words(view.phase)}`;
 }
 
+/** What the white cell announces while this screen is open (a broadcast, a ruling that turned play back), on
+ * every tab until dismissed: players at the council table would not see it on their dashboard. */
+function News({ view }) {
+  const count = view.announcements?.length || 0;
+  const [seen, setSeen] = useState(count);
+  if (count <= seen) return html`<div aria-live="polite" class="news-live"></div>`;
+  return html`<div aria-live="polite" class="news-live"><p class="news" data-testid="news">
+    <span>${view.announcements[count - 1]}${count - seen > 1 ? ` (and ${count - seen - 1} more on the dashboard)` : ""}</span>
+    <button type="button" class="ghost" onClick=${() => setSeen(count)}>Dismiss</button></p></div>`;
+}
+
 function Game({ gameId, tab }) {
   const seat = credentials.get(gameId);
   const game = useGame(gameId, seat?.token);
@@ -155,6 +166,7 @@ function Game({ gameId, tab }) {
       html`<a href=${`#/review/${gameId}`} data-testid="review-link">Review</a>`}
     </nav>
     <main id="main" tabindex="-1">
+      ${view && html`<${News} view=${view} />`}
       ${game.status === "refused" &&
       html`<p class="refusal" role="alert">${game.problem} <a href="#/">Back to the lobby</a></p>`}
       ${view ? html`<${Page} game=${game} view=${view} seat=${seat} />` : game.status !== "refused" && html`<p>Loading the game…</p>`}

@@ -112,6 +112,11 @@ class Player:
     def clock_record(self) -> list[tuple[str, str]]:
         return [tuple(pair) for pair in self.page.evaluate("() => window.__clock")]
 
+    def announcement(self, text: str) -> Any:
+        """`text` among the white cell's announcements on this tab (the news line above every tab repeats the
+        latest)."""
+        return self.page.get_by_role("region", name="From the white cell").get_by_text(text)
+
     def proposal(self, pid: str) -> Any:
         return self.page.get_by_test_id(f"proposal-{pid}")
 

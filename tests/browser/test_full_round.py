@@ -99,7 +99,7 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     est.shot("05-delegation-dashboard")
     for p in (pol, deu, obs):  # the broadcast came after the inject: if they had it, it would show by now
         p.tab("Record" if p is obs else "Dashboard")
-        expect(p.page.get_by_text("Capitals are consulting.")).to_be_visible()
+        expect(p.announcement("Capitals are consulting.")).to_be_visible()
         expect(p.page.get_by_text(CYBER)).to_have_count(0)
     obs.shot("06-observer-record")
     _no_leaks(delegations, secrets)

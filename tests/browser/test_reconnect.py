@@ -60,14 +60,15 @@ def test_reconnects_with_since_after_a_network_drop(players: Callable[[str], Pla
     white.tab("Control")
     white.page.get_by_label("Announcement to every seat").fill("Ministers meet at noon.")
     white.page.get_by_role("button", name="Broadcast to all").click()
-    expect(white.page.get_by_text("Ministers meet at noon.")).to_be_visible()
+    expect(white.announcement("Ministers meet at noon.")).to_be_visible()
 
     est.context.set_offline(False)
     est.connected()
     assert len(hellos) >= 2
     assert hellos[-1]["since"] == last_seen
+    expect(est.page.get_by_test_id("news")).to_contain_text("Ministers meet at noon.")  # missed while away
     est.tab("Dashboard")
-    expect(est.page.get_by_text("Ministers meet at noon.")).to_be_visible()
+    expect(est.announcement("Ministers meet at noon.")).to_be_visible()
 
     # Sending works again from the same control.
     est.tab("Messages")

@@ -41,10 +41,15 @@ def test_the_facilitator_turns_play_back_from_the_console(players: Callable[[str
 
     expect(est.proposal("P1")).to_have_count(0)
     expect(est.page.get_by_test_id("countdown")).to_contain_text("PAUSED")
-    est.tab("Dashboard")
-    expect(est.page.get_by_text("Sanctions belong to round two")).to_be_visible()
+    # The ruling reaches the council table itself, not only the dashboard.
+    news = est.page.get_by_test_id("news")
+    expect(news).to_contain_text("Sanctions belong to round two")
     expect(console.get_by_test_id("status")).to_have_text("paused")
-    est.shot("rewind-player")
+    est.shot("rewind-player", full_page=False)
+    news.get_by_role("button", name="Dismiss").click()
+    expect(news).to_have_count(0)
+    est.tab("Dashboard")
+    expect(est.announcement("The facilitator turned play back: Sanctions belong to round two")).to_be_visible()
     console.get_by_role("button", name="Resume").click()
     est.wait_phase("council")
     est.tab("Council")

@@ -115,8 +115,9 @@ def test_a_room_of_twenty_plays_a_council_round(players: Callable[[str], Player]
     white.page.get_by_label("Announcement to every seat").fill(ANNOUNCEMENT)
     white.page.get_by_role("button", name="Broadcast to all").click()
     for player in [*delegates, observer]:
+        expect(player.page.get_by_test_id("news")).to_contain_text(ANNOUNCEMENT)  # on whatever tab is open
         player.tab("Record" if player is observer else "Dashboard")
-        expect(player.page.get_by_text(ANNOUNCEMENT)).to_be_visible()
+        expect(player.announcement(ANNOUNCEMENT)).to_be_visible()
 
     # A player who sat down at the wrong table is shown out; the rest of the room plays on.
     wrong = tables["LTU"][-1]
