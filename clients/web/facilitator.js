@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import qrcode from "qrcode-generator";
 import { api, credentials } from "./api.js";
 import { html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
-import { Announcements, Injects, Metrics, Reports } from "./panels.js";
+import { Announcements, Injects, Metrics, Notes, Reports } from "./panels.js";
 
 const INJECT_KINDS = ["information", "cyber_attack", "disinformation", "cable_sabotage", "pipeline_sabotage", "energy_cutoff",
   "airspace_violation", "border_incursion", "election_interference", "migration_pressure", "terrorist_attack", "armed_attack"];
@@ -327,7 +327,7 @@ export function Control({ game, view, seat }) {
       <${Announcements} view=${view} />
     </div>
     <div class="col"><${Rulings} game=${game} view=${view} /><${Seats} game=${game} view=${view} seat=${seat} /></div>
-    <div class="col"><${Metrics} view=${view} /></div>
+    <div class="col"><${Metrics} view=${view} /><${Notes} game=${game} view=${view} /></div>
   </div>`;
 }
 

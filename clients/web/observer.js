@@ -1,7 +1,7 @@
 // The public record, read-only (observers, umpires); the red cell also gets its move on the ladder here.
 import { useState } from "preact/hooks";
 import { html, memberList, memberName, ActButton, PhaseHint } from "./ui.js";
-import { Announcements, Injects, Metrics, Outcomes } from "./panels.js";
+import { Announcements, Injects, Metrics, Notes, Outcomes } from "./panels.js";
 
 function AdversaryMove({ game, view }) {
   const [change, setChange] = useState("0");
@@ -34,10 +34,10 @@ export function Record({ game, view, seat }) {
   return html`<div class="grid">
     <div class="col">
       ${seat.role === "red_cell" && html`<${AdversaryMove} game=${game} view=${view} />`}
-      <p class="hint">${seat.role === "red_cell" ? "The red cell sees the public record." : "Read-only: you watch the public record."}</p>
+      <p class="hint">${seat.role === "red_cell" ? "The red cell sees the public record." : "You watch the public record, and note what you see for the hotwash."}</p>
       <${Announcements} view=${view} /><${Council} view=${view} /><${Outcomes} view=${view} />
     </div>
-    <div class="col"><${Injects} view=${view} /></div>
+    <div class="col">${seat.role !== "red_cell" && html`<${Notes} game=${game} view=${view} />`}<${Injects} view=${view} /></div>
     <div class="col"><${Metrics} view=${view} /></div>
   </div>`;
 }

@@ -1,5 +1,6 @@
-// Panels several screens share: injects, announcements, intelligence reports, current metrics, outcomes.
-import { html, memberList, memberName, number, percent, words } from "./ui.js";
+// Panels several screens share: injects, announcements, intelligence reports, current metrics, outcomes, notes.
+import { useState } from "preact/hooks";
+import { html, memberList, memberName, number, percent, words, Refusal } from "./ui.js";
 import { MetricCharts } from "./charts.js";
 
 export function Injects({ view, showAudience = false }) {
@@ -84,4 +85,34 @@ export function Outcomes({ view }) {
       )}
     </ul>
   </section>`;
+}
+
+const NOTE_TAKERS = { chair: "white cell", umpire: "umpire", observer: "observer" };
+
+/** Hotwash notes: the white cell, umpires and observers write down what they see as it happens, tagged to the
+ * moment and, if it is about one, a member; the review and the after-action report list them. */
+export function Notes({ game, view }) {
+  const [text, setText] = useState("");
+  const [member, setMember] = useState("");
+  async function note(event) {
+    event.preventDefault();
+    if (await game.act("note", { type: "record_observation", text: text.trim(), member: member || null })) setText("");
+  }
+  const notes = [...(view.observations || [])].reverse();
+  return html`<form class="panel" onSubmit=${note} aria-labelledby="notes-h" data-testid="notes">
+    <h2 id="notes-h">Hotwash notes</h2>
+    <p class="hint">For the hotwash and the after-action report; delegations never see them.</p>
+    <label>Observation <textarea rows="2" value=${text} maxlength="4000" onInput=${(e) => setText(e.target.value)}></textarea></label>
+    <label>About <select value=${member} onChange=${(e) => setMember(e.target.value)}>
+      <option value="">the alliance as a whole</option>
+      ${Object.keys(view.members).map((code) => html`<option key=${code} value=${code}>${memberName(view, code)}</option>`)}
+    </select></label>
+    <span class="act"><button type="submit" disabled=${!text.trim() || game.pending.note}>Record the note</button>
+      <${Refusal} game=${game} for="note" /></span>
+    <ul class="plain notes">
+      ${notes.map((o, n) => html`<li key=${notes.length - n} data-testid="note">
+        <small>${"Round " + o.round + ", after event " + o.about_seq + (o.member ? " · " + memberName(view, o.member) : "") +
+          " · " + (NOTE_TAKERS[o.by] || o.by)}</small><br />${o.text}</li>`)}
+    </ul>
+  </form>`;
 }
