@@ -71,7 +71,12 @@ Name = Annotated[str, AfterValidator(_no_nul)]
 
 
 class CreateGame(BaseModel):
-    scenario: str = Field(examples=["baltic-demo"])
+    scenario: str | None = Field(default=None, examples=["baltic-demo"], description="A shipped scenario's id.")
+    scenario_file: str | None = Field(
+        default=None,
+        max_length=1_000_000,
+        description="Or a scenario of your own: the text of its YAML file (docs/scenarios.md).",
+    )
     title: Name | None = Field(default=None, max_length=200)
     facilitator: Name = Field(default="Facilitator", min_length=1, max_length=80)
     seed: int | None = Field(
@@ -188,7 +193,12 @@ async def list_scenarios(lobby: LobbyDep) -> list[ScenarioSummary]:
 
 @router.post("/games", status_code=201, response_model=GameCreated)
 async def create_game(body: CreateGame, lobby: LobbyDep) -> GameCreated:
-    created = await lobby.create_game(body.scenario, body.title, body.facilitator, body.seed)
+    if (body.scenario is None) == (body.scenario_file is None):
+        raise ApiError(
+            422, "one_scenario", "Name a shipped scenario (scenario) or send your own file (scenario_file), not both."
+        )
+    scenario = body.scenario if body.scenario is not None else lobby.scenario_of_file(body.scenario_file or "")
+    created = await lobby.create_game(scenario, body.title, body.facilitator, body.seed)
     return GameCreated(
         game_id=created.game.id,
         join_code=created.game.join_code,

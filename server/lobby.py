@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from game_rules import EVENT_ADAPTER, Command, Refusal, decide
 from game_rules.commands import ANY_TIME_COMMANDS, ClaimSeat, ReassignSeat, ReleaseSeat
-from game_rules.scenario import Scenario
+from game_rules.scenario import Scenario, ScenarioError, parse_scenario
 from game_rules.state import CHAIR, RED_CELL, SYSTEM, Role
 from game_rules.views import Viewer
 from server import auth, scenarios
@@ -20,6 +20,10 @@ from server.store import EventStore, GameRecord, JoinCodeTaken, SeatRecord
 from server.wire import NORMAL_CLOSURE
 
 log = logging.getLogger("wargame.lobby")
+
+
+SCENARIO_PROBLEMS_SHOWN = 10
+"""Problems of a scenario file named in the refusal's message; its details list them all."""
 
 
 @dataclass(frozen=True)
@@ -104,10 +108,27 @@ class Lobby:
             raise ApiError(404, "unknown_scenario", f"There is no scenario {scenario_id!r}.")
         return found
 
+    @staticmethod
+    def scenario_of_file(text: str) -> Scenario:
+        """A facilitator's own scenario, from the text of its YAML file; every problem with its place, if any."""
+        try:
+            return parse_scenario(text)
+        except ScenarioError as error:
+            shown = error.problems[:SCENARIO_PROBLEMS_SHOWN]
+            more = len(error.problems) - len(shown)
+            raise ApiError(
+                422,
+                "bad_scenario",
+                "This scenario file cannot be played: " + "; ".join(shown) + (f"; and {more} more" if more else ""),
+                details=[{"at": p.split(": ", 1)[0], "problem": p.split(": ", 1)[-1]} for p in error.problems],
+            ) from None
+
     async def create_game(
-        self, scenario_id: str, title: str | None, facilitator: str, seed: int | None = None
+        self, scenario: str | Scenario, title: str | None, facilitator: str, seed: int | None = None
     ) -> NewGame:
-        scenario = self.scenario(scenario_id)
+        """A new game of a shipped scenario (by id) or of one the facilitator brought."""
+        if isinstance(scenario, str):
+            scenario = self.scenario(scenario)
         key = auth.new_token()
         for _ in range(10):
             try:

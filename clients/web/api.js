@@ -60,8 +60,13 @@ async function call(method, path, body, token) {
 export const api = {
   scenarios: () => call("GET", "/api/scenarios"),
   network: () => call("GET", "/api/network"),
+  /** `scenario`: a shipped scenario's id, or `{ file: text }` for the facilitator's own YAML file. */
   createGame: (scenario, title, facilitator) =>
-    call("POST", "/api/games", { scenario, title: title || null, facilitator: facilitator || "Facilitator" }),
+    call("POST", "/api/games", {
+      ...(typeof scenario === "string" ? { scenario } : { scenario_file: scenario.file }),
+      title: title || null,
+      facilitator: facilitator || "Facilitator",
+    }),
   joinInfo: (code) => call("GET", `/api/join/${encodeURIComponent(code.trim().toUpperCase())}`),
   claimSeat: (gameId, body) => call("POST", `/api/games/${gameId}/seats`, body),
   view: (gameId, token) => call("GET", `/api/games/${gameId}/view`, undefined, token),

@@ -29,6 +29,8 @@ function MySeats() {
   </section>`;
 }
 
+const OWN = "(own file)"; // the radio value of the facilitator's own scenario file
+
 function CreateGame() {
   const [scenarios, setScenarios] = useState([]);
   const [chosen, setChosen] = useState("");
@@ -36,6 +38,7 @@ function CreateGame() {
   const [name, setName] = useState("");
   const [problem, setProblem] = useState("");
   const [busy, setBusy] = useState(false);
+  const [own, setOwn] = useState(null); // { name, text } of the facilitator's own scenario file
   useEffect(() => {
     api.scenarios().then((list) => {
       setScenarios(list);
@@ -47,7 +50,7 @@ function CreateGame() {
     setBusy(true);
     setProblem("");
     try {
-      const made = await api.createGame(chosen, title.trim(), name.trim() || "Facilitator");
+      const made = await api.createGame(chosen === OWN ? { file: own.text } : chosen, title.trim(), name.trim() || "Facilitator");
       const scenario = scenarios.find((s) => s.id === chosen);
       credentials.save(made.game_id, {
         token: made.facilitator_key, role: "facilitator", member: null, player: made.seat.player,
@@ -73,11 +76,22 @@ function CreateGame() {
               <br />${s.description}</span>
           </label>`,
         )}
+        <label class="card">
+          <input type="radio" name="scenario" value=${OWN} checked=${chosen === OWN} onChange=${() => setChosen(OWN)} />
+          <span><b>Your own scenario file</b> <small>YAML, as in docs/scenarios.md</small><br />
+            <input type="file" accept=".yaml,.yml,text/yaml" aria-label="Scenario file" data-testid="scenario-file"
+              onChange=${async (e) => {
+                const file = e.target.files[0];
+                setProblem("");
+                setOwn(file ? { name: file.name, text: await file.text() } : null);
+                if (file) setChosen(OWN);
+              }} /></span>
+        </label>
       </fieldset>
       <label>Title (optional) <input value=${title} onInput=${(e) => setTitle(e.target.value)} maxlength="200" /></label>
       <label>Facilitator name <input value=${name} onInput=${(e) => setName(e.target.value)} maxlength="80" placeholder="Facilitator" /></label>
-      <button type="submit" disabled=${busy || !chosen}>Create game as facilitator</button>
-      ${problem && html`<span class="refusal" role="alert">${problem}</span>`}
+      <button type="submit" disabled=${busy || !chosen || (chosen === OWN && !own)}>Create game as facilitator</button>
+      ${problem && html`<p class="refusal" role="alert">${problem}</p>`}
     </form>
   </section>`;
 }

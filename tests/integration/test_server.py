@@ -14,6 +14,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -262,6 +263,48 @@ async def test_a_game_is_created_joined_by_code_and_its_seats_claimed(http: http
     assert games[game.game_id]["last_seq"] == view["seq"] == 6
 
 
+OWN_SCENARIO = (
+    (Path(__file__).parents[2] / "game_rules/scenarios/baltic-demo.yaml")
+    .read_text(encoding="utf-8")
+    .replace("id: baltic-demo", "id: our-seminar", 1)
+    .replace('title: "Baltic airspace: a demonstration round"', 'title: "Our seminar: the Suwałki gap"', 1)
+)
+
+
+async def test_a_facilitator_plays_a_scenario_file_of_their_own(http: httpx.AsyncClient) -> None:
+    made = await http.post("/api/games", json={"scenario_file": OWN_SCENARIO, "facilitator": "White Cell"})
+    assert made.status_code == 201, made.text
+    game = made.json()
+    assert game["game_id"] in {g["game_id"] for g in (await http.get("/api/games")).json()}
+    listed = next(g for g in (await http.get("/api/games")).json() if g["game_id"] == game["game_id"])
+    assert (listed["scenario"], listed["title"]) == ("our-seminar", "Our seminar: the Suwałki gap")
+    joined = await http.post(
+        f"/api/games/{game['game_id']}/seats",
+        json={"join_code": game["join_code"], "role": "delegation", "member": "EST", "player": "Kaja"},
+    )
+    assert joined.status_code == 201, joined.text
+    started = await http.post(
+        f"/api/games/{game['game_id']}/commands",
+        json={"type": "start_game"},
+        headers=bearer(game["facilitator_key"]),
+    )
+    assert started.status_code == 200, started.text
+    view = (await http.get(f"/api/games/{game['game_id']}/view", headers=bearer(game["facilitator_key"]))).json()
+    assert view["title"] == "Our seminar: the Suwałki gap" and view["status"] == "running"
+    assert "our-seminar" not in {s["id"] for s in (await http.get("/api/scenarios")).json()}, "nothing left behind"
+
+    broken = OWN_SCENARIO.replace("rounds: 3", "rounds: many", 1).replace("ruleset: nato", "ruleset: warsaw-pact", 1)
+    refused = await http.post("/api/games", json={"scenario_file": broken})
+    assert_error(refused, 422, "bad_scenario")
+    message = refused.json()["error"]["message"]
+    assert message.startswith("This scenario file cannot be played: ") and "ruleset" in message and "rounds" in message
+    assert {d["at"] for d in refused.json()["error"]["details"]} >= {"ruleset", "rounds"}
+    assert_error(await http.post("/api/games", json={"scenario_file": "id: [unclosed"}), 422, "bad_scenario")
+    both = {"scenario": "baltic-demo", "scenario_file": OWN_SCENARIO}
+    assert_error(await http.post("/api/games", json=both), 422, "one_scenario")
+    assert_error(await http.post("/api/games", json={}), 422, "one_scenario")
+
+
 async def test_lobby_errors_are_refused_with_one_error_shape(http: httpx.AsyncClient) -> None:
     game = await create_game(http)
     other = await create_game(http)
@@ -283,7 +326,7 @@ async def test_lobby_errors_are_refused_with_one_error_shape(http: httpx.AsyncCl
     assert_error(await http.post(seats_url, json=claim(role="facilitator")), 403, "facilitator_seat")
     invalid = assert_error(await http.post(seats_url, json={"role": "delegation"}), 422, "invalid_request")
     assert {d["at"] for d in invalid["details"]} >= {"body.join_code", "body.player"}
-    assert_error(await http.post("/api/games", json={}), 422, "invalid_request")
+    assert_error(await http.post("/api/games", json={"scenario": 7}), 422, "invalid_request")
     assert_error(await http.get("/api/join/QQQQQQ"), 404, "unknown_join_code")
     assert_error(await http.get(f"/api/games/{game.game_id}/view"), 401, "no_credential")
     assert_error(await http.get(f"/api/games/{game.game_id}/view", headers=bearer("forged")), 401, "bad_credential")
