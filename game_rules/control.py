@@ -35,7 +35,8 @@ def gate(state: State, command: Command, actor: str, seat: str | None = None) ->
     if seat is not None and command.type in NATIONAL_VOICE_COMMANDS and (refusal := _not_the_head(state, seat)):
         return refusal
     if not state.phases or actor in WHITE_CELL:
-        if state.status == "ended" and command.type not in SYSTEM_COMMANDS:
+        # Turning play back is the white cell's way to undo even an end it did not mean.
+        if state.status == "ended" and command.type not in SYSTEM_COMMANDS and command.type != "rewind_game":
             return Refusal(code="game_ended", reason="The exercise has ended.")
         return None
     if state.status != "running":

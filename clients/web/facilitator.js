@@ -52,10 +52,10 @@ function Rewind({ game, view, seat }) {
     if (await game.act("rewind", { type: "rewind_game", to_seq: Number(from) - 1, note: note.trim() })) {
       setFrom("");
       setNote("");
+      setOpen(false); // done: the control folds away until the next slip
     }
   }
-  if (view.status === "ended") return null;
-  return html`<details class="rewind" onToggle=${(e) => setOpen(e.currentTarget.open)}>
+  return html`<details class="rewind" open=${open} onToggle=${(e) => setOpen(e.currentTarget.open)}>
     <summary>Undo: turn play back…</summary>
     <p class="hint">${"Everything from the event you pick on is undone (positions, proposals, injects and their " +
       "effects); messages, announcements and seats stay. Play comes back paused, and every seat reads your reason."}</p>

@@ -14,9 +14,7 @@ from tests.integration.test_server import OWN_SCENARIO
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 
-def test_the_facilitator_creates_a_game_from_a_scenario_file(
-    players: Callable[[str], Player], tmp_path: Path
-) -> None:
+def test_the_facilitator_creates_a_game_from_a_scenario_file(players: Callable[[str], Player], tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     white = players("facilitator")

@@ -55,4 +55,17 @@ def test_the_facilitator_turns_play_back_from_the_console(players: Callable[[str
     est.tab("Council")
     est.table_proposal(kind="joint_statement", procedure="consensus", text="Solidarity with Estonia")
     expect(est.proposal("P1")).to_contain_text("Solidarity with Estonia")
+
+    # An end confirmed by mistake is undone the same way.
+    console.get_by_role("button", name="End the exercise…").click()
+    console.get_by_role("button", name="Really end the exercise").click()
+    expect(console.get_by_test_id("status")).to_have_text("ended")
+    console.get_by_text("Undo: turn play back…").click()
+    ending = picker.locator("option", has_text="The exercise ends")
+    expect(ending).to_have_count(1)
+    picker.select_option(ending.get_attribute("value"))
+    console.get_by_label("Reason (read to every seat)").fill("Not yet: round two is still to come")
+    turn_back.click()
+    expect(console.get_by_test_id("status")).to_have_text("paused")
+    expect(est.proposal("P1")).to_contain_text("Solidarity with Estonia")
     assert not white.errors and not est.errors, white.errors + est.errors

@@ -107,11 +107,18 @@ def test_only_the_facilitator_rewinds_and_only_into_the_past(game: Table) -> Non
     assert game.refused("EST", type="rewind_game", to_seq=1, note="no").code == "facilitator_only"
     refusal = game.refused(CHAIR, type="rewind_game", to_seq=game.state.seq, note="now")
     assert refusal.code == "no_earlier_moment" and str(game.state.seq) in refusal.reason
-    for _ in range(SCENARIO.rounds * len(SCENARIO.phases)):
-        if game.state.status == "ended":
-            break
-        game.advance()
-    assert game.refused(CHAIR, type="rewind_game", to_seq=2, note="too late").code == "game_ended"
+
+
+def test_an_end_by_mistake_is_undone_and_play_goes_on(game: Table) -> None:
+    before_the_end = game.state.seq
+    game.do(CHAIR, type="end_game")
+    assert game.refused(CHAIR, type="broadcast", text="anyone?").code == "game_ended"
+    assert game.refused("EST", type="rewind_game", to_seq=before_the_end, note="no").code == "facilitator_only"
+    game.do(CHAIR, type="rewind_game", to_seq=before_the_end, note="The exercise was ended by mistake")
+    assert game.state.status == "paused" and game.state.phase == "council"
+    assert "P1" in game.state.proposals
+    game.do(CHAIR, type="resume_game", at=5000.0)
+    game.do("USA", type="concur", proposal="P1")
 
 
 def test_the_review_marks_what_was_undone_and_keeps_the_proposals_that_stand(game: Table) -> None:
