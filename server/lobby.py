@@ -23,7 +23,9 @@ log = logging.getLogger("wargame.lobby")
 
 
 SCENARIO_PROBLEMS_SHOWN = 10
-"""Problems of a scenario file named in the refusal's message; its details list them all."""
+SCENARIO_PROBLEMS_LISTED = 200
+"""Problems of a scenario file named in the refusal's message, and listed in its details (a file that is all
+mistakes gets a readable answer, not a megabyte of them)."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,10 @@ class Lobby:
                 422,
                 "bad_scenario",
                 "This scenario file cannot be played: " + "; ".join(shown) + (f"; and {more} more" if more else ""),
-                details=[{"at": p.split(": ", 1)[0], "problem": p.split(": ", 1)[-1]} for p in error.problems],
+                details=[
+                    {"at": p.split(": ", 1)[0], "problem": p.split(": ", 1)[-1]}
+                    for p in error.problems[:SCENARIO_PROBLEMS_LISTED]
+                ],
             ) from None
 
     async def create_game(

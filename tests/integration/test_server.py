@@ -300,6 +300,9 @@ async def test_a_facilitator_plays_a_scenario_file_of_their_own(http: httpx.Asyn
     assert message.startswith("This scenario file cannot be played: ") and "ruleset" in message and "rounds" in message
     assert {d["at"] for d in refused.json()["error"]["details"]} >= {"ruleset", "rounds"}
     assert_error(await http.post("/api/games", json={"scenario_file": "id: [unclosed"}), 422, "bad_scenario")
+    all_wrong = "sources:\n" + "  - [not a source]\n" * 2000
+    flooded = assert_error(await http.post("/api/games", json={"scenario_file": all_wrong}), 422, "bad_scenario")
+    assert len(flooded["details"]) == 200 and flooded["message"].endswith(" more")
     both = {"scenario": "baltic-demo", "scenario_file": OWN_SCENARIO}
     assert_error(await http.post("/api/games", json=both), 422, "one_scenario")
     assert_error(await http.post("/api/games", json={}), 422, "one_scenario")
