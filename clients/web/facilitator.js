@@ -4,6 +4,7 @@ import qrcode from "qrcode-generator";
 import { api, credentials } from "./api.js";
 import { html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
 import { Announcements, Injects, Metrics, Notes, Reports } from "./panels.js";
+import { download } from "./review.js";
 
 const INJECT_KINDS = ["information", "cyber_attack", "disinformation", "cable_sabotage", "pipeline_sabotage", "energy_cutoff",
   "airspace_violation", "border_incursion", "election_interference", "migration_pressure", "terrorist_attack", "armed_attack"];
@@ -75,6 +76,15 @@ function Rewind({ game, view, seat }) {
 function DeleteGame({ game, seat }) {
   const [asking, setAsking] = useState(false);
   const [error, setError] = useState("");
+  const [saved, setSaved] = useState([]);
+  async function save(format, ext) {
+    try {
+      const name = await download(game.gameId, seat.token, format, null, ext);
+      setSaved((names) => [...names, name]);
+    } catch (e) {
+      setError(e.message);
+    }
+  }
   async function remove() {
     try {
       await api.deleteGame(game.gameId, seat.token);
@@ -88,8 +98,11 @@ function DeleteGame({ game, seat }) {
     return html`<p><button type="button" class="ghost" onClick=${() => setAsking(true)}>Delete this game…</button></p>`;
   }
   return html`<div class="form" data-testid="delete-game">
-    <p class="hint">${"Its whole record goes: events, seats and players' names. To keep it, download it first " +
-      "from the Review tab (JSON, which imports again, or the report)."}</p>
+    <p class="hint">${"Its whole record goes: events, seats and players' names. Keep what you need first: the " +
+      "record (JSON, which wargame import stores again) and the after-action report."}</p>
+    <p class="buttons"><button type="button" class="ghost" onClick=${() => save("json", "json")}>Save the record (JSON)</button>
+      <button type="button" class="ghost" onClick=${() => save("html", "html")}>Save the report (HTML)</button></p>
+    ${saved.length > 0 && html`<p class="hint" role="status" data-testid="saved">Saved ${saved.join(", ")}</p>`}
     <p class="buttons"><button type="button" class="danger" onClick=${remove}>Delete it and everything stored of it</button>
       <button type="button" class="ghost" onClick=${() => setAsking(false)}>Keep it</button></p>
     ${error && html`<p class="refusal" role="alert">${error}</p>`}

@@ -29,7 +29,7 @@ const EXPORTS = [
 ];
 
 /** Fetch an export with the Bearer header and save it through a Blob URL (a plain link could not send it). */
-async function download(gameId, token, format, table, ext) {
+export async function download(gameId, token, format, table, ext) {
   const params = new URLSearchParams({ format });
   if (table) params.set("table", table);
   const response = await fetch(`/api/games/${encodeURIComponent(gameId)}/export?${params}`, {

@@ -3,7 +3,9 @@ link and plays that seat; the old player's browser is refused; the credential ne
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -102,7 +104,12 @@ def test_the_facilitator_deletes_a_game_nobody_needs_any_more(players: Callable[
     est.join(code, "delegation", "Kaja", member="EST")
     console = white.page
     console.get_by_role("button", name="Delete this game…").click()
-    expect(console.get_by_test_id("delete-game")).to_contain_text("download it first")
+    expect(console.get_by_test_id("delete-game")).to_contain_text("Keep what you need first")
+    with console.expect_download() as saving:
+        console.get_by_role("button", name="Save the record (JSON)").click()
+    record = json.loads(Path(saving.value.path()).read_text(encoding="utf-8"))
+    assert record["events"][0]["event"]["type"] == "game_opened" and record["final_hash"]
+    expect(console.get_by_test_id("saved")).to_contain_text(saving.value.suggested_filename)
     console.get_by_role("button", name="Delete it and everything stored of it").click()
 
     expect(console.get_by_role("heading", name="Alliance crisis wargame")).to_be_visible()
