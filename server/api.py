@@ -176,8 +176,6 @@ def network(request: Request) -> Network:
 
 @router.get("/scenarios", response_model=list[ScenarioSummary])
 async def list_scenarios(lobby: LobbyDep) -> list[ScenarioSummary]:
-    from server import scenarios
-
     return [
         ScenarioSummary(
             id=s.id,
@@ -187,7 +185,7 @@ async def list_scenarios(lobby: LobbyDep) -> list[ScenarioSummary]:
             rounds=s.rounds,
             members=[{"code": m.code, "name": m.name} for m in s.members],
         )
-        for s in scenarios.builtin().values()
+        for s in lobby.library.all().values()
     ]
 
 

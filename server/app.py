@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,8 +24,10 @@ from server.config import Settings, get_settings
 from server.lobby import Lobby
 from server.network import own_address
 from server.rooms import Rooms
+from server.scenarios import Library, builtin
 from server.store import EventStore
 
+log = logging.getLogger("wargame.app")
 CLIENT = Path(__file__).resolve().parent.parent / "clients" / "web"
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": errors.ErrorResponse} for status in (400, 401, 403, 404, 409, 422, 503)
@@ -62,7 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rooms = Rooms(store, time.time, bus)
         app.state.settings = settings
         app.state.store = store
-        app.state.lobby = Lobby(store, rooms)
+        library = Library(settings.scenarios)
+        if library.folder is not None:  # its problems in the log at the start, not at the first game
+            log.info(
+                "scenario library %s: %d scenarios besides the shipped ones",
+                library.folder,
+                len(library.all()) - len(builtin()),
+            )
+        app.state.lobby = Lobby(store, rooms, library)
         app.state.bots = BotSeats(app.state.lobby, put_back=not bus.shared)
         await rooms.load_unfinished()
         await bus.start(rooms.news, rooms.resync, rooms.presence)  # each (re)subscription re-reads every loaded game

@@ -85,6 +85,7 @@ def serve(
     workers: int | None = None,
     bus_url: str | None = None,
     json_logs: bool | None = None,
+    scenarios: str | None = None,
 ) -> int:
     import os
 
@@ -96,6 +97,7 @@ def serve(
 
     given = {"host": host, "port": port, "database_url": database_url, "workers": workers, "bus_url": bus_url}
     given["json_logs"] = json_logs
+    given["scenarios"] = scenarios
     overrides = {k: v for k, v in given.items() if v is not None}
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
@@ -181,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_cmd.add_argument(
         "--json-logs", action="store_true", default=None, help="one JSON object per log line (default: $JSON_LOGS)"
     )
+    serve_cmd.add_argument("--scenarios", metavar="DIR", help="a folder of scenario files to offer besides the shipped")
 
     replay_cmd = commands.add_parser("replay", help="rebuild a stored game from its events")
     replay_cmd.add_argument("game")
@@ -240,7 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "vectors":
         return vectors_run(args.paths)
     if args.command == "serve":
-        return serve(args.host, args.port, args.database_url, args.workers, args.bus_url, args.json_logs)
+        return serve(
+            args.host, args.port, args.database_url, args.workers, args.bus_url, args.json_logs, args.scenarios
+        )
     if args.command == "replay":
         return replay(args.game, args.verify, args.database_url)
     return demo(args.script, args.scenario, args.seed, args.pause)

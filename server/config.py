@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     """The bus's channel; one per deployment (processes on one channel must share one database)."""
     bus_resync_seconds: float = Field(default=5.0, gt=0, le=3600)
     """Seconds between safety catch-ups of games with sockets (pub/sub delivers at most once)."""
+    scenarios: str = ""
+    """A folder of scenario files the lobby offers besides the shipped ones (an institution's library); read again
+    whenever a file in it changes, a file that cannot be played left out with its problems in the log."""
     workers: int = Field(default=1, ge=1, le=64)
     """Server processes `wargame serve` starts; more than one needs `bus_url`."""
     public_url: str = ""

@@ -100,12 +100,13 @@ def viewer_for(seat: SeatRecord) -> Viewer:
 
 
 class Lobby:
-    def __init__(self, store: EventStore, rooms: Rooms) -> None:
+    def __init__(self, store: EventStore, rooms: Rooms, library: scenarios.Library | None = None) -> None:
         self.store = store
         self.rooms = rooms
+        self.library = library if library is not None else scenarios.Library()
 
     def scenario(self, scenario_id: str) -> Scenario:
-        found = scenarios.builtin().get(scenario_id)
+        found = self.library.get(scenario_id)
         if found is None:
             raise ApiError(404, "unknown_scenario", f"There is no scenario {scenario_id!r}.")
         return found

@@ -10,6 +10,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import os
 import socket
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -306,6 +307,43 @@ async def test_a_facilitator_plays_a_scenario_file_of_their_own(http: httpx.Asyn
     both = {"scenario": "baltic-demo", "scenario_file": OWN_SCENARIO}
     assert_error(await http.post("/api/games", json=both), 422, "one_scenario")
     assert_error(await http.post("/api/games", json={}), 422, "one_scenario")
+
+
+async def test_an_institutions_scenario_library_is_offered_as_its_files_change(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, anyio_backend: str
+) -> None:
+    (tmp_path / "our-seminar.yaml").write_text(OWN_SCENARIO, encoding="utf-8")
+    (tmp_path / "broken.yaml").write_text(OWN_SCENARIO.replace("ruleset: nato", "ruleset: warsaw-pact"), "utf-8")
+    (tmp_path / "clash.yml").write_text(OWN_SCENARIO.replace("id: our-seminar", "id: baltic-demo"), "utf-8")
+    (tmp_path / "notes.txt").write_text("not a scenario", encoding="utf-8")
+    caplog.set_level(logging.WARNING, logger="wargame.scenarios")
+    app = create_app(Settings(database_url=database_url, scenarios=str(tmp_path)))
+    async with running_server(app) as base, client(base) as http:
+
+        async def offered() -> dict[str, str]:
+            return {s["id"]: s["title"] for s in (await http.get("/api/scenarios")).json()}
+
+        listed = await offered()
+        assert set(listed) == {*scenarios.builtin(), "our-seminar"}
+        assert listed["baltic-demo"] == scenarios.builtin()["baltic-demo"].title, "a shipped scenario keeps its id"
+        logged = caplog.text
+        assert "broken.yaml left out: ruleset:" in logged and "clash.yml left out: the id 'baltic-demo'" in logged
+        made = await http.post("/api/games", json={"scenario": "our-seminar"})
+        assert made.status_code == 201, made.text
+        game = made.json()
+
+        caplog.clear()
+        await http.get("/api/scenarios")
+        assert caplog.text == "", "a file's problems are told once, not at every listing"
+        edited = OWN_SCENARIO.replace("Our seminar: the Suwałki gap", "Our seminar, second edition")
+        (tmp_path / "our-seminar.yaml").write_text(edited, encoding="utf-8")
+        os.utime(tmp_path / "our-seminar.yaml", (time.time() + 5, time.time() + 5))
+        assert (await offered())["our-seminar"] == "Our seminar, second edition"
+        (tmp_path / "our-seminar.yaml").unlink()
+        assert "our-seminar" not in await offered()
+        assert_error(await http.post("/api/games", json={"scenario": "our-seminar"}), 404, "unknown_scenario")
+        view = await http.get(f"/api/games/{game['game_id']}/view", headers=bearer(game["facilitator_key"]))
+        assert view.json()["title"] == "Our seminar: the Suwałki gap", "a game never needs its file again"
 
 
 async def test_lobby_errors_are_refused_with_one_error_shape(http: httpx.AsyncClient) -> None:
