@@ -1,18 +1,33 @@
 // The public record, read-only (observers, umpires); the red cell also gets its move on the ladder here.
 import { useState } from "preact/hooks";
-import { html, memberList, memberName, ActButton, PhaseHint } from "./ui.js";
+import { html, memberList, memberName, words, ActButton, PhaseHint } from "./ui.js";
 import { Announcements, Injects, Metrics, Notes, Outcomes } from "./panels.js";
 
+/** The red cell's move: up, down or hold on the adversary's ladder, and an inject from its repertoire, those the
+ * ladder lists for the level the move reaches first. */
 function AdversaryMove({ game, view }) {
   const [change, setChange] = useState("0");
   const [inject, setInject] = useState("");
-  const command = () => ({ type: "adversary_move", change: Number(change), inject: inject.trim() || null });
+  const ladder = view.ladder || [];
+  const reached = Math.min(Math.max(view.escalation.level + Number(change), 0), Math.max(ladder.length - 1, 0));
+  const rung = ladder[reached];
+  const listed = new Set(rung ? rung.injects : []);
+  const catalogue = view.catalogue || [];
+  const option = (t) => html`<option key=${t.id} value=${t.id}>${t.title} (${words(t.kind)}, severity ${t.severity})</option>`;
+  const command = () => ({ type: "adversary_move", change: Number(change), inject: inject || null });
   return html`<section class="panel" aria-labelledby="adv-h">
     <h2 id="adv-h">${view.escalation.adversary}'s move</h2>
-    <p>Level ${view.escalation.level}: ${view.escalation.name}</p>
+    <ol class="ladder" start="0" aria-label="Escalation ladder">
+      ${ladder.map((r) => html`<li key=${r.level} aria-current=${r.level === view.escalation.level ? "step" : undefined}
+        class=${r.level === view.escalation.level ? "now" : r.level === reached ? "next" : ""}>${r.name}</li>`)}
+    </ol>
     <label>Change <select value=${change} onChange=${(e) => setChange(e.target.value)}>
       <option value="1">Escalate (+1)</option><option value="0">Hold</option><option value="-1">Step back (−1)</option></select></label>
-    <label>Catalogue inject (optional id) <input value=${inject} onInput=${(e) => setInject(e.target.value)} /></label>
+    <label>Inject with the move <select value=${inject} onChange=${(e) => setInject(e.target.value)}>
+      <option value="">none</option>
+      ${listed.size > 0 && html`<optgroup label=${"Listed for " + rung.name}>${catalogue.filter((t) => listed.has(t.id)).map(option)}</optgroup>`}
+      <optgroup label="Listed for other levels">${catalogue.filter((t) => !listed.has(t.id)).map(option)}</optgroup>
+    </select></label>
     <${ActButton} game=${game} id="adversary" command=${command}>Make the move<//>
     <${PhaseHint} view=${view} type="adversary_move" />
   </section>`;

@@ -681,6 +681,9 @@ class Secrets:
     """(audience, text) of messages, free-form actions and injects meant for some members only."""
     reports: dict[str, tuple[str, set[str]]]
     """report id -> (owner, members it was shared with)"""
+    repertoire: frozenset[str]
+    """The titles and texts of the catalogue entries the adversary's ladder lists: the red cell, which plays the
+    adversary, knows them, even those it would deliver to some members only."""
 
     @classmethod
     def from_log(cls, log: list[Frame]) -> Secrets:
@@ -704,12 +707,16 @@ class Secrets:
                     reports[e["report"]] = (e["owner"], set())
                 case "intelligence_shared":
                     reports[e["report"]][1].add(e["member"])
-        return cls(sorted(objectives), objectives, private, reports)
+        exercise = opened.get("exercise", {})  # absent where all is default (no catalogue, no ladder)
+        listed = {i for rung in exercise.get("adversary", {}).get("ladder", []) for i in rung.get("injects", [])}
+        texts = [(t["title"], t.get("text", "")) for t in exercise.get("catalogue", []) if t["id"] in listed]
+        repertoire = frozenset(s for pair in texts for s in pair if s)
+        return cls(sorted(objectives), objectives, private, reports, repertoire)
 
-    def forbidden_texts(self, member: str | None) -> list[str]:
+    def forbidden_texts(self, member: str | None, knows: frozenset[str] = frozenset()) -> list[str]:
         own = set(self.objectives.get(member or "", []))  # two members may share an objective's wording
         texts = [t for code, ts in self.objectives.items() if code != member for t in ts if t not in own]
-        visible = {t for audience, t in self.private if member in audience}
+        visible = {t for audience, t in self.private if member in audience} | knows
         texts += [t for audience, t in self.private if member not in audience and t not in visible and len(t) > 3]
         return texts
 
@@ -718,9 +725,11 @@ class Secrets:
         return member is not None and (member == owner or member in shared)
 
 
-def check_payloads(secrets: Secrets, who: str, member: str | None, payloads: list[Any]) -> int:
+def check_payloads(
+    secrets: Secrets, who: str, member: str | None, payloads: list[Any], knows: frozenset[str] = frozenset()
+) -> int:
     """Every payload, as JSON text, holds none of the seat's forbidden texts and names no report it may not know."""
-    forbidden = secrets.forbidden_texts(member)
+    forbidden = secrets.forbidden_texts(member, knows)
     # The test's own private texts are marked #...#: one findall and a set lookup.  The rest (the scenario's
     # objectives, the bots' words) in one scan; the JSON escapes the texts and the payload alike.
     marked = {t for t in forbidden if MARKED.fullmatch(t)}
@@ -809,7 +818,9 @@ async def secret_game(url: str, http: httpx.AsyncClient, scenario: str, seed: in
             await rest_view(http, game, listener.token),
             (await http.get(f"/api/games/{game.game_id}/events", headers=bearer(listener.token))).json(),
         ]
-        checked += check_payloads(secrets, listener.name, listener.member, [*listener.seat.frames, *listener.extra])
+        knows = secrets.repertoire if listener.name == "red_cell" else frozenset()
+        payloads = [*listener.seat.frames, *listener.extra]
+        checked += check_payloads(secrets, listener.name, listener.member, payloads, knows)
         # And the check has something to find: each member's own secrets do reach it.
         own = listener.extra[0]["members"].get(listener.member or "", {}).get("objectives", [])
         assert [o["text"] for o in own] == secrets.objectives.get(listener.member or "", [])[1::2]
