@@ -2,7 +2,7 @@
 
 from game_rules import yaml12
 from game_rules.commands import COMMAND_ADAPTER, Command
-from game_rules.engine import canonical_json, decide, evolve, replay, state_hash, unfold
+from game_rules.engine import canonical_json, decide, evolve, fold, replay, state_hash, unfold
 from game_rules.events import EVENT_ADAPTER, Event, GameOpened
 from game_rules.refusal import Refusal
 from game_rules.rulesets import RULESETS, Ruleset
@@ -23,6 +23,7 @@ __all__ = [
     "canonical_json",
     "decide",
     "evolve",
+    "fold",
     "replay",
     "state_hash",
     "unfold",

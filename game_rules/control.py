@@ -344,13 +344,24 @@ def game_ended(state: State, e: ev.GameEnded) -> None:
     state.status, state.deadline, state.paused_remaining = "ended", None, None
 
 
+REWIND_KEEPS: dict[str, frozenset[str]] = {
+    "seats": frozenset({"seat_claimed", "seat_reassigned", "seat_released", "head_appointed"}),
+    "messages": frozenset({"message_sent"}),
+    "announcements": frozenset({"announced"}),
+    "observations": frozenset({"observation_recorded"}),
+}
+"""What a rewind cannot undo: who sits where, and what was said (the review still reads it).  These parts of the
+state carry over from before the rewind, and the events that make them stand whatever is rewound."""
+
+
 def game_rewound(now: State, earlier: State, e: ev.GameRewound) -> State:
-    """The state just after event `to_seq` (`earlier`), with what cannot be undone carried over from `now`: who
-    sits where, and what was said (messages, announcements, hotwash notes: the review still reads them).  A game in
-    play comes back paused, with its phase's clock full, so that the room hears the ruling before play goes on."""
+    """The state just after event `to_seq` (`earlier`), with what cannot be undone (`REWIND_KEEPS`) carried over
+    from `now`.  A game in play comes back paused, with its phase's clock full, so that the room hears the ruling
+    before play goes on."""
     back = earlier.model_copy(deep=True)
-    back.seats, back.messages, back.observations = dict(now.seats), list(now.messages), list(now.observations)
-    back.announcements = [*now.announcements, f"The facilitator turned play back: {e.note}"]  # the log says to where
+    for part in REWIND_KEEPS:
+        setattr(back, part, getattr(now, part).copy())
+    back.announcements.append(f"The facilitator turned play back: {e.note}")  # the log says to where
     if back.phases and back.phase is None:  # between the start and its first phase: not started, in effect
         back.status = "lobby"
     elif back.phases and back.status != "lobby":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from game_rules import (
@@ -134,6 +134,12 @@ def evolve(state: State, event: Event, earlier: State | None = None) -> State:
         _EVOLVERS[type(event)](state, event)
     state.seq += 1
     return state
+
+
+def fold(state: State, event: Event, log: Sequence[Event]) -> State:
+    """`evolve`, for a caller that keeps the events folded into `state` so far (`log`, the opening first): a rewind
+    finds the moment it goes back to there."""
+    return evolve(state, event, replay(log[: event.to_seq]) if isinstance(event, events.GameRewound) else None)
 
 
 def unfold(log: Iterable[Event], start: State | None = None) -> Iterator[State]:

@@ -15,6 +15,7 @@ from typing import Literal
 
 from game_rules import burden
 from game_rules import events as ev
+from game_rules.control import REWIND_KEEPS
 from game_rules.engine import replay, unfold
 from game_rules.events import Event
 from game_rules.narrative import describe
@@ -43,11 +44,8 @@ class Entry:
     """A facilitator's rewind took it back (what was said and who sat where stand whatever)."""
 
 
-_UNDOABLE_NOT = frozenset(
-    {"message_sent", "announced", "observation_recorded", "seat_claimed", "seat_reassigned", "seat_released"}
-    | {"head_appointed"}
-)
-"""What a rewind carries over (game_rules.control.game_rewound): these events stand whatever is rewound."""
+_STANDING = frozenset().union(*REWIND_KEEPS.values())
+"""Events no rewind takes back."""
 
 
 @dataclass(frozen=True)
@@ -187,7 +185,7 @@ class _Undone:
     def fold(self, seq: int, event: Event) -> None:
         if isinstance(event, ev.GameRewound):
             self.now = self._moments[event.to_seq] | {s for s in self._since if s > event.to_seq}
-        if event.type not in _UNDOABLE_NOT:
+        if event.type not in _STANDING:
             self._since.append(seq)
         if seq in self._wanted:
             self._moments[seq] = self.now

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from game_rules import burden, collective_defence, council
 from game_rules.checks import Decision
 from game_rules.commands import COMMAND_ADAPTER
-from game_rules.engine import decide, evolve, replay
-from game_rules.events import Event, GameOpened, GameRewound
+from game_rules.engine import decide, fold, replay
+from game_rules.events import Event, GameOpened
 from game_rules.refusal import Refusal
 from game_rules.rulesets import RulesetId
 from game_rules.state import CHAIR, Member, MemberCode, State
@@ -76,7 +76,7 @@ def play_step(state: State, step: dict[str, Any], log: list[Event]) -> tuple[Sta
     decision = decide(state, command, actor)
     if not isinstance(decision, Refusal):
         for event in decision:
-            state = evolve(state, event, replay(log[: event.to_seq]) if isinstance(event, GameRewound) else None)
+            state = fold(state, event, log)
             log.append(event)
     return state, decision
 

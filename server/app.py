@@ -41,7 +41,8 @@ class WargameApp(FastAPI):
     the handler answers every failure itself (server/ws.py)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan" and (bots := getattr(self.state, "bots", None)) is not None:
+        bots = getattr(self.state, "bots", None)
+        if bots is not None and bots.awaiting_contact and scope["type"] != "lifespan":  # once, after the start
             settings = self.state.settings
             bots.contact(own_address(scope.get("server"), settings.host, settings.port))
         if scope["type"] == "websocket":

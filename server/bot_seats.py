@@ -34,6 +34,11 @@ class BotSeats:
         """Bots go back to their seats at the first contact (this process is the deployment's only one)."""
         self._putting_back: asyncio.Task[None] | None = None
 
+    @property
+    def awaiting_contact(self) -> bool:
+        """Bots are to go back at the first request or socket (`contact`)."""
+        return self._put_back
+
     def contact(self, base_url: str) -> None:
         """A request or socket came in on `base_url`: the first after the start puts the bots back."""
         if self._put_back:

@@ -17,7 +17,6 @@ from server import auth, scenarios
 from server.errors import ApiError
 from server.rooms import Room, Rooms
 from server.store import EventStore, GameRecord, JoinCodeTaken, SeatRecord
-from server.wire import NORMAL_CLOSURE
 
 log = logging.getLogger("wargame.lobby")
 
@@ -239,7 +238,7 @@ class Lobby:
         restart keeps its own): the old credential stops working and its sockets are shown out."""
         token = auth.new_token()
         await self.store.reassign_seat(seat.id, player or seat.player_name, auth.token_hash(token))
-        _show_out(await self.room(game_id), seat.id, reason)
+        (await self.room(game_id)).show_out(reason, seat.id)
         return NewSeat(seat=(await self.store.seat_by_credential_hash(auth.token_hash(token))) or seat, token=token)
 
     async def release(self, game_id: str, seat_id: str) -> None:
@@ -247,14 +246,16 @@ class Lobby:
         await self._player_seat(game_id, seat_id)
         await self._as_chair(game_id, ReleaseSeat(seat=seat_id))
         await self.store.revoke_seat(seat_id)
-        _show_out(await self.room(game_id), seat_id, "the facilitator released this seat")
+        (await self.room(game_id)).show_out("the facilitator released this seat", seat_id)
 
     async def delete_game(self, game_id: str) -> None:
         """Everything stored of a game that has ended (or never started), gone; its sockets are shown out."""
         status = (await self.room(game_id)).state.status
         if status in ("running", "paused"):
             raise ApiError(
-                409, "game_in_play", "The exercise is under way: end it before deleting it (and export its record)."
+                409,
+                "game_in_play",
+                f"The exercise is under way ({status}): end it before deleting it (and export its record).",
             )
         await self.store.delete_game(game_id)
         await self.rooms.forget(game_id, "the facilitator deleted this game")
@@ -270,10 +271,3 @@ class Lobby:
         if found is None or found.role == "facilitator" or found.revoked:
             raise ApiError(404, "unknown_seat", f"There is no player seat {seat_id} in this game.")
         return found
-
-
-def _show_out(room: Room, seat_id: str, reason: str) -> None:
-    for conn in room.connections:
-        if conn.seat_id == seat_id:
-            room.leave(conn)
-            conn.wire.close(NORMAL_CLOSURE, reason)

@@ -111,20 +111,22 @@ def delete_game(database_url: str, game_id: str) -> int:
 
 
 async def _delete(database_url: str, game_id: str) -> int:
-    """As the console's *Delete this game*: only a game that has ended or never started.  A server holding the game
-    shows its sockets out at its next periodic catch-up."""
+    """The console's *Delete this game*, on the same terms (server.lobby).  A server holding the game shows its
+    sockets out at its next periodic catch-up."""
+    from server.errors import ApiError
+    from server.lobby import Lobby
+    from server.rooms import Rooms
+
     store = await _store(database_url)
     try:
         game = await store.get_game(game_id)
-        if game is None:
-            print(f"no game {game_id}")
-            return 1
-        if game.status in ("running", "paused"):
-            print(f"game {game_id} is under way ({game.status}): its facilitator ends it first")
-            return 1
-        await store.delete_game(game_id)
+        await Lobby(store, Rooms(store)).delete_game(game_id)
+    except ApiError as refused:
+        print(f"game {game_id}: {refused.message}")
+        return 1
     finally:
         await store.dispose()
+    assert game is not None  # the lobby refuses an unknown game
     print(f"deleted game {game_id} ({game.title}, {game.last_seq} events, its seats and snapshots)")
     return 0
 

@@ -366,6 +366,13 @@ class Room:
                 self._presence_changed()
                 self.tell_presence()
 
+    def show_out(self, reason: str, seat_id: str | None = None) -> None:
+        """Close the sockets of one seat (None: every seat) with 1000 and `reason`: their credential or game is gone."""
+        for conn in self.connections:
+            if seat_id is None or conn.seat_id == seat_id:
+                self.leave(conn)
+                conn.wire.close(NORMAL_CLOSURE, reason)
+
     def _presence_changed(self) -> None:
         if self._deployment is not None:
             self._deployment.announce(self)
@@ -474,9 +481,7 @@ class Rooms:
         if room is None:
             return
         await room.stop_following()
-        for conn in room.connections:
-            room.leave(conn)
-            conn.wire.close(NORMAL_CLOSURE, reason)
+        room.show_out(reason)
 
     def withdraw(self) -> None:
         """This process is stopping: its seats are connected no more."""
@@ -515,12 +520,9 @@ class Rooms:
             if game_id not in self._rooms:
                 if await self._store.get_game(game_id) is None:
                     return None
-                state = await self.load_state(game_id)
+                state = await load_state(self._store, game_id)
                 self._rooms[game_id] = Room(game_id, self._store, state, self._clock, self.bus, self)
             return self._rooms[game_id]
-
-    async def load_state(self, game_id: str, until_seq: int | None = None) -> State:
-        return await load_state(self._store, game_id, until_seq)
 
     async def load_unfinished(self) -> None:
         """Bring every game still in play into memory, so that its deadlines run after a restart."""

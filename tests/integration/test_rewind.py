@@ -25,14 +25,20 @@ from tests.unit.scripted import Table
 from tests.unit.test_play import SCENARIO
 
 
-@pytest.mark.anyio
-async def test_a_rewind_to_before_the_latest_snapshot_is_loaded_from_an_earlier_one(store: EventStore) -> None:
+def a_slip_in_council() -> tuple[Table, int]:
+    """A council where Poland objects to Estonia's statement by mistake; the moment just before the tabling."""
     table = Table(SCENARIO)
     table.do(CHAIR, type="start_game", at=1000.0)
     table.to("council")
     moment = table.state.seq
     table.do("EST", type="table_proposal", proposal="P1", kind="joint_statement")
     table.do("POL", type="object", proposal="P1")
+    return table, moment
+
+
+@pytest.mark.anyio
+async def test_a_rewind_to_before_the_latest_snapshot_is_loaded_from_an_earlier_one(store: EventStore) -> None:
+    table, moment = a_slip_in_council()
     snapshot = replay(table.log)  # the state a snapshot taken here holds: after the moment, before the rewind
     table.do(CHAIR, type="rewind_game", to_seq=moment, note="start the council again")
     game = await store.create_game(
@@ -49,12 +55,7 @@ async def test_a_rewind_to_before_the_latest_snapshot_is_loaded_from_an_earlier_
 
 
 def test_the_report_names_each_rewind_with_its_reason() -> None:
-    table = Table(SCENARIO)
-    table.do(CHAIR, type="start_game", at=1000.0)
-    table.to("council")
-    moment = table.state.seq
-    table.do("EST", type="table_proposal", proposal="P1", kind="joint_statement")
-    table.do("POL", type="object", proposal="P1")
+    table, moment = a_slip_in_council()
     table.do(CHAIR, type="rewind_game", to_seq=moment, note="Poland meant to concur")
 
     md = markdown(GameInfo("g", "t", "baltic-demo", "now", []), review(enumerate(table.log, start=1)))

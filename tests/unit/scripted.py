@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from game_rules import COMMAND_ADAPTER, Refusal, State, burden, decide, evolve, replay, state_hash
-from game_rules.events import Event, GameRewound
+from game_rules import COMMAND_ADAPTER, Refusal, State, burden, decide, evolve, fold, state_hash
+from game_rules.events import Event
 from game_rules.scenario import Scenario
 from game_rules.state import CHAIR, SYSTEM
 from game_rules.views import FACILITATOR, Viewer
@@ -29,8 +29,7 @@ class Table:
         decision = decide(self.state, COMMAND_ADAPTER.validate_python(command), actor)
         assert not isinstance(decision, Refusal), decision.reason
         for event in decision:
-            back = replay(self.log[: event.to_seq]) if isinstance(event, GameRewound) else None
-            self.state = evolve(self.state, event, back)
+            self.state = fold(self.state, event, self.log)
             self.log.append(event)
         return decision
 

@@ -59,7 +59,7 @@ from game_rules.commands import (
     StartGame,
     TableProposal,
 )
-from game_rules.engine import decide, evolve, replay, state_hash
+from game_rules.engine import decide, evolve, fold, replay, state_hash
 from game_rules.events import EVENT_ADAPTER, Event, GameEnded, GameOpened, GameRewound, ProposalClosed
 from game_rules.exercise import InjectKind
 from game_rules.phases import DEFAULT_PHASES, PhaseSpec
@@ -614,11 +614,6 @@ def games(draw: st.DrawFn) -> Game:
 
 
 # --- playing -----------------------------------------------------------------------------------------
-
-
-def fold(state: State, event: Event, log: list[Event]) -> State:
-    """`evolve`, with the events folded so far (the opening first) for a rewind to go back into."""
-    return evolve(state, event, replay(log[: event.to_seq]) if isinstance(event, GameRewound) else None)
 
 
 def play(game: Game) -> Played:
