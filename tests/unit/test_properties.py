@@ -709,7 +709,8 @@ def test_only_members_hold_positions_and_outcomes_follow_the_record(game: Game) 
         assert (seat.member in members) if seat.role == "delegation" else seat.member is None, seat
     for message in state.messages:
         assert message.sender in members and message.recipients, message
-        assert set(message.recipients) <= members - {message.sender}, message
+        # To other members, or to its own delegation alone (an internal message), never a mix of the two.
+        assert message.internal or set(message.recipients) <= members - {message.sender}, message
     for inject in state.injects:
         assert inject.visible_to is None or set(inject.visible_to) <= members, inject
     for action in state.actions.values():
