@@ -26,6 +26,12 @@ def red_cell_move(state: State, c: cmd.AdversaryMove, actor: str) -> Decision:
     template = state.exercise.template(c.inject) if c.inject else None
     if c.inject and template is None:
         return Refusal(code="unknown_inject", reason=f"The catalogue has no inject {c.inject}.")
+    if template is not None and template not in state.exercise.repertoire():
+        return Refusal(
+            code="not_in_repertoire",
+            reason=f"{template.title} is not on the adversary's ladder: the red cell plays what the ladder lists, "
+            "and the rest of the catalogue is the white cell's to inject.",
+        )
     u = Unfolding(state)
     u.add(ev.AdversaryMoved(round=state.round, from_level=state.escalation, to_level=to_level, by="red_cell"))
     if template is not None:

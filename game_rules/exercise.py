@@ -118,6 +118,12 @@ class Exercise(Frozen):
     def template(self, inject_id: str) -> InjectTemplate | None:
         return next((t for t in self.catalogue if t.id == inject_id), None)
 
+    def repertoire(self) -> tuple[InjectTemplate, ...]:
+        """The catalogue entries the adversary's ladder lists: what the red cell may play.  The rest of the
+        catalogue is the white cell's, injected on the MSEL or by hand."""
+        listed = {inject for rung in self.adversary.ladder for inject in rung.injects}
+        return tuple(t for t in self.catalogue if t.id in listed)
+
     @model_validator(mode="after")
     def _references(self) -> Exercise:
         known = {t.id for t in self.catalogue}

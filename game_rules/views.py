@@ -15,7 +15,6 @@ from pydantic_core import to_jsonable_python
 from game_rules import events as ev
 from game_rules.base import Frozen
 from game_rules.events import Event
-from game_rules.exercise import InjectTemplate
 from game_rules.metrics import national_score
 from game_rules.rulesets import RULESETS
 from game_rules.state import Inject, Member, Role, State
@@ -157,11 +156,6 @@ def logs(state: State, viewer: Viewer, since: Mapping[str, int] | None = None) -
     }
 
 
-def _repertoire(state: State) -> tuple[InjectTemplate, ...]:
-    listed = {inject for rung in state.exercise.adversary.ladder for inject in rung.injects}
-    return tuple(t for t in state.exercise.catalogue if t.id in listed)
-
-
 def common_view(state: State) -> dict[str, Any]:
     """The sections of every viewer's view that are the same for all of them, logs aside."""
     return {
@@ -222,7 +216,7 @@ def own_view(state: State, viewer: Viewer) -> dict[str, Any]:
         # The red cell plays the adversary: it knows its repertoire (what the ladder lists) and the ladder it climbs.
         "catalogue": state.exercise.catalogue
         if everything
-        else _repertoire(state)
+        else state.exercise.repertoire()
         if viewer.role == "red_cell"
         else (),
         "ladder": state.exercise.adversary.ladder if everything or viewer.role == "red_cell" else (),

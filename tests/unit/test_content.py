@@ -282,6 +282,22 @@ def test_a_red_cell_replaces_the_script_and_moves_once_per_round() -> None:
     assert [e.by for e in play.log if isinstance(e, ev.AdversaryMoved)] == ["red_cell"]
 
 
+def test_the_red_cell_plays_what_the_ladder_lists_and_the_white_cell_the_rest() -> None:
+    ladder = [{"level": 0, "name": "calm"}, {"level": 1, "name": "probing", "injects": ["probe"]}]
+    catalogue = [
+        {"id": "probe", "kind": "airspace_violation", "title": "Probe", "targets": ["EST"]},
+        {"id": "blackout", "kind": "cyber_attack", "title": "Grid blackout", "targets": ["EST"]},
+    ]
+    play = Play(scenario(catalogue=catalogue, adversary={"ladder": ladder}), red_cell=True)
+    play.to("adjudication")
+    refusal = play.refused(RED_CELL, type="adversary_move", change=1, inject="blackout")
+    assert refusal.code == "not_in_repertoire" and "Grid blackout" in refusal.reason
+    assert play.state.escalation == 0 and play.state.adversary_moved_in is None, "a refused move is no move"
+    assert play.refused(RED_CELL, type="adversary_move", change=1, inject="nothing").code == "unknown_inject"
+    play.do(RED_CELL, type="adversary_move", change=1, inject="probe")
+    assert [i.title for i in play.state.injects] == ["Probe"]
+
+
 def test_round_metrics_follow_the_councils_results() -> None:
     play = Play(scenario())
     play.to("council")
