@@ -64,7 +64,12 @@ def to_json(loaded: Loaded, final: State) -> dict[str, Any]:
             "forked_at_seq": g.forked_at_seq,
         },
         "events": [
-            {"seq": s.seq, "recorded_at": s.recorded_at.isoformat(), "event": json.loads(s.payload)}
+            {
+                "seq": s.seq,
+                "recorded_at": s.recorded_at.isoformat(),
+                "ends_command": s.ends_command,
+                "event": json.loads(s.payload),
+            }
             for s in loaded.stored
         ],
         "final_seq": final.seq,
@@ -164,6 +169,7 @@ async def import_game(
     try:
         rows = document["events"]
         events = [EVENT_ADAPTER.validate_python(row["event"]) for row in progress(rows, len(rows), "checking")]
+        ends = [row.get("ends_command", True) is not False for row in rows]  # files from before: every event one
         game = document["game"]
     except (KeyError, TypeError, ValueError) as error:
         raise ExportError(f"the events cannot be read: {error}") from None
@@ -178,6 +184,7 @@ async def import_game(
     return await _store_copy(
         store,
         events,
+        ends,
         title=str(game.get("title", "")),
         scenario=str(game.get("scenario", "")),
         ruleset=str(events[0].ruleset),
@@ -189,6 +196,7 @@ async def import_game(
 async def _store_copy(
     store: EventStore,
     events: Sequence[Event],
+    ends: Sequence[bool],
     *,
     title: str,
     scenario: str,
@@ -216,11 +224,11 @@ async def _store_copy(
             continue
     else:
         raise ExportError("no free join code")
-    chunks = [events[i : i + CHUNK] for i in range(0, len(events), CHUNK)]
-    seq = 0
-    for chunk in progress(chunks, len(chunks), "storing"):
-        await store.append(game.id, seq, [(e.type, EVENT_ADAPTER.dump_json(e).decode()) for e in chunk])
-        seq += len(chunk)
+    chunks = range(0, len(events), CHUNK)
+    for seq in progress(chunks, len(chunks), "storing"):
+        chunk = events[seq : seq + CHUNK]
+        rows = [(e.type, EVENT_ADAPTER.dump_json(e).decode()) for e in chunk]
+        await store.append(game.id, seq, rows, ends=ends[seq : seq + CHUNK])
     state = replay(events)
     await store.set_status(game.id, state.status)
     await store.add_seat(
@@ -239,6 +247,8 @@ async def fork(
     if not 1 <= at_seq <= len(loaded.log):
         raise ExportError(f"seq must be between 1 and {len(loaded.log)}")
     events: list[Event] = [e for s, e in loaded.log if s <= at_seq]
+    # The fork starts where it was made, so that is a moment to turn back to, even amid a command's events.
+    ends = [s.ends_command or s.seq == at_seq for s in loaded.stored if s.seq <= at_seq]
     opening = events[0]
     assert isinstance(opening, GameOpened)
     new_seed = opening.seed if seed is None else seed
@@ -248,10 +258,12 @@ async def fork(
         pause = decide(state, PauseGame(at=clock()), CHAIR)
         assert not isinstance(pause, Refusal)
         events.extend(pause)
+        ends.extend([False] * (len(pause) - 1) + [True])
     g = loaded.game
     return await _store_copy(
         store,
         events,
+        ends,
         title=f"{g.title} (what-if from event {at_seq})",
         scenario=g.scenario,
         ruleset=g.ruleset,

@@ -49,8 +49,13 @@ async def timeline(
     member: str | None = None,
     type: Annotated[list[str] | None, Query()] = None,
 ) -> list[dict[str, Any]]:
-    _, r = reviewed
-    return [asdict(e) for e in r.timeline(round, member, set(type) if type else None)]
+    """The events with what they did; `starts_command` marks the first of those one command brought, the events
+    play can be turned back to just before (a rewind's `to_seq` is one less)."""
+    loaded, r = reviewed
+    starts = {1} | {s.seq + 1 for s in loaded.stored if s.ends_command}
+    return [
+        {**asdict(e), "starts_command": e.seq in starts} for e in r.timeline(round, member, set(type) if type else None)
+    ]
 
 
 @router.get("/review/summary")

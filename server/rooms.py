@@ -160,6 +160,8 @@ class Room:
                     )
                 else:
                     decision = decide(self.state, command, actor, seat)
+                    if not isinstance(decision, Refusal) and (target := next(filter(rewind, decision), None)):
+                        decision = await self._mid_command(target) or decision
                 if isinstance(decision, Refusal):
                     if not rechecked:
                         # Several processes: a refusal must not rest on news this one has not heard yet.
@@ -184,6 +186,18 @@ class Room:
                 await self._take(list(zip(stored, decision, strict=True)), written_here=True)
                 return Accepted(seq=stored[-1].seq)
         return Refusal(code="busy", reason="The game changed several times while deciding; send the command again.")
+
+    async def _mid_command(self, rewound: GameRewound) -> Refusal | None:
+        """A rewind goes back to the end of a command, never into the middle of what one command brought (a phase
+        ended but its injects not yet delivered): the log says where each command's events end, the rules do not."""
+        first, last = await self._store.command_of(self.game_id, rewound.to_seq) or (rewound.to_seq, rewound.to_seq)
+        if last == rewound.to_seq:
+            return None
+        return Refusal(
+            code="mid_command",
+            reason=f"Event {rewound.to_seq} is one of the events {first} to {last}, which one command brought: "
+            f"undo from event {first} to take that command back whole, or from event {last + 1} to keep it.",
+        )
 
     async def catch_up(self) -> None:
         """Fold events other processes appended (called when the bus says there is news)."""

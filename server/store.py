@@ -13,6 +13,7 @@ from typing import Literal, cast, get_args
 
 from sqlalchemy import (
     ARRAY,
+    Boolean,
     DateTime,
     Delete,
     Dialect,
@@ -121,6 +122,8 @@ class StoredEvent:
     type: str
     payload: str
     recorded_at: datetime
+    ends_command: bool = True
+    """Whether it is the last of the events its command brought: play can be turned back to it (control.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +181,7 @@ def _seat_record(row: SeatRow) -> SeatRecord:
 
 
 def _event(row: EventRow) -> StoredEvent:
-    return StoredEvent(row.game_id, row.seq, row.type, row.payload, row.recorded_at)
+    return StoredEvent(row.game_id, row.seq, row.type, row.payload, row.recorded_at, row.ends_command)
 
 
 def _snapshot(row: SnapshotRow) -> Snapshot:
@@ -283,20 +286,29 @@ class EventStore:
     # events
 
     async def append(
-        self, game_id: str, expected_seq: int, events: Sequence[tuple[str, str]], command_key: str | None = None
+        self,
+        game_id: str,
+        expected_seq: int,
+        events: Sequence[tuple[str, str]],
+        command_key: str | None = None,
+        ends: Sequence[bool] | None = None,
     ) -> list[StoredEvent]:
         """Compare-and-set on games.last_seq, then insert: concurrent writers can't lose or fork a stream.
 
-        `command_key` names the command the events come from; it is kept with the last of them, and an append
-        under a key the game already holds writes nothing and raises `RepeatedCommand`."""
+        The events are those of one command, the last of them its end, unless `ends` says which end a command (a
+        copy of a game appends many commands at once).  `command_key` names the command the events come from; it
+        is kept with the last of them, and an append under a key the game already holds writes nothing and raises
+        `RepeatedCommand`."""
         if expected_seq < 0:
             raise ValueError("expected_seq must be >= 0")
         if command_key is not None and not 0 < len(command_key) <= COMMAND_KEY_LIMIT:
             raise ValueError(f"a command key has 1 to {COMMAND_KEY_LIMIT} characters")
         recorded_at = utcnow()
+        if ends is None:
+            ends = [i == len(events) for i in range(1, len(events) + 1)]
         stored = [
-            StoredEvent(game_id, expected_seq + i, type_, payload, recorded_at)
-            for i, (type_, payload) in enumerate(events, start=1)
+            StoredEvent(game_id, expected_seq + i, type_, payload, recorded_at, end)
+            for i, ((type_, payload), end) in enumerate(zip(events, ends, strict=True), start=1)
         ]
         try:
             if self._sqlite is not None:
@@ -321,6 +333,18 @@ class EventStore:
             found: int | None = await session.scalar(query)
             return found
 
+    async def command_of(self, game_id: str, seq: int) -> tuple[int, int] | None:
+        """The first and last seq of the events the command that brought event `seq` appended (None: no such
+        event)."""
+        events = EventRow.__table__.c
+        ends = select(events.seq).where(events.game_id == game_id, events.ends_command)
+        async with self._sessions() as session:
+            last = await session.scalar(ends.where(events.seq >= seq).order_by(events.seq).limit(1))
+            if last is None:
+                return None
+            before = await session.scalar(ends.where(events.seq < seq).order_by(events.seq.desc()).limit(1))
+            return (before or 0) + 1, last
+
     async def last_seqs(self, game_ids: Sequence[str]) -> dict[str, int]:
         """The last seq of each of these games, in one query."""
         async with self._sessions() as session:
@@ -342,6 +366,7 @@ class EventStore:
                     "payloads": [e.payload for e in stored],
                     "times": [e.recorded_at for e in stored],
                     "keys": _keys(stored, command_key),
+                    "ends": [e.ends_command for e in stored],
                 }
                 claimed = len((await connection.execute(_CLAIM_AND_INSERT, arrays)).all()) == len(stored)
             else:  # nothing to insert: the claim alone checks the seq
@@ -551,7 +576,7 @@ _CLAIM = (
     .values(last_seq=bindparam("last"))
 )
 """The compare-and-set that claims an append's seqs."""
-_EVENT_COLUMNS = ("game_id", "seq", "type", "payload", "recorded_at")
+_EVENT_COLUMNS = ("game_id", "seq", "type", "payload", "recorded_at", "ends_command")
 """An event row's columns as a `StoredEvent` has them."""
 _ROW_COLUMNS = (*_EVENT_COLUMNS, "command_key")
 """What an append writes: the event and, on a command's last event, its key."""
@@ -575,12 +600,15 @@ def _claim_and_insert() -> Insert:
             bindparam("payloads", type_=ARRAY(Text)),
             bindparam("times", type_=ARRAY(DateTime(timezone=True))),
             bindparam("keys", type_=ARRAY(String)),
+            bindparam("ends", type_=ARRAY(Boolean)),
         )
-        .table_valued("seq", "type", "payload", "recorded_at", "command_key")
+        .table_valued("seq", "type", "payload", "recorded_at", "command_key", "ends_command")
         .render_derived(name="new_events")
     )
     picked = (
-        select(claim.c.id, new.c.seq, new.c.type, new.c.payload, new.c.recorded_at, new.c.command_key)
+        select(
+            claim.c.id, new.c.seq, new.c.type, new.c.payload, new.c.recorded_at, new.c.ends_command, new.c.command_key
+        )
         .select_from(claim)
         .join(new, true())
     )

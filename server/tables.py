@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -116,6 +117,9 @@ class EventRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     command_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
     """On the last event of a command sent with a key (docs/protocol.md): sending it again answers with its seq."""
+    ends_command: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """False on every event but the last of those one command brought: play can only be turned back to the end of a
+    command, never into the middle of its consequences."""
 
 
 class SnapshotRow(Base):

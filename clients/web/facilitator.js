@@ -35,7 +35,8 @@ function PhaseControl({ game, view, seat }) {
 }
 
 /** The white cell's undo: play goes back to just before an event the facilitator picks, with the reason read to
- * every seat.  What was said and who sits where stay; the game comes back paused. */
+ * every seat.  What was said and who sits where stay; the game comes back paused.  Only the first event of each
+ * command is offered: a command is taken back whole, with everything it brought. */
 function Rewind({ game, view, seat }) {
   const [open, setOpen] = useState(false);
   const [events, setEvents] = useState([]);
@@ -45,7 +46,7 @@ function Rewind({ game, view, seat }) {
   useEffect(() => {
     if (!open) return;
     api.timeline(game.gameId, seat.token).then(
-      (all) => { setEvents(all.filter((e) => e.seq > 1 && !e.undone).reverse().slice(0, 40)); setError(""); },
+      (all) => { setEvents(all.filter((e) => e.seq > 1 && e.starts_command && !e.undone).reverse().slice(0, 40)); setError(""); },
       (e) => setError(e.message),
     );
   }, [open, view.seq]);

@@ -32,6 +32,10 @@ def test_the_facilitator_turns_play_back_from_the_console(players: Callable[[str
     picker = console.get_by_test_id("rewind-from")
     tabled = picker.locator("option", has_text="P1")
     expect(tabled).to_have_count(1)
+    # A command is undone whole: its first event is offered, not what it brought (the start's phase and injects).
+    expect(picker.locator("option", has_text="The facilitator starts the exercise")).to_have_count(1)
+    expect(picker.locator("option", has_text="Round 1: the briefing phase begins")).to_have_count(0)
+    expect(picker.locator("option", has_text="Inject ")).to_have_count(0)
     picker.select_option(tabled.get_attribute("value"))
     turn_back = console.get_by_role("button", name="Turn play back")
     expect(turn_back).to_be_disabled()  # not without a reason every seat reads

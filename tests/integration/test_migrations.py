@@ -16,7 +16,7 @@ from server.db import downgrade, migrations_dir, sync_url, upgrade
 from server.tables import Base
 
 APP_TABLES = {"games", "seats", "events", "snapshots"}
-HEAD = "0002"
+HEAD = "0003"
 
 
 @contextmanager
@@ -90,7 +90,7 @@ def test_downgrade_base_removes_tables_then_upgrade_again(migrated_url: str) -> 
     assert _revision(migrated_url) == HEAD
 
 
-def test_command_keys_come_to_a_database_that_already_holds_games(database_url: str) -> None:
+def test_command_keys_and_ends_come_to_a_database_that_already_holds_games(database_url: str) -> None:
     upgrade(database_url, "0001")
     with _connect(database_url) as connection:
         connection.execute(
@@ -110,13 +110,14 @@ def test_command_keys_come_to_a_database_that_already_holds_games(database_url: 
 
     upgrade(database_url)
     with _connect(database_url) as connection:
-        assert connection.execute(text("SELECT seq, command_key FROM events")).all() == [(1, None)]
+        rows = connection.execute(text("SELECT seq, command_key, ends_command FROM events")).all()
+        assert [(seq, key, bool(ends)) for seq, key, ends in rows] == [(1, None, True)], "an old event is a moment"
         indexes = {i["name"]: i for i in inspect(connection).get_indexes("events")}
     assert indexes["ix_events_game_id_command_key"]["unique"]
 
     downgrade(database_url, "0001")
     with _connect(database_url) as connection:
-        assert "command_key" not in {c["name"] for c in inspect(connection).get_columns("events")}
+        assert not {"command_key", "ends_command"} & {c["name"] for c in inspect(connection).get_columns("events")}
         assert connection.execute(text("SELECT seq, type FROM events")).all() == [(1, "broadcast_made")]
 
 

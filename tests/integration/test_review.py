@@ -72,6 +72,8 @@ async def test_export_import_replays_to_the_same_hash_and_altered_files_are_refu
         ).json()
         assert again["final_hash"] == exported["final_hash"]
         assert [e["event"] for e in again["events"]] == [e["event"] for e in exported["events"]]
+        ends = [e["ends_command"] for e in exported["events"]]
+        assert False in ends and [e["ends_command"] for e in again["events"]] == ends, "commands stay whole"
         tampered = json.loads(json.dumps(exported))
         pledge = next(e for e in tampered["events"] if e["event"]["type"] == "forces_pledged")
         pledge["event"]["forces"] += 1
@@ -217,6 +219,9 @@ async def test_a_fork_matches_the_original_up_to_its_seq_and_diverges_after(play
     )
     assert state_at(copy.log, len(copy.log)).status == "paused", "a fork of a running game starts paused"
     assert copy.log[-1][1] != original.log[len(copy.log) - 1][1]
+    ends = [s.ends_command for s in original.stored if s.seq < at]
+    assert False in ends and [s.ends_command for s in copy.stored if s.seq < at] == ends
+    assert copy.stored[at - 1].ends_command, "a fork can be turned back to where it was made"
 
 
 async def test_review_api_filters_and_access(played: Played) -> None:

@@ -137,3 +137,28 @@ async def test_a_rewind_reaches_every_seat_and_outlives_the_server(
         await store.dispose()
     if snapshot_every == 3:
         assert any(moment < at < seq for at in taken), f"no snapshot between the moment and the rewind: {taken}"
+
+
+@pytest.mark.anyio
+async def test_a_rewind_takes_a_command_back_whole_never_half_of_it(database_url: str, anyio_backend: str) -> None:
+    async with running(database_url) as server, client(server.url) as http:
+        game = await create_game(http)
+        await claim_seat(http, game, member="EST", player="Kaja")
+        auth = {"Authorization": f"Bearer {game.facilitator_key}"}
+        async with Seat(ws_base(server.url), game.game_id, game.facilitator_key, name="fac") as fac:
+            before = (await rest_view(http, game, game.facilitator_key))["seq"]
+            started = await fac.ack({"type": "start_game"})  # the start, its phase and its first injects
+            assert started - before > 2
+            timeline = (await http.get(f"/api/games/{game.game_id}/review/timeline", headers=auth)).json()
+            starts = [e["seq"] for e in timeline if e["starts_command"] and e["seq"] > before]
+            assert starts == [before + 1], "the start's consequences are not commands of their own"
+
+            for inside in (before + 1, started - 1):
+                refused = await fac.refused({"type": "rewind_game", "to_seq": inside, "note": "half a start"})
+                assert refused["code"] == "mid_command"
+                assert f"events {before + 1} to {started}" in refused["reason"]
+            assert (await rest_view(http, game, game.facilitator_key))["seq"] == started, "a refusal changes nothing"
+
+            await fac.ack({"type": "rewind_game", "to_seq": before, "note": "not yet: one more delegation"})
+            view = await rest_view(http, game, game.facilitator_key)
+            assert view["status"] == "lobby" and view["injects"] == []

@@ -113,6 +113,25 @@ async def test_append_then_read_returns_same_payload_bytes_in_seq_order(store: E
     assert reloaded is not None and reloaded.last_seq == 4
 
 
+async def test_an_append_is_one_command_unless_told_where_commands_end(store: EventStore) -> None:
+    game = await _new_game(store)
+    await store.append(game.id, 0, [("a", "{}")])
+    await store.append(game.id, 1, [("b", "{}"), ("c", "{}"), ("d", "{}")])
+    await store.append(game.id, 4, [("e", "{}"), ("f", "{}"), ("g", "{}")], ends=[True, False, True])
+
+    assert [(e.seq, e.ends_command) for e in await store.read(game.id)] == [
+        (1, True),
+        (2, False),
+        (3, False),
+        (4, True),
+        (5, True),
+        (6, False),
+        (7, True),
+    ]
+    commands = {seq: await store.command_of(game.id, seq) for seq in range(1, 9)}
+    assert commands == {1: (1, 1), 2: (2, 4), 3: (2, 4), 4: (2, 4), 5: (5, 5), 6: (6, 7), 7: (6, 7), 8: None}
+
+
 async def test_append_continues_from_last_seq(store: EventStore) -> None:
     game = await _new_game(store)
     await store.append(game.id, 0, [("a", "{}")])
