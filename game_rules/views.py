@@ -17,7 +17,7 @@ from game_rules.base import Frozen
 from game_rules.events import Event
 from game_rules.metrics import national_score
 from game_rules.rulesets import RULESETS
-from game_rules.state import Inject, Member, Role, State
+from game_rules.state import Inject, Role, State
 
 
 class Viewer(Frozen):
@@ -188,21 +188,35 @@ def common_view(state: State) -> dict[str, Any]:
     }
 
 
-def own_view(state: State, viewer: Viewer) -> dict[str, Any]:
-    """The sections of the view that depend on who looks, logs aside: what they are, and what only some may see."""
+class MemberRecords:
+    """Each member's record as viewers see it: public, its secret objectives kept back, or in full with its score.
+    Made once per state and form, however many viewers share it (a batch's updates go to every viewer at once)."""
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+        self._made: dict[tuple[str, bool], dict[str, Any]] = {}
+
+    def record(self, code: str, full: bool) -> dict[str, Any]:
+        made = self._made.get((code, full))
+        if made is None:
+            made = self._state.members[code].model_dump(exclude=None if full else {"objectives"})
+            if full:
+                points, met = national_score(self._state, code)
+                made["score"] = {"points": points, "met": met}
+            self._made[code, full] = made
+        return made
+
+
+def own_view(state: State, viewer: Viewer, records: MemberRecords | None = None) -> dict[str, Any]:
+    """The sections of the view that depend on who looks, logs aside: what they are, and what only some may see.
+    `records` shares the members' records between the viewers of one state."""
     member = viewer.member if viewer.role == "delegation" else None
     everything = viewer.omniscient
-
-    def member_view(code: str, m: Member) -> dict[str, Any]:
-        data = m.model_dump(exclude=None if everything or code == member else {"objectives"})
-        if everything or code == member:
-            points, met = national_score(state, code)
-            data["score"] = {"points": points, "met": met}
-        return data
+    records = records or MemberRecords(state)
 
     return {
         "you": viewer,
-        "members": {code: member_view(code, m) for code, m in state.members.items()},
+        "members": {code: records.record(code, everything or code == member) for code in state.members},
         "actions": [a for a in state.actions.values() if everything or a.member == member],
         "reports": [
             r

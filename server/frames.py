@@ -16,7 +16,7 @@ from typing import Any
 from pydantic_core import to_json
 
 from game_rules import State
-from game_rules.views import Viewer, common_view, logs, own_view
+from game_rules.views import MemberRecords, Viewer, common_view, logs, own_view
 
 
 def event_frame(seq: int, payload: str | None) -> str:
@@ -73,9 +73,10 @@ class Shown:
         self._common = common
         frames: dict[str, str] = {}
         own_shown: dict[str, dict[str, str]] = {}
+        records = MemberRecords(state)
         for viewer in viewers:
             key = viewer.key()
-            own = own_shown[key] = _serialised(own_view(state, viewer))
+            own = own_shown[key] = _serialised(own_view(state, viewer, records))
             before = self._own.get(key)
             if before is None:  # it joined since the last batch, shown a state now gone: every section
                 new = chain(common.items(), own.items())
