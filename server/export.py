@@ -242,29 +242,37 @@ async def fork(
 ) -> tuple[GameRecord, str]:
     """A new game that starts from the original's state at `at_seq`: same events up to there, then its own.
 
-    A fork of a game in play starts paused, so that its deadlines (long past) do not fire at once.
+    A fork of a game in play starts paused, so that its deadlines (long past) do not fire at once.  Its opening
+    carries its own seed and title, so that its console, review and report name it as the what-if it is.
     """
     if not 1 <= at_seq <= len(loaded.log):
         raise ExportError(f"seq must be between 1 and {len(loaded.log)}")
+    if not loaded.stored[at_seq - 1].ends_command:
+        first = next((s.seq + 1 for s in reversed(loaded.stored[: at_seq - 1]) if s.ends_command), 1)
+        last = next((s.seq for s in loaded.stored[at_seq:] if s.ends_command), len(loaded.stored))
+        raise ExportError(
+            f"event {at_seq} is one of the events {first} to {last}, which one command brought: a game can be forked "
+            f"after the command (at {last}) or before it (at {first - 1}), never amid what it brought"
+        )
     events: list[Event] = [e for s, e in loaded.log if s <= at_seq]
-    # The fork starts where it was made, so that is a moment to turn back to, even amid a command's events.
-    ends = [s.ends_command or s.seq == at_seq for s in loaded.stored if s.seq <= at_seq]
+    ends = [s.ends_command for s in loaded.stored if s.seq <= at_seq]
     opening = events[0]
     assert isinstance(opening, GameOpened)
     new_seed = opening.seed if seed is None else seed
-    events[0] = opening.model_copy(update={"seed": new_seed})
+    g = loaded.game
+    title = f"{g.title} (what-if from event {at_seq})"
+    events[0] = opening.model_copy(update={"seed": new_seed, "title": title})
     state = replay(events)
     if state.status == "running":
         pause = decide(state, PauseGame(at=clock()), CHAIR)
         assert not isinstance(pause, Refusal)
         events.extend(pause)
         ends.extend([False] * (len(pause) - 1) + [True])
-    g = loaded.game
     return await _store_copy(
         store,
         events,
         ends,
-        title=f"{g.title} (what-if from event {at_seq})",
+        title=title,
         scenario=g.scenario,
         ruleset=g.ruleset,
         seed=new_seed,

@@ -77,6 +77,9 @@ export const api = {
   release: (gameId, seatId, token) => call("DELETE", `/api/games/${gameId}/seats/${seatId}`, undefined, token),
   deleteGame: (gameId, token) => call("DELETE", `/api/games/${gameId}`, undefined, token),
   timeline: (gameId, token) => call("GET", `/api/games/${gameId}/review/timeline`, undefined, token),
+  /** A new game sharing this one's events up to `atSeq`; `seed` null keeps the dice of the original. */
+  fork: (gameId, atSeq, seed, token) =>
+    call("POST", `/api/games/${gameId}/fork`, { at_seq: atSeq, seed }, token),
 };
 
 // --- credentials: one seat per game in this browser ------------------------------------------------

@@ -2,7 +2,7 @@
 // stood at any seq (all-seeing or one delegation's view), proposals with every position, metrics charts and
 // the exports. Reads the review REST API with the Bearer token this browser holds for the game.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { credentials } from "./api.js";
+import { api, credentials } from "./api.js";
 import { MetricCharts } from "./charts.js";
 import { html, number, words } from "./ui.js";
 
@@ -135,7 +135,51 @@ function StateAt({ state, names }) {
   </div>`;
 }
 
-function Scrubber({ gameId, token, last, seq, setSeq, events, names }) {
+/** The last event of the command that brought event `seq`: a what-if starts after a whole command. */
+function commandEnd(events, seq, last) {
+  const next = events.find((e) => e.seq > seq && e.starts_command);
+  return next ? next.seq - 1 : last;
+}
+
+/** The facilitator's what-if: a new game that shares this one's events up to the moment on the scrubber and is
+ * played on from there (paused, its own join code), the original left as it was. */
+function WhatIf({ gameId, token, title, at }) {
+  const [fresh, setFresh] = useState(false);
+  const [made, setMade] = useState(null);
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  async function fork() {
+    setBusy(true);
+    try {
+      const seed = fresh ? Math.floor(Math.random() * 2 ** 47) : null;
+      const game = await api.fork(gameId, at, seed, token);
+      const named = `${title} (what-if from event ${at})`;
+      credentials.save(game.game_id, {
+        token: game.facilitator_key, role: "facilitator", member: null, player: game.seat.player,
+        seat_id: game.seat.seat_id, join_code: game.join_code, title: named,
+      });
+      setMade({ ...game, title: named });
+      setError("");
+    } catch (e) {
+      setError(e.message);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return html`<div class="what-if" data-testid="what-if">
+    <h3>What if?</h3>
+    <p class="hint">${"A new game with everything up to event " + at + " (the end of the command on the scrubber), " +
+      "paused, with its own join code: play on from there. This game stays as it was."}</p>
+    <label><input type="checkbox" checked=${fresh} onChange=${(e) => setFresh(e.currentTarget.checked)} />
+      Draw new dice for what follows</label>
+    <p class="buttons"><button type="button" onClick=${fork} disabled=${busy}>Play on from event ${at}</button></p>
+    ${error && html`<p class="refusal" role="alert">${error}</p>`}
+    ${made && html`<p role="status" data-testid="what-if-made">${made.title}: join code <b>${made.join_code}</b>.
+      <a href=${`#/game/${made.game_id}`}>Open its console</a></p>`}
+  </div>`;
+}
+
+function Scrubber({ gameId, token, last, seq, setSeq, events, names, role, title }) {
   const [viewer, setViewer] = useState("");
   const [state, setState] = useState(null);
   const [error, setError] = useState("");
@@ -180,6 +224,8 @@ function Scrubber({ gameId, token, last, seq, setSeq, events, names }) {
       <b>${words(event.type)}</b> (round ${event.round}${event.phase ? `, ${words(event.phase)}` : ""}): ${event.text}</p>`}
     ${error && html`<p class="refusal" role="alert">${error}</p>`}
     <${StateAt} state=${state} names=${names} />
+    ${role === "facilitator" && html`<${WhatIf} gameId=${gameId} token=${token} title=${title}
+      at=${commandEnd(events, seq, last)} />`}
   </section>`;
 }
 
@@ -309,7 +355,8 @@ export function Review({ gameId }) {
       ${!summary || !all
         ? !error && html`<p>Loading the review…</p>`
         : html`<div class="review-grid">
-            <${Scrubber} gameId=${gameId} token=${token} last=${last} seq=${seq} setSeq=${setSeq} events=${all} names=${names} />
+            <${Scrubber} gameId=${gameId} token=${token} last=${last} seq=${seq} setSeq=${setSeq} events=${all} names=${names}
+              role=${seat.role} title=${summary.game?.title || seat.title || "Game"} />
             <section class="panel" aria-labelledby="metrics-h">
               <h2 id="metrics-h">Metrics by round</h2>
               <div data-testid="review-charts">

@@ -134,4 +134,17 @@ def test_review_page(players: Callable[[str], Player], server: ThreadServer) -> 
 
     page.get_by_test_id("viewer").select_option("")
     white.shot("review")
+
+    # --- what if: a new game from just before the first proposal was tabled, played on from there ------
+    what_if = page.get_by_test_id("what-if")
+    what_if.get_by_label("Draw new dice for what follows").check()
+    what_if.get_by_role("button", name=f"Play on from event {first['tabled_seq'] - 1}").click()
+    made = page.get_by_test_id("what-if-made")
+    expect(made).to_contain_text(f"(what-if from event {first['tabled_seq'] - 1}): join code")
+    made.get_by_role("link", name="Open its console").click()
+    expect(page.get_by_test_id("status")).to_have_text("paused")  # a fork of a game in play starts paused
+    expect(page.get_by_text(f"{outcome.title} (what-if from event {first['tabled_seq'] - 1})")).to_be_visible()
+    page.goto(f"{server.url}/#/review/{outcome.game_id}")
+    expect(page.get_by_test_id("scrub-seq")).to_have_text(str(last))  # the original is as it was
+    expect(page.get_by_test_id("state-status")).to_have_text("ended")
     assert white.errors == []

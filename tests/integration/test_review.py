@@ -184,8 +184,18 @@ async def test_the_report_names_every_player_by_table_and_each_delegations_head(
 
 
 async def test_a_fork_matches_the_original_up_to_its_seq_and_diverges_after(played: Played) -> None:
-    at = 40
+    store = EventStore.from_url(played.url)
+    try:
+        stored = await store.read(played.game_id)
+    finally:
+        await store.dispose()
+    at = next(s.seq for s in stored[39:] if s.ends_command)  # after the command that brought event 40
+    amid = next(s.seq for s in stored if not s.ends_command)
     async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:
+        refused = await client.post(
+            f"/api/games/{played.game_id}/fork", json={"at_seq": amid}, headers=auth(played.facilitator)
+        )
+        assert refused.status_code == 422 and "never amid what it brought" in refused.json()["error"]["message"]
         forked = await client.post(
             f"/api/games/{played.game_id}/fork", json={"at_seq": at, "seed": 11}, headers=auth(played.facilitator)
         )
@@ -213,15 +223,16 @@ async def test_a_fork_matches_the_original_up_to_its_seq_and_diverges_after(play
     same = [e for s, e in original.log if s <= at][1:]
     assert [e for s, e in copy.log if s <= at][1:] == same, "the shared history is the same event for event"
     opening_original, opening_fork = original.log[0][1], copy.log[0][1]
-    assert opening_fork.model_copy(update={"seed": opening_original.seed}) == opening_original  # type: ignore[attr-defined]
-    assert state_hash(state_at(copy.log, at).model_copy(update={"seed": 0})) == state_hash(
-        state_at(original.log, at).model_copy(update={"seed": 0})
+    assert opening_fork.title.endswith(f"(what-if from event {at})")  # type: ignore[attr-defined]
+    same_opening = {"seed": opening_original.seed, "title": opening_original.title}  # type: ignore[attr-defined]
+    assert opening_fork.model_copy(update=same_opening) == opening_original
+    assert state_hash(state_at(copy.log, at).model_copy(update={"seed": 0, "title": ""})) == state_hash(
+        state_at(original.log, at).model_copy(update={"seed": 0, "title": ""})
     )
     assert state_at(copy.log, len(copy.log)).status == "paused", "a fork of a running game starts paused"
     assert copy.log[-1][1] != original.log[len(copy.log) - 1][1]
-    ends = [s.ends_command for s in original.stored if s.seq < at]
-    assert False in ends and [s.ends_command for s in copy.stored if s.seq < at] == ends
-    assert copy.stored[at - 1].ends_command, "a fork can be turned back to where it was made"
+    ends = [s.ends_command for s in original.stored if s.seq <= at]
+    assert False in ends and [s.ends_command for s in copy.stored if s.seq <= at] == ends
 
 
 async def test_review_api_filters_and_access(played: Played) -> None:
@@ -277,9 +288,12 @@ async def test_cli_export_fork_and_import(played: Played, tmp_path: Path) -> Non
     assert rows[0][:5] == ["proposal", "kind", "procedure", "member", "position"]
     imported = wargame("import", str(out))
     assert imported.returncode == 0 and "imported as game" in imported.stdout
-    forked = wargame("fork", played.game_id, "--at", "25")
+    ends = [e["seq"] for e in json.loads(out.read_text())["events"] if e["ends_command"]]
+    forked = wargame("fork", played.game_id, "--at", str(next(seq for seq in ends if seq >= 25)))
     assert forked.returncode == 0 and "forked" in forked.stdout
     assert wargame("fork", played.game_id, "--at", "0").returncode == 1
+    amid = wargame("fork", played.game_id, "--at", str(next(seq for seq in range(2, ends[-1]) if seq not in ends)))
+    assert amid.returncode == 1 and "never amid what it brought" in amid.stdout
 
     # The copy is listed, and deleted; the fork is paused, under way: not deleted.
     copy_id = imported.stdout.split("imported as game ")[1].split()[0]
