@@ -183,6 +183,8 @@ class ClaimSeat(Frozen):
     role: Role
     member: MemberCode | None = None
     player: str = Field(min_length=1, max_length=80)
+    bot: bool = False
+    """A bot plays the seat: the facilitator put it at a table nobody in the room plays."""
 
 
 class ReassignSeat(Frozen):

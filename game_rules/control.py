@@ -96,7 +96,7 @@ def claim_seat(state: State, c: cmd.ClaimSeat, actor: str) -> Decision:
     elif c.member is not None:
         return Refusal(code="member_for_delegations", reason="Only delegation seats represent a member state.")
     head = c.member is not None and checks.head_of(state, c.member) is None
-    return (ev.SeatClaimed(seat=c.seat, role=c.role, member=c.member, player=c.player, head=head),)
+    return (ev.SeatClaimed(seat=c.seat, role=c.role, member=c.member, player=c.player, head=head, bot=c.bot),)
 
 
 def reassign_seat(state: State, c: cmd.ReassignSeat, actor: str) -> Decision:
@@ -285,11 +285,11 @@ def record_observation(state: State, c: cmd.RecordObservation, actor: str) -> De
 
 
 def seat_claimed(state: State, e: ev.SeatClaimed) -> None:
-    state.seats[e.seat] = Seat(role=e.role, member=e.member, player=e.player, head=e.head)
+    state.seats[e.seat] = Seat(role=e.role, member=e.member, player=e.player, head=e.head, bot=e.bot)
 
 
 def seat_reassigned(state: State, e: ev.SeatReassigned) -> None:
-    state.seats[e.seat] = state.seats[e.seat].model_copy(update={"player": e.player})
+    state.seats[e.seat] = state.seats[e.seat].model_copy(update={"player": e.player, "bot": False})
 
 
 def seat_released(state: State, e: ev.SeatReleased) -> None:

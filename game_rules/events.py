@@ -127,6 +127,7 @@ class SeatClaimed(Frozen):
     player: str
     head: bool = False
     """The seat heads its member's delegation: the first one claimed for that member does."""
+    bot: bool = False
 
 
 class SeatReassigned(Frozen):

@@ -121,6 +121,8 @@ class Seat(Frozen):
     head: bool = False
     """Heads its member's delegation: the one seat that speaks for the member state (`NATIONAL_VOICE_COMMANDS`).
     The first seat claimed for a member heads it until the facilitator appoints another."""
+    bot: bool = False
+    """A bot plays it, until the facilitator gives the seat to a player."""
 
 
 class Message(Frozen):

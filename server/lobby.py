@@ -204,7 +204,7 @@ class Lobby:
         self, game_id: str, role: Role, member: str | None, player: str, credential_hash: str, *, is_bot: bool
     ) -> SeatRecord:
         room = await self.room(game_id)
-        trial = ClaimSeat(seat="pending", role=role, member=member, player=player)
+        trial = ClaimSeat(seat="pending", role=role, member=member, player=player, bot=is_bot)
         if isinstance(refusal := decide(room.state, trial, SYSTEM), Refusal):
             raise ApiError(409, refusal.code, refusal.reason)
         seat = await self.store.add_seat(
@@ -234,10 +234,12 @@ class Lobby:
     async def new_credential(
         self, game_id: str, seat: SeatRecord, player: str | None = None, reason: str = "the seat has a new credential"
     ) -> NewSeat:
-        """The seat with a new credential (and `player`, for a reassignment; a bot put back at its seat after a
-        restart keeps its own): the old credential stops working and its sockets are shown out."""
+        """The seat with a new credential (and `player`, for a reassignment, which gives a bot's seat to a person; a
+        bot put back at its seat after a restart keeps its own): the old credential stops working and its sockets
+        are shown out."""
         token = auth.new_token()
-        await self.store.reassign_seat(seat.id, player or seat.player_name, auth.token_hash(token))
+        is_bot = seat.is_bot and player is None
+        await self.store.reassign_seat(seat.id, player or seat.player_name, auth.token_hash(token), is_bot=is_bot)
         (await self.room(game_id)).show_out(reason, seat.id)
         return NewSeat(seat=(await self.store.seat_by_credential_hash(auth.token_hash(token))) or seat, token=token)
 

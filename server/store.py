@@ -456,9 +456,13 @@ class EventStore:
     async def revoke_seat(self, seat_id: str) -> None:
         await self._update_seat(seat_id, revoked=True)
 
-    async def reassign_seat(self, seat_id: str, player_name: str, credential_hash: str) -> None:
+    async def reassign_seat(
+        self, seat_id: str, player_name: str, credential_hash: str, *, is_bot: bool = False
+    ) -> None:
         # A reassigned seat belongs to someone new, so an earlier revocation no longer applies.
-        await self._update_seat(seat_id, player_name=player_name, credential_hash=credential_hash, revoked=False)
+        await self._update_seat(
+            seat_id, player_name=player_name, credential_hash=credential_hash, revoked=False, is_bot=is_bot
+        )
 
     async def _update_seat(self, seat_id: str, **values: object) -> None:
         async with self._sessions.begin() as session:

@@ -231,8 +231,8 @@ function Seats({ game, view, seat }) {
     setProblem("");
   };
   const leaving = removing && view.seats[removing];
-  // Bot seats are named so by the server (server/bot_seats.py); one offline has lost its bot (a restart).
-  const botsAway = rows.some((s) => s.player.endsWith(" (bot)") && s.connected === false);
+  // A bot seat offline has lost its bot (a restart of the server).
+  const botsAway = rows.some((s) => s.bot && s.connected === false);
   async function seatBots() {
     setProblem("");
     try {

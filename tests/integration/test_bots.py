@@ -215,6 +215,17 @@ async def test_bots_play_the_tables_nobody_in_the_room_plays_and_are_put_back_af
     seats = (await rest("GET", f"{game}/view", None, key))["seats"]
     assert bots["FRA"] not in seats and seats[pierre["seat"]["seat_id"]]["head"] is True
     await _until(lambda found: found == set(bots) - {"FRA"}, bots_connected, "the French bot gone")
+    assert {seats[bots[m]]["bot"] for m in ("DEU", "LTU")} == {True} and seats[kaja["seat"]["seat_id"]]["bot"] is False
+
+    # A bot's seat given to a person is theirs: putting the bots back after a restart leaves it alone.
+    await rest("POST", f"{game}/seats/{bots['DEU']}/reassign", {"player": "Anke"}, key)
+    anke = (await rest("GET", f"{game}/view", None, key))["seats"][bots["DEU"]]
+    assert (anke["player"], anke["bot"]) == ("Anke", False)
+    await playing.stop()
+    await _until(lambda found: not found, bots_connected, "the bots gone again")
+    again = await rest("POST", f"{game}/bots", {}, key)
+    assert sorted(s["member"] for s in again) == ["LTU", "POL", "USA"]
+    await _until(lambda found: found == {"LTU", "POL", "USA"}, bots_connected, "the bots back but the German")
 
 
 @pytest.mark.anyio

@@ -384,10 +384,10 @@ def test_the_shipped_scenarios_are_playable_seminars() -> None:
 # The final state hash of a scripted game (tests/unit/scripted.py, seed 20261122) per shipped scenario.
 # A change of rules or content that alters play changes these on purpose: update them in the same commit.
 GOLDEN = {
-    "baltic-demo": "3275d3cddd7568e694fa87663148e9107d62b93ea8f38c49a148cd3ffa13d05e",
-    "baltic-hybrid": "ea6242970bfd96d5453ba8a472e35025ba2a32a27163d99d1cd322ace535664a",
-    "eu-solidarity": "46fd95e18f2d8b713e6a62daf65383253323d1c533d1082ca2aebaf7d64deadb",
-    "grid-cyber": "14c3d63d493a10f3e13cbed8c7537b9e14b88be8a0d04a089442acf8d4f02568",
+    "baltic-demo": "9d2df6f5785212678436de2ec696f0b7137cd32c675bf7e0eeea2bdf42f70097",
+    "baltic-hybrid": "cfe1f466d2725a778ade7822277fb414e4c823db056fea9cbcf0e95550377c1f",
+    "eu-solidarity": "456d3e21f366257ff902dcb98f93a6fc63d7f438926358af46e048a3eed41a53",
+    "grid-cyber": "4a283128ef6ac1cf14b12c4368a88dbc07f8c73792f5427705304f62b7ff9885",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import typing
 
 import pytest
@@ -13,6 +14,7 @@ from game_rules import (
     Member,
     Refusal,
     State,
+    canonical_json,
     decide,
     evolve,
     replay,
@@ -244,6 +246,18 @@ def test_replay_of_the_log_reproduces_the_state_and_its_hash() -> None:
     assert replayed.seq == len(log) == 7
     changed = evolve(replayed, ev.ForcesPledged(proposal="P1", member="GBR", forces=1))
     assert state_hash(changed) != state_hash(s)
+
+
+def test_the_hash_leaves_out_what_is_at_its_default_so_an_added_field_keeps_old_hashes() -> None:
+    claimed = ev.SeatClaimed(seat="s1", role="delegation", member="USA", player="Ann", head=True)
+    person = evolve(opened(), claimed)
+    bot = evolve(opened(), claimed.model_copy(update={"bot": True}))
+    assert '"bot"' not in canonical_json(person) and '"bot":true' in canonical_json(bot)
+    assert state_hash(person) != state_hash(bot)
+    # A state that never set the field hashes as it did before the field existed.
+    without = json.loads(canonical_json(bot))
+    del without["seats"]["s1"]["bot"]
+    assert json.dumps(without, sort_keys=True, separators=(",", ":")) == canonical_json(person)
 
 
 def test_every_event_type_has_a_sentence() -> None:
