@@ -105,7 +105,7 @@ async def run(n: int, url: str | None) -> None:
         with timed("export json", rows):
             text = json.dumps(export.to_json(loaded, r.state))
         with timed("export csv (4 tables)", rows):
-            tables = export.csv_tables(r)
+            tables = export.csv_tables(loaded, r)
         with timed("export markdown report", rows):
             md = report.markdown(export.info(loaded, r), r)
         with timed("export html report", rows):

@@ -83,13 +83,34 @@ def info(loaded: Loaded, r: Review) -> report.GameInfo:
     return report.GameInfo(g.id, g.title, g.scenario, g.created_at.isoformat(timespec="minutes"), objectives)
 
 
-def csv_tables(r: Review) -> dict[str, str]:
-    """The tables an analyst opens in a spreadsheet: events, positions, pledges, metrics, messages (who wrote to
-    whom) and seats (who played what)."""
+def commands(stored: Sequence[StoredEvent]) -> dict[int, int]:
+    """Each event's command, named by the seq of the first of the events it brought."""
+    of: dict[int, int] = {}
+    first = 1
+    for s in stored:
+        of[s.seq] = first
+        if s.ends_command:
+            first = s.seq + 1
+    return of
+
+
+def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
+    """The tables an analyst opens in a spreadsheet: events (with the command each came of), positions, pledges,
+    metrics, messages (who wrote to whom) and seats (who played what)."""
+    command = commands(loaded.stored)
     tables: dict[str, list[list[Any]]] = {
-        "events": [["seq", "round", "phase", "type", "members", "description", "undone"]]
+        "events": [["seq", "command", "round", "phase", "type", "members", "description", "undone"]]
         + [
-            [e.seq, e.round, e.phase or "", e.type, " ".join(e.members), e.text, "yes" if e.undone else ""]
+            [
+                e.seq,
+                command[e.seq],
+                e.round,
+                e.phase or "",
+                e.type,
+                " ".join(e.members),
+                e.text,
+                "yes" if e.undone else "",
+            ]
             for e in r.entries
         ],
         "positions": [["proposal", "kind", "procedure", "member", "position", "reservation", "seq", "round", "outcome"]]
@@ -137,8 +158,8 @@ def csv_tables(r: Review) -> dict[str, str]:
         [m.id, m.round, m.sender, m.author or "", " ".join(m.recipients), _channel(m, members), m.text]
         for m in r.state.messages
     ]
-    tables["seats"] = [["seat", "role", "member", "player", "head"]] + [
-        [seat_id, s.role, s.member or "", s.player, s.head] for seat_id, s in r.state.seats.items()
+    tables["seats"] = [["seat", "role", "member", "player", "head", "bot"]] + [
+        [seat_id, s.role, s.member or "", s.player, s.head, s.bot] for seat_id, s in r.state.seats.items()
     ]
     out = {}
     for name, rows in tables.items():

@@ -52,9 +52,10 @@ async def timeline(
     """The events with what they did; `starts_command` marks the first of those one command brought, the events
     play can be turned back to just before (a rewind's `to_seq` is one less)."""
     loaded, r = reviewed
-    starts = {1} | {s.seq + 1 for s in loaded.stored if s.ends_command}
+    command = export.commands(loaded.stored)
     return [
-        {**asdict(e), "starts_command": e.seq in starts} for e in r.timeline(round, member, set(type) if type else None)
+        {**asdict(e), "starts_command": command[e.seq] == e.seq}
+        for e in r.timeline(round, member, set(type) if type else None)
     ]
 
 
@@ -115,7 +116,7 @@ async def export_game(
         return Response(body, media_type="application/json", headers=_attachment(f"{name}.json"))
     if format == "csv":
         return PlainTextResponse(
-            "\ufeff" + export.csv_tables(r)[table],
+            "\ufeff" + export.csv_tables(loaded, r)[table],
             media_type="text/csv; charset=utf-8",
             headers=_attachment(f"{name}-{table}.csv"),
         )

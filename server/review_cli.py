@@ -29,9 +29,10 @@ async def _export(database_url: str, game_id: str, fmt: str, out: str | None) ->
     if fmt == "csv":
         folder = Path(out or f"wargame-{game_id}-csv")
         folder.mkdir(parents=True, exist_ok=True)
-        for name, text in export.csv_tables(r).items():
+        tables = export.csv_tables(loaded, r)
+        for name, text in tables.items():
             (folder / f"{name}.csv").write_text(text, encoding="utf-8-sig", newline="")
-        print(f"wrote {', '.join(f'{n}.csv' for n in export.csv_tables(r))} to {folder}/")
+        print(f"wrote {', '.join(f'{n}.csv' for n in tables)} to {folder}/")
         return 0
     if fmt == "json":
         text = json.dumps(export.to_json(loaded, r.state), ensure_ascii=False, indent=1)

@@ -98,6 +98,11 @@ async def test_csv_tables_parse_into_the_expected_tables(played: Played) -> None
         view = (await client.get(f"/api/games/{played.game_id}/view", headers=auth(played.facilitator))).json()
     assert len(tables["events"]) == summary["seq"]
     assert [int(r["seq"]) for r in tables["events"]] == list(range(1, summary["seq"] + 1))
+    # Each event names its command by the command's first event: a row starts one, or follows its predecessor's.
+    command = [int(r["command"]) for r in tables["events"]]
+    follows = zip(range(2, len(command) + 1), command[1:], command[:-1], strict=True)
+    assert command[0] == 1 and all(c in (seq, before) for seq, c, before in follows)
+    assert len(set(command)) < len(command), "some command brought several events"
     positions = sum(len(p["positions"]) for p in summary["proposals"])
     assert len(tables["positions"]) == positions > 0
     assert {r["proposal"] for r in tables["positions"]} <= {p["id"] for p in summary["proposals"]}
@@ -112,6 +117,8 @@ async def test_csv_tables_parse_into_the_expected_tables(played: Played) -> None
     assert [r["message"] for r in tables["messages"]] == [m["id"] for m in view["messages"]]
     assert all(r["channel"] in ("alliance", "bilateral", "group", "within") for r in tables["messages"])
     assert {r["seat"]: r["player"] for r in tables["seats"]} == {k: s["player"] for k, s in view["seats"].items()}
+    assert {r["role"]: r["bot"] for r in tables["seats"] if r["role"] != "delegation"} == {"facilitator": "False"}
+    assert {r["bot"] for r in tables["seats"] if r["role"] == "delegation"} == {"True"}, "the bots played them"
     heads = [r["member"] for r in tables["seats"] if r["head"] == "True"]
     assert sorted(heads) == sorted({r["member"] for r in tables["seats"] if r["role"] == "delegation"})
 
