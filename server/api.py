@@ -245,10 +245,21 @@ async def list_seats(game_id: str, lobby: LobbyDep, you: SeatDep) -> list[SeatOu
     return [_seat_out(s, present) for s in await lobby.store.seats(game_id) if not s.revoked]
 
 
-@router.get("/games/{game_id}/me", response_model=SeatOut)
-async def my_seat(game_id: str, you: SeatDep) -> SeatOut:
+class MySeat(SeatOut):
+    title: str
+    join_code: str | None = Field(
+        default=None, description="The game's join code, for the facilitator's seat (the console shows it)."
+    )
+
+
+@router.get("/games/{game_id}/me", response_model=MySeat)
+async def my_seat(game_id: str, lobby: LobbyDep, you: SeatDep) -> MySeat:
     """The seat the bearer's credential opens: what a browser handed a credential needs to take the seat."""
-    return _seat_out(you)
+    game = await lobby.store.get_game(game_id)
+    if game is None:
+        raise ApiError(404, "unknown_game", f"There is no game {game_id}.")
+    join_code = game.join_code if you.role == "facilitator" else None
+    return MySeat(**_seat_out(you).model_dump(), title=game.title, join_code=join_code)
 
 
 @router.post("/games/{game_id}/seats/{seat_id}/reassign", response_model=SeatCredential)

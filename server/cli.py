@@ -216,9 +216,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     delete_cmd = commands.add_parser("delete", help="delete a game that has ended (or never started) for good")
     delete_cmd.add_argument("game")
     delete_cmd.add_argument("--database-url")
+    console_cmd = commands.add_parser(
+        "console", help="a new link to a game's facilitator console (the browser that held it was lost)"
+    )
+    console_cmd.add_argument("game")
+    console_cmd.add_argument(
+        "--url", default="http://127.0.0.1:8000", help="the address the server is opened at (default: %(default)s)"
+    )
+    console_cmd.add_argument("--database-url")
 
     args = parser.parse_args(argv)
-    if args.command in ("games", "export", "import", "fork", "delete"):
+    if args.command in ("games", "export", "import", "fork", "delete", "console"):
         from server import review_cli
         from server.config import Settings
 
@@ -231,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return review_cli.list_games(url)
         if args.command == "delete":
             return review_cli.delete_game(url, args.game)
+        if args.command == "console":
+            return review_cli.console_link(url, args.game, args.url)
         return review_cli.fork_game(url, args.game, args.at, args.seed)
     if args.command == "scenario":
         from server import scenario_cli

@@ -1,5 +1,5 @@
-"""`wargame games | export | import | fork | delete`: the stored games listed, one out to files, back in, forked
-for a what-if, or deleted."""
+"""`wargame games | export | import | fork | delete | console`: the stored games listed, one out to files, back in,
+forked for a what-if, deleted, or its console opened again with a new link."""
 
 from __future__ import annotations
 
@@ -129,6 +129,31 @@ async def _delete(database_url: str, game_id: str) -> int:
         await store.dispose()
     assert game is not None  # the lobby refuses an unknown game
     print(f"deleted game {game_id} ({game.title}, {game.last_seq} events, its seats and snapshots)")
+    return 0
+
+
+def console_link(database_url: str, game_id: str, base_url: str) -> int:
+    return asyncio.run(_console_link(database_url, game_id, base_url))
+
+
+async def _console_link(database_url: str, game_id: str, base_url: str) -> int:
+    """A new credential for the facilitator's seat, for a console whose browser was lost: the old one stops
+    working (a server holding a socket of it lets that socket be until it reconnects)."""
+    from server.lobby import Lobby
+    from server.rooms import Rooms
+
+    store = await _store(database_url)
+    try:
+        game = await store.get_game(game_id)
+        facilitator = next((s for s in await store.seats(game_id) if s.role == "facilitator"), None)
+        if game is None or facilitator is None:
+            print(f"no game {game_id}")
+            return 1
+        new = await Lobby(store, Rooms(store)).new_credential(game_id, facilitator, reason="the console has a new link")
+    finally:
+        await store.dispose()
+    print(f"the console of {game.title} (join code {game.join_code}); the earlier console link no longer works:")
+    print(f"{base_url.rstrip('/')}/#/seat/{game_id}/{new.token}")
     return 0
 
 

@@ -180,7 +180,10 @@ function Handoff({ gameId, token }) {
   useEffect(() => {
     api.me(gameId, token).then(
       (seat) => {
-        credentials.save(gameId, { token, role: seat.role, member: seat.member, player: seat.player, seat_id: seat.seat_id });
+        credentials.save(gameId, {
+          token, role: seat.role, member: seat.member, player: seat.player, seat_id: seat.seat_id, title: seat.title,
+          ...(seat.join_code ? { join_code: seat.join_code } : {}),
+        });
         location.replace(`#/game/${gameId}`);
       },
       (e) => setProblem(e.message),

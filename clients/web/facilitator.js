@@ -30,6 +30,7 @@ function PhaseControl({ game, view, seat }) {
           <button type="button" class="ghost" onClick=${() => setEnding(false)}>Keep playing</button></p>`
       : html`<p><button type="button" class="ghost" onClick=${() => setEnding(true)}>End the exercise…</button></p>`)}
     <${Rewind} game=${game} view=${view} seat=${seat} />
+    <${ConsoleElsewhere} game=${game} seat=${seat} />
     ${(view.status === "ended" || view.status === "lobby") && html`<${DeleteGame} game=${game} seat=${seat} />`}
   </section>`;
 }
@@ -57,7 +58,7 @@ function Rewind({ game, view, seat }) {
       setOpen(false); // done: the control folds away until the next slip
     }
   }
-  return html`<details class="rewind" open=${open} onToggle=${(e) => setOpen(e.currentTarget.open)}>
+  return html`<details class="more" open=${open} onToggle=${(e) => setOpen(e.currentTarget.open)}>
     <summary>Undo: turn play back…</summary>
     <p class="hint">${"Everything from the event you pick on is undone (positions, proposals, injects and their " +
       "effects); messages, announcements and seats stay. Play comes back paused, and every seat reads your reason."}</p>
@@ -310,24 +311,48 @@ function QrCode({ text, label }) {
   </svg>`;
 }
 
-/** The join code, and the address players open, written out and as a QR code: a console opened on the server's
- * own computer (localhost) asks the server where the others reach it, or says that they cannot. */
-function JoinCode({ code }) {
+/** Where other computers reach this server: this page's own origin, or, for a console opened on the server's own
+ * computer (localhost), the addresses the server finds for itself (`urls`, empty with `advice` when none). */
+function useOrigins() {
   const local = LOOPBACK.test(location.hostname);
   const [network, setNetwork] = useState(null);
   useEffect(() => {
     if (local) api.network().then(setNetwork, () => {});
   }, [local]);
+  return { origins: !local ? [location.origin] : network ? network.urls : [], advice: network?.advice };
+}
+
+/** The join code, and the address players open, written out and as a QR code. */
+function JoinCode({ code }) {
+  const { origins, advice } = useOrigins();
   const link = (origin) => `${origin}/#/join/${code}`;
-  const origins = !local ? [location.origin] : network ? network.urls : [];
   const shown = (origin) => html`<span class="address">${link(origin)}</span>`;
   const where = origins.length
     ? html`players open ${origins.map((origin, i) => html`${i > 0 && " or "}${shown(origin)}`)}`
-    : network?.advice || "players open …";
+    : advice || "players open …";
   return html`<div class="joinlink">
     <p class="bigcode">Join code: <b>${code}</b> <small data-testid="join-address">${where}</small></p>
     ${origins.length > 0 && html`<${QrCode} text=${link(origins[0])} label=${`QR code of ${link(origins[0])}`} />`}
   </div>`;
+}
+
+/** The facilitator's own link, to open the console on a second device (the projector's computer, a tablet) or
+ * in another browser: it carries the facilitator's credential, so it stays folded away until asked for. */
+function ConsoleElsewhere({ game, seat }) {
+  const { origins, advice } = useOrigins();
+  const [open, setOpen] = useState(false);
+  const origin = origins[0] || location.origin;
+  const link = `${origin}/#/seat/${game.gameId}/${seat.token}`;
+  return html`<details class="more" open=${open} onToggle=${(e) => setOpen(e.currentTarget.open)}>
+    <summary>Open this console on another device…</summary>
+    <p class="hint">${"Anyone with this link controls the game: open it on your own devices only, and keep it off " +
+      "the projector. Lost it, or this browser? " + "wargame console GAME on the server's computer gives a new one."}</p>
+    ${open && html`<input readonly value=${link} aria-label="Console link" onFocus=${(e) => e.target.select()}
+        data-testid="console-link" />
+      <button type="button" class="ghost" onClick=${() => navigator.clipboard?.writeText(link)}>Copy</button>
+      ${!origins.length && advice && html`<p class="hint">${advice}</p>`}
+      <${QrCode} text=${link} label="QR code of the console link" />`}
+  </details>`;
 }
 
 export function Control({ game, view, seat }) {

@@ -120,3 +120,26 @@ def test_the_facilitator_deletes_a_game_nobody_needs_any_more(players: Callable[
     expect(stranger.page.get_by_role("alert")).to_be_visible()
     stranger.shot("deleted-game-join", full_page=False)
     assert white.errors == [] and est.errors == []
+
+
+def test_the_console_opens_on_a_second_device_by_its_own_link(players: Callable[[str], Player]) -> None:
+    from playwright.sync_api import expect
+
+    white = players("facilitator")
+    code = white.create_game()
+    console = white.page
+    link_field = console.get_by_test_id("console-link")
+    expect(link_field).to_have_count(0)  # the link carries the credential: folded away until asked for
+    console.get_by_text("Open this console on another device…").click()
+    link = link_field.input_value()
+    game_id = console.url.split("/game/")[1].split("/")[0]
+    assert link.startswith(f"{white.base_url}/#/seat/{game_id}/"), link
+
+    projector = players("projector")
+    projector.page.goto(link)
+    projector.connected()
+    expect(projector.page.get_by_test_id("join-code")).to_have_text(code)
+    assert "/seat/" not in projector.page.url
+    projector.page.get_by_role("button", name="Start the exercise").click()
+    expect(console.get_by_test_id("status")).to_have_text("running")
+    assert not white.errors and not projector.errors, white.errors + projector.errors

@@ -302,6 +302,17 @@ async def test_cli_export_fork_and_import(played: Played, tmp_path: Path) -> Non
     amid = wargame("fork", played.game_id, "--at", str(next(seq for seq in range(2, ends[-1]) if seq not in ends)))
     assert amid.returncode == 1 and "never amid what it brought" in amid.stdout
 
+    # A console whose browser was lost opens again with a new link; the old credential stops working.
+    console = wargame("console", played.game_id, "--url", played.base)
+    link = console.stdout.strip().splitlines()[-1]
+    assert console.returncode == 0 and link.startswith(f"{played.base}/#/seat/{played.game_id}/"), console.stdout
+    async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:
+        me = await client.get(f"/api/games/{played.game_id}/me", headers=auth(link.rsplit("/", 1)[1]))
+        assert (me.json()["role"], me.json()["join_code"]) == ("facilitator", played.join_code)
+        old = await client.get(f"/api/games/{played.game_id}/me", headers=auth(played.facilitator))
+        assert old.status_code == 401
+    assert wargame("console", "no-such-game").returncode == 1
+
     # The copy is listed, and deleted; the fork is paused, under way: not deleted.
     copy_id = imported.stdout.split("imported as game ")[1].split()[0]
     fork_id = forked.stdout.split(" as game ")[1].split()[0]

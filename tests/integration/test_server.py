@@ -575,6 +575,10 @@ async def test_seats_show_who_is_connected_and_a_credential_names_its_seat(table
         "EST",
         "delegation",
     )
+    assert me.json()["join_code"] is None, "the join code is the facilitator's to give out"
+    chair = (await table.http.get(f"/api/games/{game_id}/me", headers=bearer(key))).json()
+    title = (await table.http.get(f"/api/join/{table.game.join_code}")).json()["title"]
+    assert (chair["role"], chair["join_code"], chair["title"]) == ("facilitator", table.game.join_code, title)
     assert_error(await table.http.get(f"/api/games/{game_id}/me", headers=bearer("nope")), 401, "bad_credential")
 
 
