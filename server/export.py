@@ -190,7 +190,8 @@ async def import_game(
     try:
         rows = document["events"]
         events = [EVENT_ADAPTER.validate_python(row["event"]) for row in progress(rows, len(rows), "checking")]
-        ends = [row.get("ends_command", True) is not False for row in rows]  # files from before: every event one
+        # A file from before the marks counts every event as a command; its last event ends one whatever it says.
+        ends = [row.get("ends_command", True) is not False for row in rows[:-1]] + [True]
         game = document["game"]
     except (KeyError, TypeError, ValueError) as error:
         raise ExportError(f"the events cannot be read: {error}") from None
