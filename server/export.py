@@ -270,7 +270,7 @@ async def fork(
     if not 1 <= at_seq <= len(loaded.log):
         raise ExportError(f"seq must be between 1 and {len(loaded.log)}")
     if not loaded.stored[at_seq - 1].ends_command:
-        first = next((s.seq + 1 for s in reversed(loaded.stored[: at_seq - 1]) if s.ends_command), 1)
+        first = commands(loaded.stored)[at_seq]
         last = next((s.seq for s in loaded.stored[at_seq:] if s.ends_command), len(loaded.stored))
         raise ExportError(
             f"event {at_seq} is one of the events {first} to {last}, which one command brought: a game can be forked "
