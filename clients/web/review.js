@@ -198,6 +198,12 @@ function Scrubber({ gameId, token, last, seq, setSeq, events, names, role, title
   }, [gameId, token, seq, viewer]);
   const event = events.find((e) => e.seq === seq);
   const step = (n) => setSeq(Math.min(last, Math.max(1, seq + n)));
+  // The moments between commands: the last event of each (the one before the next command's first).
+  const ends = events.filter((e) => e.starts_command && e.seq > 1).map((e) => e.seq - 1).concat([last]);
+  const command = (forward) => {
+    const found = forward ? ends.find((s) => s > seq) : ends.findLast((s) => s < seq);
+    if (found !== undefined) setSeq(found);
+  };
   return html`<section class="panel" aria-labelledby="scrub-h">
     <h2 id="scrub-h">The game at event <span data-testid="scrub-seq">${seq}</span> of ${last}</h2>
     <div class="scrubber">
@@ -208,8 +214,10 @@ function Scrubber({ gameId, token, last, seq, setSeq, events, names, role, title
       <div class="steps" role="group" aria-label="Step through events">
         <button type="button" class="ghost" onClick=${() => setSeq(1)} aria-label="First event">|◀</button>
         <button type="button" class="ghost" onClick=${() => step(-10)} aria-label="Back 10 events">◀◀</button>
+        <button type="button" class="ghost" onClick=${() => command(false)} aria-label="Previous command">◀ cmd</button>
         <button type="button" class="ghost" onClick=${() => step(-1)} aria-label="Previous event">◀</button>
         <button type="button" class="ghost" onClick=${() => step(1)} aria-label="Next event">▶</button>
+        <button type="button" class="ghost" onClick=${() => command(true)} aria-label="Next command">cmd ▶</button>
         <button type="button" class="ghost" onClick=${() => step(10)} aria-label="Forward 10 events">▶▶</button>
         <button type="button" class="ghost" onClick=${() => setSeq(last)} aria-label="Last event">▶|</button>
       </div>

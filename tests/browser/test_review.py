@@ -113,6 +113,18 @@ def test_review_page(players: Callable[[str], Player], server: ThreadServer) -> 
     page.get_by_role("button", name="Previous event").press("Enter")
     expect(page.get_by_test_id("scrub-seq")).to_have_text(str(first["tabled_seq"] - 1))
     expect(page.get_by_test_id("state-proposals")).not_to_contain_text(first["id"])
+    # by command: to the moment after the tabling (and all it brought), and back to the one before it
+    timeline = page.evaluate(
+        """async ([id, token]) => (await fetch(`/api/games/${id}/review/timeline`,
+             {headers: {Authorization: `Bearer ${token}`}})).json()""",
+        [outcome.game_id, outcome.facilitator_key],
+    )
+    after_tabling = next(e["seq"] for e in timeline if e["starts_command"] and e["seq"] > first["tabled_seq"]) - 1
+    page.get_by_role("button", name="Next command").click()
+    expect(page.get_by_test_id("scrub-seq")).to_have_text(str(after_tabling))
+    expect(page.get_by_test_id(f"state-proposal-{first['id']}")).to_contain_text("pending")
+    page.get_by_role("button", name="Previous command").click()
+    expect(page.get_by_test_id("scrub-seq")).to_have_text(str(first["tabled_seq"] - 1))
     # one delegation's view of the same moment
     page.get_by_test_id("viewer").select_option("EST")
     expect(page.get_by_test_id("state-round")).to_have_text("1 of 3")
