@@ -269,9 +269,8 @@ async def fork(
     """
     if not 1 <= at_seq <= len(loaded.log):
         raise ExportError(f"seq must be between 1 and {len(loaded.log)}")
-    if not loaded.stored[at_seq - 1].ends_command:
-        first = commands(loaded.stored)[at_seq]
-        last = next((s.seq for s in loaded.stored[at_seq:] if s.ends_command), len(loaded.stored))
+    first, last = await store.command_of(loaded.game.id, at_seq) or (at_seq, at_seq)
+    if last != at_seq:
         raise ExportError(
             f"event {at_seq} is one of the events {first} to {last}, which one command brought: a game can be forked "
             f"after the command (at {last}) or before it (at {first - 1}), never amid what it brought"

@@ -123,7 +123,8 @@ class StoredEvent:
     payload: str
     recorded_at: datetime
     ends_command: bool = True
-    """Whether it is the last of the events its command brought: play can be turned back to it (control.py)."""
+    """Whether it is the last of the events its command brought: play can be turned back to it
+    (`Room._mid_command`), and a game forked there (`export.fork`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,6 +100,13 @@ export const credentials = {
     all[gameId] = { ...seat, saved: Date.now() };
     localStorage.setItem(STORE, JSON.stringify(all));
   },
+  /** The facilitator's seat of a game just made (`POST /api/games`, an import or a fork: `GameCreated`). */
+  saveCreated(made, title) {
+    this.save(made.game_id, {
+      token: made.facilitator_key, role: "facilitator", member: null, player: made.seat.player,
+      seat_id: made.seat.seat_id, join_code: made.join_code, title,
+    });
+  },
   forget(gameId) {
     const all = readAll();
     delete all[gameId];

@@ -346,7 +346,7 @@ function ConsoleElsewhere({ game, seat }) {
   return html`<details class="more" open=${open} onToggle=${(e) => setOpen(e.currentTarget.open)}>
     <summary>Open this console on another device…</summary>
     <p class="hint">${"Anyone with this link controls the game: open it on your own devices only, and keep it off " +
-      "the projector. Lost it, or this browser? " + "wargame console GAME on the server's computer gives a new one."}</p>
+      "the projector. Lost it, or this browser? wargame console GAME on the server's computer gives a new one."}</p>
     ${open && html`<input readonly value=${link} aria-label="Console link" onFocus=${(e) => e.target.select()}
         data-testid="console-link" />
       <button type="button" class="ghost" onClick=${() => navigator.clipboard?.writeText(link)}>Copy</button>

@@ -52,10 +52,7 @@ function CreateGame() {
     try {
       const made = await api.createGame(chosen === OWN ? { file: own.text } : chosen, title.trim(), name.trim() || "Facilitator");
       const scenario = scenarios.find((s) => s.id === chosen);
-      credentials.save(made.game_id, {
-        token: made.facilitator_key, role: "facilitator", member: null, player: made.seat.player,
-        seat_id: made.seat.seat_id, join_code: made.join_code, title: title.trim() || scenario?.title,
-      });
+      credentials.saveCreated(made, title.trim() || scenario?.title);
       go(made.game_id);
     } catch (e) {
       setProblem(e.message);

@@ -135,12 +135,6 @@ function StateAt({ state, names }) {
   </div>`;
 }
 
-/** The last event of the command that brought event `seq`: a what-if starts after a whole command. */
-function commandEnd(events, seq, last) {
-  const next = events.find((e) => e.seq > seq && e.starts_command);
-  return next ? next.seq - 1 : last;
-}
-
 /** The facilitator's what-if: a new game that shares this one's events up to the moment on the scrubber and is
  * played on from there (paused, its own join code), the original left as it was. */
 function WhatIf({ gameId, token, title, at }) {
@@ -154,10 +148,7 @@ function WhatIf({ gameId, token, title, at }) {
       const seed = fresh ? Math.floor(Math.random() * 2 ** 47) : null;
       const game = await api.fork(gameId, at, seed, token);
       const named = `${title} (what-if from event ${at})`;
-      credentials.save(game.game_id, {
-        token: game.facilitator_key, role: "facilitator", member: null, player: game.seat.player,
-        seat_id: game.seat.seat_id, join_code: game.join_code, title: named,
-      });
+      credentials.saveCreated(game, named);
       setMade({ ...game, title: named });
       setError("");
     } catch (e) {
@@ -198,7 +189,8 @@ function Scrubber({ gameId, token, last, seq, setSeq, events, names, role, title
   }, [gameId, token, seq, viewer]);
   const event = events.find((e) => e.seq === seq);
   const step = (n) => setSeq(Math.min(last, Math.max(1, seq + n)));
-  // The moments between commands: the last event of each (the one before the next command's first).
+  // The moments between commands, in order: the last event of each (the one before the next command's first).
+  // Stepping by command goes from one to the next; a what-if starts at the one that ends the command on the scrubber.
   const ends = events.filter((e) => e.starts_command && e.seq > 1).map((e) => e.seq - 1).concat([last]);
   const command = (forward) => {
     const found = forward ? ends.find((s) => s > seq) : ends.findLast((s) => s < seq);
@@ -233,7 +225,7 @@ function Scrubber({ gameId, token, last, seq, setSeq, events, names, role, title
     ${error && html`<p class="refusal" role="alert">${error}</p>`}
     <${StateAt} state=${state} names=${names} />
     ${role === "facilitator" && html`<${WhatIf} gameId=${gameId} token=${token} title=${title}
-      at=${commandEnd(events, seq, last)} />`}
+      at=${ends.find((s) => s >= seq)} />`}
   </section>`;
 }
 
