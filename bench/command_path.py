@@ -87,7 +87,8 @@ async def measure(url: str, history: int, commands: int) -> dict[str, float]:
             await play(room, delegates[i % 9], command(i))
         sinks = [Sink() for _ in range(10)]
         for seat, sink in zip((created.seat, *delegates), sinks, strict=True):
-            await room.join(Connection(seat_id=seat.id, viewer=viewer_for(seat), wire=sink), None)
+            conn = Connection(seat_id=seat.id, viewer=viewer_for(seat), wire=sink, credential=seat.credential_hash)
+            await room.join(conn, None)
         joined = sum(sink.written for sink in sinks)
         walls: list[float] = []
         cpu = time.process_time()

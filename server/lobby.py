@@ -229,26 +229,24 @@ class Lobby:
         """Give a seat to someone else: a new credential, the old one stops working."""
         seat = await self._player_seat(game_id, seat_id)
         await self._as_chair(game_id, ReassignSeat(seat=seat_id, player=player))
-        return await self.new_credential(game_id, seat, player, "the seat was given to another player")
+        return await self.new_credential(game_id, seat, player)
 
-    async def new_credential(
-        self, game_id: str, seat: SeatRecord, player: str | None = None, reason: str = "the seat has a new credential"
-    ) -> NewSeat:
+    async def new_credential(self, game_id: str, seat: SeatRecord, player: str | None = None) -> NewSeat:
         """The seat with a new credential (and `player`, for a reassignment, which gives a bot's seat to a person; a
         bot put back at its seat after a restart keeps its own): the old credential stops working and its sockets
-        are shown out."""
+        are shown out, here at once, in other processes at their next periodic check (`Rooms.keep_up`)."""
         token = auth.new_token()
         is_bot = seat.is_bot and player is None
         await self.store.reassign_seat(seat.id, player or seat.player_name, auth.token_hash(token), is_bot=is_bot)
-        (await self.room(game_id)).show_out(reason, seat.id)
+        (await self.room(game_id)).show_out("the seat has a new credential", seat.id)
         return NewSeat(seat=(await self.store.seat_by_credential_hash(auth.token_hash(token))) or seat, token=token)
 
     async def release(self, game_id: str, seat_id: str) -> None:
-        """Take a seat out of the game: its credential stops working and its browsers are shown out."""
+        """Take a seat out of the game: its credential stops working, and its browsers are shown out by every
+        process as it folds the release."""
         await self._player_seat(game_id, seat_id)
         await self._as_chair(game_id, ReleaseSeat(seat=seat_id))
         await self.store.revoke_seat(seat_id)
-        (await self.room(game_id)).show_out("the facilitator released this seat", seat_id)
 
     async def delete_game(self, game_id: str) -> None:
         """Everything stored of a game that has ended (or never started), gone; its sockets are shown out."""

@@ -138,7 +138,7 @@ def console_link(database_url: str, game_id: str, base_url: str) -> int:
 
 async def _console_link(database_url: str, game_id: str, base_url: str) -> int:
     """A new credential for the facilitator's seat, for a console whose browser was lost: the old one stops
-    working (a server holding a socket of it lets that socket be until it reconnects)."""
+    working, and a server holding a socket of it shows that socket out at its next periodic check."""
     from server.lobby import Lobby
     from server.rooms import Rooms
 
@@ -149,7 +149,7 @@ async def _console_link(database_url: str, game_id: str, base_url: str) -> int:
         if game is None or facilitator is None:
             print(f"no game {game_id}")
             return 1
-        new = await Lobby(store, Rooms(store)).new_credential(game_id, facilitator, reason="the console has a new link")
+        new = await Lobby(store, Rooms(store)).new_credential(game_id, facilitator)
     finally:
         await store.dispose()
     print(f"the console of {game.title} (join code {game.join_code}); the earlier console link no longer works:")

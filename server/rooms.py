@@ -17,13 +17,13 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeGuard
 
 from game_rules import EVENT_ADAPTER, Command, Refusal, State, decide, evolve, replay, state_hash
-from game_rules.events import Event, GameRewound
+from game_rules.events import Event, GameRewound, SeatReassigned, SeatReleased
 from game_rules.views import Viewer, log_lengths, shown
 from server.bus import Bus, Carried, LocalBus
 from server.frames import Shown, event_frame, presence_frame, view_frame
@@ -53,6 +53,13 @@ class Accepted:
     """The command had been played before under the same key: `seq` is where, and nothing was played now."""
 
 
+SHOWN_OUT: dict[type[SeatReassigned | SeatReleased], str] = {
+    SeatReassigned: "the seat was given to another player",
+    SeatReleased: "the facilitator released this seat",
+}
+"""The events after which no socket open before them holds their seat any more, and what its player is told."""
+
+
 @dataclass(eq=False)
 class Connection:
     """One seat's socket as the room sees it: what is written to its wire goes out at once, in order."""
@@ -60,6 +67,9 @@ class Connection:
     seat_id: str
     viewer: Viewer
     wire: Wire
+    credential: str
+    """The hash of the credential the socket opened with: once the seat holds another, the socket is shown out."""
+    opened: float = field(default_factory=time.monotonic)
 
 
 class Deployment(Protocol):
@@ -282,6 +292,9 @@ class Room:
                 for conn in conns:
                     self._send(conn, frame)
             self.state = evolve(self.state, event, moments.get(event.to_seq) if rewind(event) else None)
+        for _, event in batch:  # in every process, whichever wrote the event
+            if isinstance(event, SeatReassigned | SeatReleased):
+                self.show_out(SHOWN_OUT[type(event)], event.seat)
         # One update per viewer, shared by its sockets: those still here (one that fell behind is gone, and with
         # the last of them what was shown).  After a rewind the logs may be shorter: each viewer's whole view.
         audiences = self._audiences()
@@ -354,7 +367,11 @@ class Room:
         Holding the lock means no event can fall between the backlog and the first live push.
         """
         async with self._lock:
-            await self._catch_up()  # another process may have written: never send past our own state
+            # Another process may have written: never send past our own state.  From the store, not only what the
+            # bus carried: a seat given to another player is folded (and its old sockets shown out) before a socket
+            # with its new credential joins.
+            self._reread = True
+            await self._catch_up()
             missed = (
                 await self._store.read(self.game_id, after_seq=since, until_seq=self.state.seq)
                 if since is not None
@@ -384,8 +401,20 @@ class Room:
         """Close the sockets of one seat (None: every seat) with 1000 and `reason`: their credential or game is gone."""
         for conn in self.connections:
             if seat_id is None or conn.seat_id == seat_id:
-                self.leave(conn)
-                conn.wire.close(NORMAL_CLOSURE, reason)
+                self._show_out(conn, reason)
+
+    def recheck(self, held: Mapping[str, str | None], opened_before: float) -> None:
+        """Show out the sockets, opened before `opened_before`, whose seat no longer holds their credential (`held`:
+        seat -> credential hash, None when revoked): a change made by another process whose news went astray, or
+        by `wargame console`, which is no server at all."""
+        for conn in self.connections:
+            now = held.get(conn.seat_id)
+            if conn.opened < opened_before and now != conn.credential:
+                self._show_out(conn, "the seat has a new credential" if now else "the facilitator released this seat")
+
+    def _show_out(self, conn: Connection, reason: str) -> None:
+        self.leave(conn)
+        conn.wire.close(NORMAL_CLOSURE, reason)
 
     def _presence_changed(self) -> None:
         if self._deployment is not None:
@@ -503,7 +532,8 @@ class Rooms:
 
     async def keep_up(self, every: float = KEEP_UP_EVERY) -> None:
         """The safety net under an at-most-once bus: every `every` seconds, one query for the last seq of
-        each game with sockets here, and a catch-up of those that are behind; and an announcement of the seats
+        each game with sockets here, and a catch-up of those that are behind; one for the credentials of their
+        seats, and the sockets that no longer hold theirs shown out; and an announcement of the seats
         connected here, which holds for `PRESENCE_PERIODS` times `every`."""
         self._presence_ttl = PRESENCE_PERIODS * every
         while True:
@@ -513,13 +543,16 @@ class Rooms:
             watched = {room.game_id: room for room in list(self._rooms.values()) if room.has_connections}
             if not watched:
                 continue
+            asked = time.monotonic()
             try:
                 last = await self._store.last_seqs(list(watched))
+                held = await self._store.credentials(list(watched))
             except Exception:  # a store outage must not end the loop
-                log.exception("the periodic catch-up could not read the games' last seqs")
+                log.exception("the periodic catch-up could not read the games' last seqs and credentials")
                 continue
             for game_id, seq in last.items():
                 watched[game_id].heard(seq)
+                watched[game_id].recheck(held, opened_before=asked)
             for game_id in watched.keys() - last.keys():  # deleted by another process
                 await self.forget(game_id, "the facilitator deleted this game")
 

@@ -454,6 +454,14 @@ class EventStore:
             )
             return [_seat_record(row) for row in rows]
 
+    async def credentials(self, game_ids: Sequence[str]) -> dict[str, str | None]:
+        """The credential hash each seat of these games holds now (None: revoked), in one query."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(SeatRow.id, SeatRow.credential_hash, SeatRow.revoked).where(SeatRow.game_id.in_(game_ids))
+            )
+            return {seat_id: None if revoked else held for seat_id, held, revoked in rows}
+
     async def revoke_seat(self, seat_id: str) -> None:
         await self._update_seat(seat_id, revoked=True)
 

@@ -71,7 +71,7 @@ async def play(socket: WebSocket) -> None:
         wire.write(_frame(type="error", code="bad_hello", reason=reason))
         wire.close(POLICY_VIOLATION, reason[:120])
         return
-    conn = Connection(seat_id=seat.id, viewer=viewer_for(seat), wire=wire)
+    conn = Connection(seat_id=seat.id, viewer=viewer_for(seat), wire=wire, credential=seat.credential_hash)
     wire.write(
         _frame(
             type="welcome",

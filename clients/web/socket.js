@@ -58,7 +58,7 @@ export class GameSocket {
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (message) => this.receive(ws, message.data);
-    ws.onclose = () => this.closed(ws);
+    ws.onclose = (event) => this.closed(ws, event);
     ws.onerror = () => {}; // a close always follows; reported there
   }
 
@@ -124,9 +124,15 @@ export class GameSocket {
     }
   }
 
-  closed(ws) {
+  closed(ws, event) {
     if (ws !== this.ws) return;
     this.stopHeartbeat();
+    if (event.code === 1000 && event.reason) {
+      // The server showed this seat out (released, given to another player, a new link, the game deleted): coming
+      // back with the same credential cannot work, so say why instead of trying.
+      this.status = "refused";
+      this.problem = `This browser no longer holds the seat: ${event.reason}.`;
+    }
     const ending = this.stopped || this.status === "refused";
     for (const [ref, resolve] of this.answers) {
       if (ending || !this.unanswered.has(ref)) {

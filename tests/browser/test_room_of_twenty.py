@@ -128,6 +128,7 @@ def test_a_room_of_twenty_plays_a_council_round(players: Callable[[str], Player]
     expect(white.page.get_by_test_id("online")).to_have_text("19 of 19 online")
     expect(white.page.get_by_test_id("seats").locator("tr", has_text="LTU delegate 3")).to_have_count(0)
     expect(wrong.page.get_by_test_id("connection")).to_have_text("Refused")
+    expect(wrong.page.get_by_role("alert")).to_contain_text("the facilitator released this seat")
     white.shot("twenty-facilitator-console")
     for player in room:
         assert player.errors == [], (player.name, player.errors)

@@ -48,8 +48,9 @@ def test_the_facilitator_reassigns_a_seat_by_link(players: Callable[[str], Playe
     assert link.startswith(f"{white.base_url}/#/seat/{game_id}/"), link
     white.shot("seats-handoff")
 
-    # The old player's browser no longer opens the seat.
+    # The old player's browser no longer opens the seat, and says why.
     expect(est.page.get_by_test_id("connection")).to_have_text("Refused")
+    expect(est.page.get_by_role("alert")).to_contain_text("the seat was given to another player")
 
     successor = players("EST-successor")
     successor.page.goto(link)
@@ -113,7 +114,7 @@ def test_the_facilitator_deletes_a_game_nobody_needs_any_more(players: Callable[
     console.get_by_role("button", name="Delete it and everything stored of it").click()
 
     expect(console.get_by_role("heading", name="Alliance crisis wargame")).to_be_visible()
-    expect(est.page.get_by_role("alert")).to_contain_text("its facilitator may have deleted it")
+    expect(est.page.get_by_role("alert")).to_contain_text("the facilitator deleted this game")
     est.shot("deleted-game-player", full_page=False)
     stranger = players("stranger")
     stranger.page.goto(f"{white.base_url}/#/join/{code}")

@@ -74,6 +74,7 @@ class Tap:
         self.written: list[str] = []
         self.limit = limit
         self.close_code: int | None = None
+        self.close_reason = ""
         self.views = Views()
 
     @property
@@ -87,7 +88,7 @@ class Tap:
 
     def close(self, code: int, reason: str) -> None:
         if not self.closed:
-            self.close_code = code
+            self.close_code, self.close_reason = code, reason
 
     def take(self) -> list[Frame]:
         taken, self.written = self.written, []

@@ -30,7 +30,7 @@ import pytest
 
 from game_rules import CHAIR, EVENT_ADAPTER, Refusal, state_hash
 from game_rules.commands import Broadcast, DeliverInject, ExtendPhase, RewindGame, SendMessage, StartGame
-from game_rules.views import FACILITATOR, Viewer
+from game_rules.views import FACILITATOR
 from server import deadlines
 from server.bus import (
     CARRY_LIMIT,
@@ -45,9 +45,9 @@ from server.bus import (
     make_bus,
 )
 from server.config import Settings
-from server.lobby import Lobby
+from server.lobby import Lobby, viewer_for
 from server.rooms import Accepted, Connection, Room, Rooms
-from server.store import EventStore, StoredEvent
+from server.store import EventStore, SeatRecord, StoredEvent
 from tests.integration.live import Frame, Seat, Tap, bearer, claim_seat, client, create_game, ws_base
 
 pytestmark = pytest.mark.anyio
@@ -223,6 +223,9 @@ class TwoProcesses:
             await self.bus.start(rooms.news, rooms.resync, rooms.presence)
         return self
 
+    def socket(self, seat: SeatRecord) -> Connection:
+        return Connection(seat_id=seat.id, viewer=viewer_for(seat), wire=Tap(), credential=seat.credential_hash)
+
     async def __aexit__(self, *_: object) -> None:
         for task in self.tasks:
             task.cancel()
@@ -235,9 +238,11 @@ class TwoProcesses:
             await store.dispose()
 
     async def game(self) -> tuple[Room, Room]:
+        """A game both processes have loaded, with its facilitator's seat (`chair`) and Estonia's (`kaja`)."""
         lobby = Lobby(self.stores[0], self.rooms[0])
         created = await lobby.create_game("baltic-demo", None, "White Cell")
-        await lobby.claim_seat(created.game.id, created.game.join_code, "delegation", "EST", "Kaja")
+        self.chair = created.seat
+        self.kaja = (await lobby.claim_seat(created.game.id, created.game.join_code, "delegation", "EST", "Kaja")).seat
         first = await self.rooms[0].get(created.game.id)
         second = await self.rooms[1].get(created.game.id)
         assert first is not None and second is not None
@@ -258,7 +263,7 @@ async def test_every_event_written_by_one_process_reaches_a_socket_on_the_other_
 ) -> None:
     async with TwoProcesses(migrated_url) as two:
         first, second = await two.game()
-        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap())
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap(), credential="")
         joined_at, _ = await second.join(watcher, None)
         frames(watcher)
 
@@ -281,7 +286,7 @@ async def test_a_rewind_written_by_one_process_is_folded_by_the_other_from_the_s
 ) -> None:
     async with TwoProcesses(migrated_url) as two:
         first, second = await two.game()
-        watcher = Connection(seat_id="watcher", viewer=Viewer(role="delegation", member="EST"), wire=Tap())
+        watcher = two.socket(two.kaja)
         await second.join(watcher, None)
         moment = await accept(first, StartGame(), Broadcast(text="before"))
         await accept(first, SendMessage(text="said after the moment"), actor="EST")
@@ -302,7 +307,7 @@ async def test_a_game_deleted_by_one_process_shows_out_the_sockets_of_the_other(
 ) -> None:
     async with TwoProcesses(migrated_url) as two:
         first, second = await two.game()
-        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap())
+        watcher = two.socket(two.chair)
         await second.join(watcher, None)
         await Lobby(two.stores[0], two.rooms[0]).delete_game(first.game_id)
         assert first.game_id not in [r.game_id for r in two.rooms[0].loaded()]
@@ -310,9 +315,60 @@ async def test_a_game_deleted_by_one_process_shows_out_the_sockets_of_the_other(
 
         two.tasks.append(asyncio.create_task(two.rooms[1].keep_up(every=0.01)))
         await until(lambda: isinstance(watcher.wire, Tap) and watcher.wire.closed)
-        assert watcher.wire.close_code == 1000
+        assert (watcher.wire.close_code, watcher.wire.close_reason) == (1000, "the facilitator deleted this game")
         assert first.game_id not in [r.game_id for r in two.rooms[1].loaded()]
         assert await two.rooms[1].get(first.game_id) is None
+
+
+async def test_a_seat_given_away_or_released_by_one_process_shows_out_its_sockets_on_the_other(
+    migrated_url: str, anyio_backend: str
+) -> None:
+    async with TwoProcesses(migrated_url) as two:
+        first, second = await two.game()
+        lobby = Lobby(two.stores[0], two.rooms[0])
+        await accept(first, StartGame())
+        kaja, chair = two.socket(two.kaja), two.socket(two.chair)
+        for conn in (kaja, chair):
+            await second.join(conn, None)
+
+        given = await lobby.reassign(first.game_id, two.kaja.id, "Liis")
+        await until(lambda: isinstance(kaja.wire, Tap) and kaja.wire.closed)
+        assert (kaja.wire.close_code, kaja.wire.close_reason) == (1000, "the seat was given to another player")
+        liis = two.socket(given.seat)  # the seat's new player, on the same process, plays on
+        await second.join(liis, None)
+        await accept(second, SendMessage(text="Liis here"), actor="EST")
+
+        await lobby.release(first.game_id, two.kaja.id)
+        await until(lambda: isinstance(liis.wire, Tap) and liis.wire.closed)
+        assert (liis.wire.close_code, liis.wire.close_reason) == (1000, "the facilitator released this seat")
+        assert isinstance(chair.wire, Tap) and not chair.wire.closed
+        assert second.present() == {two.chair.id}
+
+
+async def test_a_credential_changed_without_news_is_found_by_the_periodic_check(
+    migrated_url: str, anyio_backend: str
+) -> None:
+    async with TwoProcesses(migrated_url) as two:
+        first, second = await two.game()
+        lost, kaja = two.socket(two.chair), two.socket(two.kaja)
+        for conn in (lost, kaja):
+            await second.join(conn, None)
+        # As `wargame console` does: a new credential for the facilitator, and no event any process hears of.
+        renewed = await Lobby(two.stores[0], two.rooms[0]).new_credential(first.game_id, two.chair)
+        found = two.socket(renewed.seat)
+        await second.join(found, None)
+        await settle()
+        assert isinstance(lost.wire, Tap) and not lost.wire.closed
+
+        two.tasks.append(asyncio.create_task(two.rooms[1].keep_up(every=0.01)))
+        await until(lambda: isinstance(lost.wire, Tap) and lost.wire.closed)
+        assert (lost.wire.close_code, lost.wire.close_reason) == (1000, "the seat has a new credential")
+        assert isinstance(found.wire, Tap) and not found.wire.closed, "checked in the same pass, and kept"
+
+        await two.stores[0].revoke_seat(two.kaja.id)  # a release whose news was lost
+        await until(lambda: isinstance(kaja.wire, Tap) and kaja.wire.closed)
+        assert kaja.wire.close_reason == "the facilitator released this seat"
+        assert second.present() == {two.chair.id}
 
 
 async def test_the_events_a_notification_carries_are_folded_without_reading_the_store(
@@ -327,7 +383,7 @@ async def test_the_events_a_notification_carries_are_folded_without_reading_the_
             reads.append(after_seq)
             return await read(game_id, after_seq, until_seq)
 
-        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap())
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap(), credential="")
         joined_at, _ = await second.join(watcher, None)
         frames(watcher)
         monkeypatch.setattr(two.stores[1], "read", counted)  # from here on: a join reads once, by design
@@ -351,17 +407,16 @@ async def test_each_process_knows_which_seats_are_connected_to_the_other(migrate
     async with TwoProcesses(migrated_url) as two:
         first, second = await two.game()
         here, there = two.rooms
-        game_id = first.game_id
-        kaja = Connection(seat_id="est", viewer=Viewer(role="delegation", member="EST"), wire=Tap())
-        kaja_again = Connection(seat_id="est", viewer=Viewer(role="delegation", member="EST"), wire=Tap())
+        game_id, est = first.game_id, two.kaja.id
+        kaja, kaja_again = two.socket(two.kaja), two.socket(two.kaja)
         await second.join(kaja, None)
-        await until(lambda: here.present(game_id) == {"est"})
-        assert there.present(game_id) == {"est"} and first.present() == frozenset()
+        await until(lambda: here.present(game_id) == {est})
+        assert there.present(game_id) == {est} and first.present() == frozenset()
 
         await second.join(kaja_again, None)  # a second tab on the same seat
         second.leave(kaja)
         await settle()
-        assert here.present(game_id) == {"est"}, "the seat still has a socket there"
+        assert here.present(game_id) == {est}, "the seat still has a socket there"
         second.leave(kaja_again)
         await until(lambda: here.present(game_id) == frozenset())
 
@@ -369,16 +424,16 @@ async def test_each_process_knows_which_seats_are_connected_to_the_other(migrate
         await second.join(kaja, None)
         announcing = asyncio.create_task(there.keep_up(every=0.05))
         two.tasks.append(announcing)
-        await until(lambda: here.present(game_id) == {"est"})
+        await until(lambda: here.present(game_id) == {est})
         announcing.cancel()
         await until(lambda: here.present(game_id) == frozenset())
-        assert second.present() == {"est"}, "the socket is still open: only the announcement ran out"
+        assert second.present() == {est}, "the socket is still open: only the announcement ran out"
 
 
 async def test_a_lost_notification_is_recovered_by_the_next_one(migrated_url: str, anyio_backend: str) -> None:
     async with TwoProcesses(migrated_url) as two:
         first, second = await two.game()
-        watcher = Connection(seat_id="watcher", viewer=Viewer(role="delegation", member="EST"), wire=Tap())
+        watcher = two.socket(two.kaja)
         joined_at, _ = await second.join(watcher, None)
         frames(watcher)
 
@@ -400,7 +455,7 @@ async def test_a_lost_notification_is_recovered_by_the_next_one(migrated_url: st
 async def test_a_lost_notification_is_recovered_by_the_periodic_catch_up(migrated_url: str, anyio_backend: str) -> None:
     async with TwoProcesses(migrated_url) as two:
         first, second = await two.game()
-        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap())
+        watcher = two.socket(two.chair)
         joined_at, _ = await second.join(watcher, None)
         frames(watcher)
         two.bus.lose = lambda game_id, seq: True
@@ -737,6 +792,24 @@ async def test_closing_the_bus_first_sends_what_is_pending(transport: str, anyio
         assert sorted(map(str, heard)) == sorted(map(str, [("g", 4, ()), ("p1", "g", frozenset(), 15.0)]))
     finally:
         await listener.close()
+
+
+@pytest.mark.timeout(180)
+@live
+async def test_a_seat_released_through_one_process_is_shown_out_of_the_other(
+    database_url: str, anyio_backend: str
+) -> None:
+    """The periodic check is half an hour away here: the release's event, heard over the bus, does it."""
+    async with two_servers(database_url) as (a, b), client(a.url) as http:
+        game = await create_game(http)
+        est = await claim_seat(http, game, "delegation", "EST", "Kaja")
+        async with opened(game.game_id, (b.url, est.token, "EST@B")) as (kaja,):
+            released = await http.delete(
+                f"/api/games/{game.game_id}/seats/{est.seat_id}", headers=bearer(game.facilitator_key)
+            )
+            assert released.status_code == 204, released.text
+            assert await kaja.wait_closed() == 1000
+            assert kaja.close_reason == "the facilitator released this seat"
 
 
 @pytest.mark.timeout(180)

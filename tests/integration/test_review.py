@@ -3,6 +3,7 @@ the report, forks, and the review API — against a live server on SQLite or Pos
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -23,6 +24,7 @@ from server.bots import play_game
 from server.config import Settings
 from server.live_demo import running_server
 from server.store import EventStore
+from tests.integration.live import Seat, ws_base
 
 pytestmark = pytest.mark.anyio
 
@@ -38,7 +40,8 @@ class Played:
 
 @pytest.fixture
 async def played(database_url: str, anyio_backend: str) -> AsyncIterator[Played]:
-    async with running_server(create_app(Settings(database_url=database_url))) as base:
+    # A periodic check twice a second: a console whose link `wargame console` replaced is shown out soon.
+    async with running_server(create_app(Settings(database_url=database_url, bus_resync_seconds=0.5))) as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             created = (await client.post("/api/games", json={"scenario": "baltic-demo"})).json()
         outcome = await play_game(base, "baltic-demo", seed=3, phase_pause=0.0)
@@ -302,8 +305,12 @@ async def test_cli_export_fork_and_import(played: Played, tmp_path: Path) -> Non
     amid = wargame("fork", played.game_id, "--at", str(next(seq for seq in range(2, ends[-1]) if seq not in ends)))
     assert amid.returncode == 1 and "never amid what it brought" in amid.stdout
 
-    # A console whose browser was lost opens again with a new link; the old credential stops working.
-    console = wargame("console", played.game_id, "--url", played.base)
+    # A console whose browser was lost opens again with a new link; the old credential stops working, and a
+    # socket still open with it (the lost browser) is shown out by the server at its next periodic check.
+    async with Seat(ws_base(played.base), played.game_id, played.facilitator) as lost:
+        await lost.until(lambda frame: frame["type"] == "view")
+        console = await asyncio.to_thread(wargame, "console", played.game_id, "--url", played.base)
+        assert await lost.wait_closed() == 1000 and lost.close_reason == "the seat has a new credential"
     link = console.stdout.strip().splitlines()[-1]
     assert console.returncode == 0 and link.startswith(f"{played.base}/#/seat/{played.game_id}/"), console.stdout
     async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:

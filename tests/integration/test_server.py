@@ -903,7 +903,7 @@ async def test_the_deadline_loop_advances_once_even_with_two_processes(migrated_
         first: Room = await lobby.room(created.game.id)
         second = await rooms[1].get(created.game.id)
         assert second is not None
-        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap())
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap(), credential="")
         await first.join(watcher, None)
 
         started = await first.submit(StartGame(at=123.0), CHAIR)
@@ -974,8 +974,9 @@ async def test_a_seat_that_falls_behind_is_dropped_without_failing_the_command(
     migrated_url: str, anyio_backend: str
 ) -> None:
     async with _in_process_game(migrated_url) as (game_id, (room,), (store,)):
-        slow = Connection(seat_id="slow", viewer=FACILITATOR, wire=Tap(limit=1))  # took its view, reads no more
-        fast = Connection(seat_id="fast", viewer=FACILITATOR, wire=Tap())
+        # `slow` took its view and reads no more.
+        slow = Connection(seat_id="slow", viewer=FACILITATOR, wire=Tap(limit=1), credential="")
+        fast = Connection(seat_id="fast", viewer=FACILITATOR, wire=Tap(), credential="")
         await room.join(slow, None)
         await room.join(fast, None)
         _frames(fast)
@@ -1005,7 +1006,7 @@ async def test_every_pushed_view_is_exactly_the_viewers_view(migrated_url: str, 
         *(Viewer(role="delegation", member=m) for m in MEMBERS),
     ]
     async with _in_process_game(migrated_url) as (_, (room,), _stores):
-        conns = [Connection(seat_id=f"s{i}", viewer=v, wire=Tap()) for i, v in enumerate(viewers)]
+        conns = [Connection(seat_id=f"s{i}", viewer=v, wire=Tap(), credential="") for i, v in enumerate(viewers)]
         for conn in conns:
             await room.join(conn, None)
         for command in (
@@ -1026,7 +1027,7 @@ async def test_joining_a_room_behind_the_store_repeats_nothing(migrated_url: str
         since = here.state.seq
         assert isinstance(await here.submit(Broadcast(text="one"), CHAIR), Accepted)
         assert isinstance(await here.submit(Broadcast(text="two"), CHAIR), Accepted)
-        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap())
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap(), credential="")
         await there.join(watcher, since)  # `there` is another process that has not heard of the news yet
         await there.catch_up()
 
