@@ -63,20 +63,22 @@ class BotSeats:
 
     async def seat(self, game_id: str, members: Sequence[str] | None, base_url: str) -> list[SeatRecord]:
         """A bot for each member named, or (None) for every member nobody plays, and at every bot seat no bot plays
-        here; reaching the server at `base_url`.  Returns the seats bots now play."""
+        (here or at another process); reaching the server at `base_url`.  Returns the seats bots now play."""
         state = (await self._lobby.room(game_id)).state
         if state.status == "ended":
             raise ApiError(409, "game_ended", "The exercise has ended: there is nothing left for bots to play.")
         if members is not None and (strangers := [m for m in members if m not in state.members]):
             raise ApiError(422, "not_a_member", f"{', '.join(strangers)}: not members of this game.")
         tables = [s for s in await self._lobby.store.seats(game_id) if s.role == "delegation" and not s.revoked]
+        # A bot plays here, or in another process of the deployment (its seat is connected there).
+        busy = self._lobby.rooms.present(game_id) | self._playing.keys()
         if members is None:  # the open tables, and those whose bot left (a restart)
-            idle = [s for s in tables if s.is_bot and not self.playing(s.id)]
+            idle = [s for s in tables if s.is_bot and s.id not in busy]
             members = [m for m in state.members if all(s in idle for s in tables if s.member == m)]
         seated: list[SeatRecord] = []
         for code in members:
             found = next((s for s in tables if s.member == code and s.is_bot), None)
-            if found is not None and self.playing(found.id):
+            if found is not None and found.id in busy:
                 continue
             if found is None:
                 new = await self._lobby.seat_bot(game_id, code, f"{member_name(state, code)} (bot)")

@@ -814,6 +814,29 @@ async def test_a_seat_released_through_one_process_is_shown_out_of_the_other(
 
 @pytest.mark.timeout(180)
 @live
+async def test_bots_playing_from_one_process_are_left_alone_by_the_other(database_url: str, anyio_backend: str) -> None:
+    """Putting the bots back at a process that does not run them finds every bot seat connected (at the other):
+    none is idle, so none gets a new credential and a second bot."""
+    async with two_servers(database_url) as (a, b), client(a.url) as http:
+        game = await create_game(http)
+        key = bearer(game.facilitator_key)
+        seated = (await http.post(f"/api/games/{game.game_id}/bots", json={}, headers=key)).json()
+        bots = {seat["seat_id"] for seat in seated}
+        assert len(bots) == 6, seated
+        async with client(b.url) as there:
+            async with asyncio.timeout(WAIT):
+                while {
+                    s["seat_id"]
+                    for s in (await there.get(f"/api/games/{game.game_id}/seats", headers=key)).json()
+                    if s["connected"]
+                } != bots:
+                    await asyncio.sleep(0.05)
+            again = await there.post(f"/api/games/{game.game_id}/bots", json={}, headers=key)
+            assert (again.status_code, again.json()) == (200, [])
+
+
+@pytest.mark.timeout(180)
+@live
 async def test_either_process_says_which_seats_are_connected_to_the_deployment(
     database_url: str, anyio_backend: str
 ) -> None:
