@@ -8,12 +8,16 @@ lets go of the handshake once it is done, keeps lighter primitives, and gives th
 scope's extensions: `write` frames a text and hands it to the transport at once, in the order of the calls, so
 the room that pushes an event and the handler that answers a command need no queue or writer task of their own.
 
-`wargame serve` and every test server run it (`PROTOCOL`); the handler refuses a socket served without it.
+`wargame serve` and every test server run it (`PROTOCOL`).  Served by anything else (plain `uvicorn
+server.app:app`, another ASGI server), a socket gets an `AsgiWire` instead: the same order and limits over ASGI
+`send`, with a queue and a writer task per socket.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -195,3 +199,52 @@ class WireProtocol(WebSocketsSansIOProtocol):
 
 PROTOCOL = WireProtocol
 """What Uvicorn's `ws` option is given wherever a game server runs."""
+
+
+class AsgiWire:
+    """A `Wire` over ASGI `send`, for a socket served without `WireProtocol`: frames queue for one writer task, the
+    usual Starlette way (more memory per socket, and a task switch per frame).  `UNSENT_LIMIT` counts the
+    characters queued here, since what the server's protocol has buffered is out of sight."""
+
+    def __init__(self, send_text: Callable[[str], Awaitable[None]], close: Callable[[int, str], Awaitable[None]]):
+        self._send_text, self._close = send_text, close
+        self._pending: Fifo[str | tuple[int, str]] = Fifo()
+        self._unsent = 0
+        self._closed = False
+        self._writer = asyncio.create_task(self._write_out(), name="wire:asgi")
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def write(self, frame: str) -> bool:
+        if self._closed:
+            return True
+        self._pending.put_nowait(frame)
+        self._unsent += len(frame)
+        return self._unsent <= UNSENT_LIMIT
+
+    def close(self, code: int, reason: str) -> None:
+        if not self._closed:
+            self._closed = True
+            self._pending.put_nowait((code, reason))
+
+    async def _write_out(self) -> None:
+        try:
+            while True:
+                item = await self._pending.get()
+                if isinstance(item, tuple):
+                    await self._close(*item)
+                    return
+                self._unsent -= len(item)
+                await self._send_text(item)
+        except Exception:  # the client is gone: nothing more can reach it
+            self._closed = True
+
+    async def finish(self, timeout: float = 10.0) -> None:
+        """The handler is done: a close already written goes out (for up to `timeout` seconds), the rest is
+        dropped."""
+        if not self._closed:
+            self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(self._writer, timeout)

@@ -25,7 +25,7 @@ from server.limits import SeatLimits, TokenBucket, seat_limits
 from server.lobby import Lobby, acting, command_key, viewer_for
 from server.rooms import Connection, Room
 from server.store import SEQ_LIMIT, SeatRecord
-from server.wire import EXTENSION, INTERNAL_ERROR, POLICY_VIOLATION, TOO_BIG, Wire, drop_unread
+from server.wire import EXTENSION, POLICY_VIOLATION, TOO_BIG, AsgiWire, Wire, drop_unread
 
 log = logging.getLogger("wargame.ws")
 
@@ -50,12 +50,20 @@ def _frame(**fields: Any) -> str:
 
 
 async def play(socket: WebSocket) -> None:
-    game_id: str = socket.path_params["game_id"]
     wire = _wire(socket)
-    if wire is None:
-        log.error("a socket served without server.wire's protocol: run the server with `wargame serve`")
-        await socket.close(INTERNAL_ERROR, "the server is misconfigured")
+    if wire is not None:
+        await _play(socket, wire)
         return
+    # Served without server/wire.py's protocol: the same frames, through a writer task of the socket's own.
+    asgi = AsgiWire(socket.send_text, socket.close)
+    try:
+        await _play(socket, asgi)
+    finally:
+        await asgi.finish()
+
+
+async def _play(socket: WebSocket, wire: Wire) -> None:
+    game_id: str = socket.path_params["game_id"]
     await socket.accept()
     lobby: Lobby = socket.app.state.lobby
     settings: Settings = socket.app.state.settings

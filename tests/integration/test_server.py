@@ -23,9 +23,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 from pydantic_core import to_json
-from websockets.asyncio.client import connect
 from websockets.client import ClientProtocol
-from websockets.exceptions import InvalidStatus
 from websockets.frames import Frame as WireFrame
 from websockets.protocol import OPEN
 from websockets.uri import parse_uri
@@ -643,21 +641,34 @@ async def test_the_console_learns_where_players_reach_the_server(database_url: s
         Settings(public_url="192.168.1.20:8000")
 
 
-async def test_a_server_without_the_wire_protocol_refuses_sockets_and_says_why(
-    database_url: str, anyio_backend: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    """The handler needs server/wire.py's protocol under it; on stock Uvicorn a socket is refused, not half-served."""
+async def test_a_server_without_the_wire_protocol_plays_through_asgi(database_url: str, anyio_backend: str) -> None:
+    """Served by stock Uvicorn (as `uvicorn server.app:app` would), sockets go through `wire.AsgiWire`: the same
+    frames, answers, show-outs and refusals."""
     server = LiveServer(database_url, ws="websockets-sansio")
     await server.start()
     try:
         async with client(server.url) as http:
             game = await create_game(http)
-        with pytest.raises(InvalidStatus) as refused:
-            await connect(f"{server.ws_url}/ws/games/{game.game_id}", proxy=None)
-        assert refused.value.response.status_code == 403
-        assert "run the server with `wargame serve`" in caplog.text
-        async with client(server.url) as http:
-            assert (await http.get("/healthz")).status_code == 200  # the rest of the server is fine
+            est = await claim_seat(http, game, "delegation", "EST", "Kaja")
+            async with (
+                Seat(server.ws_url, game.game_id, game.facilitator_key, name="chair") as chair,
+                Seat(server.ws_url, game.game_id, est.token, name="EST") as kaja,
+            ):
+                for seat in (chair, kaja):
+                    await seat.welcome()
+                    await seat.until(lambda f: f["type"] == "view")
+                started = await chair.ack({"type": "start_game"})
+                assert (await kaja.view_at(started))["status"] == "running"
+                refused = await kaja.refused({"type": "start_game"})
+                assert refused["reason"]
+                released = await http.delete(
+                    f"/api/games/{game.game_id}/seats/{est.seat_id}", headers=bearer(game.facilitator_key)
+                )
+                assert released.status_code == 204
+                assert await kaja.wait_closed() == 1000 and kaja.close_reason == "the facilitator released this seat"
+            async with Seat(server.ws_url, game.game_id, est.token, name="again") as again:
+                assert (await again.next())["code"] == "bad_hello"
+                assert await again.wait_closed() == 1008
     finally:
         await server.stop()
 
