@@ -7,7 +7,7 @@ import { html, Countdown, ROLE_NAMES, headOf, memberName, words } from "./ui.js"
 import { Lobby } from "./lobby.js";
 import { Dashboard } from "./dashboard.js";
 import { Council } from "./council.js";
-import { Messages } from "./messages.js";
+import { Messages, threads, useReading } from "./messages.js";
 import { Control, Everything } from "./facilitator.js";
 import { Record } from "./observer.js";
 import { Review } from "./review.js";
@@ -128,6 +128,7 @@ function News({ view }) {
 function Game({ gameId, tab }) {
   const seat = credentials.get(gameId);
   const game = useGame(gameId, seat?.token);
+  const reading = useReading(gameId, seat);
   if (!seat) {
     return html`<main id="main" class="narrow" tabindex="-1">
       <h1>No seat here</h1>
@@ -138,6 +139,7 @@ function Game({ gameId, tab }) {
   const current = tabs.some(([id]) => id === tab) ? tab : tabs[0][0];
   const Page = PAGES[current];
   const view = game.view;
+  const unread = view ? threads(view, seat, reading.read).total : 0;
   return html`<div class="game">
     <header class="bar">
       <div class="title">
@@ -159,7 +161,7 @@ function Game({ gameId, tab }) {
     <nav class="tabs" aria-label="Screens">
       ${tabs.map(
         ([id, label]) => html`<a key=${id} href=${`#/game/${gameId}/${id}`} aria-current=${id === current ? "page" : undefined}
-          >${label}</a
+          >${label}${id === "messages" && unread ? html` <span class="unread" data-testid="unread-total">${unread} new</span>` : ""}</a
         >`,
       )}
       ${(seat.role === "facilitator" || view?.status === "ended") &&
@@ -169,7 +171,7 @@ function Game({ gameId, tab }) {
       ${view && html`<${News} view=${view} />`}
       ${game.status === "refused" &&
       html`<p class="refusal" role="alert">${game.problem} <a href="#/">Back to the lobby</a></p>`}
-      ${view ? html`<${Page} game=${game} view=${view} seat=${seat} />` : game.status !== "refused" && html`<p>Loading the game…</p>`}
+      ${view ? html`<${Page} game=${game} view=${view} seat=${seat} reading=${reading} />` : game.status !== "refused" && html`<p>Loading the game…</p>`}
     </main>
   </div>`;
 }

@@ -91,7 +91,8 @@ class Player:
         expect(self.page.get_by_test_id("connection")).to_have_text("Connected")
 
     def tab(self, label: str) -> None:
-        self.page.get_by_role("navigation", name="Screens").get_by_role("link", name=label, exact=True).click()
+        name = re.compile(rf"^{re.escape(label)}( \d+ new)?$")  # Messages may count what is unread
+        self.page.get_by_role("navigation", name="Screens").get_by_role("link", name=name).click()
 
     def phase(self) -> str:
         text: str = self.page.get_by_test_id("phase").inner_text()

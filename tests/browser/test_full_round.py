@@ -69,17 +69,31 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     est.page.get_by_label("Message").fill(PRIVATE)
     est.page.get_by_role("button", name="Send").click()
     expect(est.page.get_by_test_id("thread")).to_contain_text(PRIVATE)
+    # Poland, on its dashboard, sees that a message came, and where; its own message is no news to Estonia.
+    expect(pol.page.get_by_test_id("unread-total")).to_have_text("1 new")
+    expect(est.page.get_by_test_id("unread-total")).to_have_count(0)
     pol.tab("Messages")
-    pol.page.get_by_role("button", name="Bilateral: Estonia").click()
+    from_estonia = pol.page.get_by_role("button", name="Bilateral: Estonia")
+    expect(from_estonia.get_by_test_id("unread")).to_have_text("1 new")
+    pol.shot("04-delegation-messages-unread", full_page=False)
+    from_estonia.click()
     expect(pol.page.get_by_test_id("thread")).to_contain_text(PRIVATE)
+    expect(pol.page.get_by_test_id("unread-total")).to_have_count(0)
+    expect(from_estonia.get_by_test_id("unread")).to_have_count(0)
 
     deu.tab("Messages")
     expect(deu.page.get_by_test_id("recipients")).to_contain_text("To: EVERYONE")
     deu.page.get_by_label("Message").fill(PUBLIC)
     deu.page.get_by_role("button", name="Send").click()
     expect(deu.page.get_by_test_id("thread")).to_contain_text(PUBLIC)
+    expect(est.page.get_by_test_id("unread-total")).to_have_text("1 new")  # the Poland channel is open
     est.page.get_by_role("button", name=re.compile("Alliance")).click()
     expect(est.page.get_by_test_id("thread")).to_contain_text(PUBLIC)
+    expect(est.page.get_by_test_id("unread-total")).to_have_count(0)
+    pol.tab("Dashboard")
+    pol.page.reload()  # what Poland has read is remembered: only the alliance message is new
+    pol.connected()
+    expect(pol.page.get_by_test_id("unread-total")).to_have_text("1 new")
     est.shot("04-delegation-messages")
 
     # --- a cyber inject for Estonia only -------------------------------------------------------------------
