@@ -7,7 +7,8 @@ import { html, Countdown, ROLE_NAMES, headOf, memberName, words } from "./ui.js"
 import { Lobby } from "./lobby.js";
 import { Dashboard } from "./dashboard.js";
 import { Council } from "./council.js";
-import { Messages, threads, useReading } from "./messages.js";
+import { Messages } from "./messages.js";
+import { tabNews, useSeen } from "./unseen.js";
 import { Control, Everything } from "./facilitator.js";
 import { Record } from "./observer.js";
 import { Review } from "./review.js";
@@ -128,7 +129,7 @@ function News({ view }) {
 function Game({ gameId, tab }) {
   const seat = credentials.get(gameId);
   const game = useGame(gameId, seat?.token);
-  const reading = useReading(gameId, seat);
+  const seen = useSeen(gameId, seat);
   if (!seat) {
     return html`<main id="main" class="narrow" tabindex="-1">
       <h1>No seat here</h1>
@@ -139,7 +140,7 @@ function Game({ gameId, tab }) {
   const current = tabs.some(([id]) => id === tab) ? tab : tabs[0][0];
   const Page = PAGES[current];
   const view = game.view;
-  const unread = view ? threads(view, seat, reading.read).total : 0;
+  const news = view ? tabNews(view, seat, seen.seen) : {};
   return html`<div class="game">
     <header class="bar">
       <div class="title">
@@ -161,7 +162,7 @@ function Game({ gameId, tab }) {
     <nav class="tabs" aria-label="Screens">
       ${tabs.map(
         ([id, label]) => html`<a key=${id} href=${`#/game/${gameId}/${id}`} aria-current=${id === current ? "page" : undefined}
-          >${label}${id === "messages" && unread ? html` <span class="unread" data-testid="unread-total">${unread} new</span>` : ""}</a
+          >${label}${news[id] ? html` <span class="unread" data-testid=${`news-${id}`}>${news[id]}</span>` : ""}</a
         >`,
       )}
       ${(seat.role === "facilitator" || view?.status === "ended") &&
@@ -171,7 +172,7 @@ function Game({ gameId, tab }) {
       ${view && html`<${News} view=${view} />`}
       ${game.status === "refused" &&
       html`<p class="refusal" role="alert">${game.problem} <a href="#/">Back to the lobby</a></p>`}
-      ${view ? html`<${Page} game=${game} view=${view} seat=${seat} reading=${reading} />` : game.status !== "refused" && html`<p>Loading the game…</p>`}
+      ${view ? html`<${Page} game=${game} view=${view} seat=${seat} seen=${seen} />` : game.status !== "refused" && html`<p>Loading the game…</p>`}
     </main>
   </div>`;
 }

@@ -1,5 +1,5 @@
 // The delegation's dashboard: its member's figures and secret objectives, injects, intelligence, metrics.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { html, memberName, number, percent, words, ActButton, PhaseHint, Refusal, speaksFor } from "./ui.js";
 import { Announcements, Injects, Metrics, Outcomes, Reports } from "./panels.js";
 
@@ -87,9 +87,12 @@ function Assistance({ game, view, code, speaks }) {
   </section>`;
 }
 
-export function Dashboard({ game, view, seat }) {
+export function Dashboard({ game, view, seat, seen }) {
   const code = view.you.member;
   const me = view.members[code];
+  const injects = view.injects.length;
+  const reports = view.reports.length;
+  useEffect(() => seen.mark({ injects, reports }), [injects, reports]);
   return html`<div class="grid">
     <div class="col">
       <${Figures} view=${view} member=${me} />

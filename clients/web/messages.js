@@ -6,39 +6,17 @@ import { html, memberList, memberName, MemberPicker, PhaseHint, Refusal } from "
 const ALL = "all";
 const OWN = "own:"; // + a member's code: its delegation's players among themselves
 const drafts = {}; // unsent text by channel, kept while the player looks at other screens
-const READ = "wargame.read"; // localStorage: {"<game> <seat>": {channel: how many of its messages were on screen}}
 
-function readMarks() {
-  try {
-    return JSON.parse(localStorage.getItem(READ) || "{}");
-  } catch {
-    return {};
-  }
-}
-
-/** How far this seat has read each channel, kept in this browser (a reload remembers it): what came after is
- * counted on the Messages tab and on each channel until the channel is open on screen. */
-export function useReading(gameId, seat) {
-  const place = `${gameId} ${seat?.seat_id}`;
-  const [, redraw] = useState(0);
-  const read = readMarks()[place] || {};
-  function mark(channel, count) {
-    if ((read[channel] || 0) >= count) return;
-    localStorage.setItem(READ, JSON.stringify({ ...readMarks(), [place]: { ...read, [channel]: count } }));
-    redraw((n) => n + 1);
-  }
-  return { read, mark };
-}
-
-/** The messages the seat may read, by channel, and how many in each it has not seen (its player's own aside). */
-export function threads(view, seat, read) {
+/** The messages the seat may read, by channel, and how many in each it has not seen (`seen`: how many of each
+ * channel's were on screen; its player's own are never news). */
+export function threads(view, seat, seen) {
   const me = seat.role === "delegation" ? view.you.member : null;
   const byChannel = {};
   for (const m of view.messages) (byChannel[channelOf(view, m, me)] ||= []).push(m);
   const unread = {};
   let total = 0;
   for (const [key, list] of Object.entries(byChannel)) {
-    const fresh = list.slice(read[key] || 0).filter((m) => !(m.sender === me && m.author === seat.player)).length;
+    const fresh = list.slice(seen[key] || 0).filter((m) => !(m.sender === me && m.author === seat.player)).length;
     if (fresh) unread[key] = fresh;
     total += fresh;
   }
@@ -101,12 +79,12 @@ function Compose({ game, view, me, channel }) {
   </form>`;
 }
 
-export function Messages({ game, view, seat, reading }) {
-  const { me, byChannel, unread } = threads(view, seat, reading.read);
+export function Messages({ game, view, seat, seen }) {
+  const { me, byChannel, unread } = threads(view, seat, seen.seen);
   const [channel, setChannel] = useState(ALL);
   const [group, setGroup] = useState([]);
   const shown = byChannel[channel]?.length || 0;
-  useEffect(() => reading.mark(channel, shown), [channel, shown]);
+  useEffect(() => seen.mark({ [channel]: shown }), [channel, shown]);
   const keys = me ? [ALL, OWN + me] : [ALL];
   if (me) for (const c of Object.keys(view.members)) if (c !== me) keys.push(c);
   for (const k of Object.keys(byChannel)) if (!keys.includes(k)) keys.push(k);

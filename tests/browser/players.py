@@ -91,7 +91,7 @@ class Player:
         expect(self.page.get_by_test_id("connection")).to_have_text("Connected")
 
     def tab(self, label: str) -> None:
-        name = re.compile(rf"^{re.escape(label)}( \d+ new)?$")  # Messages may count what is unread
+        name = re.compile(rf"^{re.escape(label)}( \d+ [a-z ]+)?$")  # a tab may count what is new on it
         self.page.get_by_role("navigation", name="Screens").get_by_role("link", name=name).click()
 
     def phase(self) -> str:

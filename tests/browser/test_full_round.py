@@ -70,15 +70,15 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     est.page.get_by_role("button", name="Send").click()
     expect(est.page.get_by_test_id("thread")).to_contain_text(PRIVATE)
     # Poland, on its dashboard, sees that a message came, and where; its own message is no news to Estonia.
-    expect(pol.page.get_by_test_id("unread-total")).to_have_text("1 new")
-    expect(est.page.get_by_test_id("unread-total")).to_have_count(0)
+    expect(pol.page.get_by_test_id("news-messages")).to_have_text("1 new")
+    expect(est.page.get_by_test_id("news-messages")).to_have_count(0)
     pol.tab("Messages")
     from_estonia = pol.page.get_by_role("button", name="Bilateral: Estonia")
     expect(from_estonia.get_by_test_id("unread")).to_have_text("1 new")
     pol.shot("04-delegation-messages-unread", full_page=False)
     from_estonia.click()
     expect(pol.page.get_by_test_id("thread")).to_contain_text(PRIVATE)
-    expect(pol.page.get_by_test_id("unread-total")).to_have_count(0)
+    expect(pol.page.get_by_test_id("news-messages")).to_have_count(0)
     expect(from_estonia.get_by_test_id("unread")).to_have_count(0)
 
     deu.tab("Messages")
@@ -86,14 +86,14 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     deu.page.get_by_label("Message").fill(PUBLIC)
     deu.page.get_by_role("button", name="Send").click()
     expect(deu.page.get_by_test_id("thread")).to_contain_text(PUBLIC)
-    expect(est.page.get_by_test_id("unread-total")).to_have_text("1 new")  # the Poland channel is open
+    expect(est.page.get_by_test_id("news-messages")).to_have_text("1 new")  # the Poland channel is open
     est.page.get_by_role("button", name=re.compile("Alliance")).click()
     expect(est.page.get_by_test_id("thread")).to_contain_text(PUBLIC)
-    expect(est.page.get_by_test_id("unread-total")).to_have_count(0)
+    expect(est.page.get_by_test_id("news-messages")).to_have_count(0)
     pol.tab("Dashboard")
     pol.page.reload()  # what Poland has read is remembered: only the alliance message is new
     pol.connected()
-    expect(pol.page.get_by_test_id("unread-total")).to_have_text("1 new")
+    expect(pol.page.get_by_test_id("news-messages")).to_have_text("1 new")
     est.shot("04-delegation-messages")
 
     # --- a cyber inject for Estonia only -------------------------------------------------------------------
@@ -106,7 +106,11 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     form.get_by_role("button", name="Deliver inject").click()
     white.page.get_by_label("Announcement to every seat").fill("Capitals are consulting.")
     white.page.get_by_role("button", name="Broadcast to all").click()
+    # Estonia, reading messages, sees that something arrived on its dashboard; Germany got nothing of it.
+    expect(est.page.get_by_test_id("news-dashboard")).to_have_text("1 new")
+    expect(deu.page.get_by_test_id("news-dashboard")).to_have_count(0)
     est.tab("Dashboard")
+    expect(est.page.get_by_test_id("news-dashboard")).to_have_count(0)
     newest = est.page.get_by_test_id("inject").first
     expect(newest).to_contain_text(CYBER)
     expect(newest).to_contain_text("cyber attack")
@@ -154,7 +158,10 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     # --- a statement blocked by one objection; a deployment under silence ------------------------------------
     est.table_proposal(kind="joint_statement", procedure="consensus", text=STATEMENT)
     expect(pol.proposal("P1")).to_be_visible()
+    expect(pol.page.get_by_test_id("news-council")).to_have_text("1 to answer")
+    expect(est.page.get_by_test_id("news-council")).to_have_count(0)  # tabling it, Estonia concurs
     pol.proposal("P1").get_by_role("button", name="Object").click()
+    expect(pol.page.get_by_test_id("news-council")).to_have_count(0)
     deu.proposal("P1").get_by_role("button", name="Concur with reservation…").click()
     deu.proposal("P1").get_by_label("Reservation").fill("Subject to the Bundestag's scrutiny")
     deu.proposal("P1").get_by_role("button", name="Submit reservation").click()
@@ -164,6 +171,7 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     expect(positions.locator("tr[data-member=EST]")).to_contain_text("concurs")
     pol.table_proposal(kind="deploy_forces", procedure="silence", text=DEPLOYMENT, forces="12")
     expect(est.proposal("P2")).to_contain_text("silent")
+    expect(deu.page.get_by_test_id("news-council")).to_have_count(0)  # under silence, saying nothing is a position
     est.shot("07-council-positions")
     white.page.get_by_role("button", name="End the council phase now").click()
 

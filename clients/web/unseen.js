@@ -1,0 +1,49 @@
+// What a seat has not seen yet, counted on its tabs until the screen shows it: messages (by channel), injects and
+// intelligence reports; and the proposals the council waits on its delegation for.
+import { useState } from "preact/hooks";
+import { threads } from "./messages.js";
+import { awaits } from "./proposal.js";
+
+const SEEN = "wargame.seen"; // localStorage: {"<game> <seat>": {"<channel>" | "injects" | "reports": how many were on screen}}
+
+function stored() {
+  try {
+    return JSON.parse(localStorage.getItem(SEEN) || "{}");
+  } catch {
+    return {};
+  }
+}
+
+/** How much of each list this seat has had on screen, kept in this browser (a reload remembers it).
+ * `mark({key: count})` records that those lists are on screen now, `count` items long (shorter after a rewind). */
+export function useSeen(gameId, seat) {
+  const place = `${gameId} ${seat?.seat_id}`;
+  const [, redraw] = useState(0);
+  const seen = stored()[place] || {};
+  function mark(counts) {
+    const all = stored();
+    const now = all[place] || {};
+    const changed = Object.entries(counts).filter(([key, count]) => count !== (now[key] || 0));
+    if (!changed.length) return;
+    localStorage.setItem(SEEN, JSON.stringify({ ...all, [place]: { ...now, ...Object.fromEntries(changed) } }));
+    redraw((n) => n + 1);
+  }
+  return { seen, mark };
+}
+
+/** What each tab of a delegation has for its player: `{tab: "2 new"}`, nothing where there is nothing. */
+export function tabNews(view, seat, seen) {
+  const news = {};
+  const fresh = view.messages ? threads(view, seat, seen).total : 0;
+  if (fresh) news.messages = `${fresh} new`;
+  if (seat.role !== "delegation") return news;
+  const arrived = unseen(view.injects, seen.injects) + unseen(view.reports, seen.reports);
+  if (arrived) news.dashboard = `${arrived} new`;
+  const waiting = view.proposals.filter((p) => awaits(p, view.you.member)).length;
+  if (waiting) news.council = `${waiting} to answer`;
+  return news;
+}
+
+function unseen(list, seen) {
+  return Math.max(0, (list?.length || 0) - (seen || 0));
+}
