@@ -1,5 +1,6 @@
 // What a seat has not seen yet, counted on its tabs until the screen shows it: messages (by channel), injects and
-// intelligence reports; and the proposals the council waits on its delegation for.
+// intelligence reports; and what waits on it: proposals on its delegation's position, actions on the white cell's
+// ruling.
 import { useState } from "preact/hooks";
 import { threads } from "./messages.js";
 import { awaits } from "./proposal.js";
@@ -31,11 +32,15 @@ export function useSeen(gameId, seat) {
   return { seen, mark };
 }
 
-/** What each tab of a delegation has for its player: `{tab: "2 new"}`, nothing where there is nothing. */
+/** What each tab has for the seat's player: `{tab: "2 new"}`, nothing where there is nothing. */
 export function tabNews(view, seat, seen) {
   const news = {};
   const fresh = view.messages ? threads(view, seat, seen).total : 0;
   if (fresh) news.messages = `${fresh} new`;
+  if (seat.role === "facilitator") {
+    const awaiting = view.actions.filter((a) => !a.ruling).length;
+    if (awaiting) news.control = `${awaiting} to rule on`;
+  }
   if (seat.role !== "delegation") return news;
   const arrived = unseen(view.injects, seen.injects) + unseen(view.reports, seen.reports);
   if (arrived) news.dashboard = `${arrived} new`;
