@@ -130,17 +130,22 @@ function Game({ gameId, tab }) {
   const seat = credentials.get(gameId);
   const game = useGame(gameId, seat?.token);
   const seen = useSeen(gameId, seat);
+  const view = game.view;
+  const tabs = TABS[seat?.role] || TABS.observer;
+  const news = view && seat ? tabNews(view, seat, seen.seen) : {};
+  const waiting = tabs.reduce((n, [id]) => n + (news[id]?.[0] || 0), 0);
+  const title = view?.title || seat?.title || "Wargame";
+  useEffect(() => {
+    document.title = `${waiting ? `(${waiting}) ` : ""}${title} – play`; // seen from another browser tab too
+  }, [waiting, title]);
   if (!seat) {
     return html`<main id="main" class="narrow" tabindex="-1">
       <h1>No seat here</h1>
       <p>This browser holds no seat for game ${gameId}. <a href="#/">Join it from the lobby</a>.</p>
     </main>`;
   }
-  const tabs = TABS[seat.role] || TABS.observer;
   const current = tabs.some(([id]) => id === tab) ? tab : tabs[0][0];
   const Page = PAGES[current];
-  const view = game.view;
-  const news = view ? tabNews(view, seat, seen.seen) : {};
   return html`<div class="game">
     <header class="bar">
       <div class="title">
@@ -162,7 +167,7 @@ function Game({ gameId, tab }) {
     <nav class="tabs" aria-label="Screens">
       ${tabs.map(
         ([id, label]) => html`<a key=${id} href=${`#/game/${gameId}/${id}`} aria-current=${id === current ? "page" : undefined}
-          >${label}${news[id] ? html` <span class="unread" data-testid=${`news-${id}`}>${news[id]}</span>` : ""}</a
+          >${label}${news[id] ? html` <span class="unread" data-testid=${`news-${id}`}>${news[id].join(" ")}</span>` : ""}</a
         >`,
       )}
       ${(seat.role === "facilitator" || view?.status === "ended") &&
@@ -203,7 +208,7 @@ function Handoff({ gameId, token }) {
 function App() {
   const route = useRoute();
   useEffect(() => {
-    document.title = { game: "Wargame – play", review: "Wargame – review" }[route.screen] || "Wargame – lobby";
+    if (route.screen !== "game") document.title = route.screen === "review" ? "Wargame – review" : "Wargame – lobby";
   }, [route.screen]);
   return html`<a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}
       >Skip to content</a

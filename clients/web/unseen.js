@@ -32,21 +32,17 @@ export function useSeen(gameId, seat) {
   return { seen, mark };
 }
 
-/** What each tab has for the seat's player: `{tab: "2 new"}`, nothing where there is nothing. */
+/** What each tab has for the seat's player: `{tab: [2, "new"]}`, nothing where there is nothing. */
 export function tabNews(view, seat, seen) {
-  const news = {};
-  const fresh = view.messages ? threads(view, seat, seen).total : 0;
-  if (fresh) news.messages = `${fresh} new`;
-  if (seat.role === "facilitator") {
-    const awaiting = view.actions.filter((a) => !a.ruling).length;
-    if (awaiting) news.control = `${awaiting} to rule on`;
+  const counts = {
+    messages: [view.messages ? threads(view, seat, seen).total : 0, "new"],
+    control: [seat.role === "facilitator" ? view.actions.filter((a) => !a.ruling).length : 0, "to rule on"],
+  };
+  if (seat.role === "delegation") {
+    counts.dashboard = [unseen(view.injects, seen.injects) + unseen(view.reports, seen.reports), "new"];
+    counts.council = [view.proposals.filter((p) => awaits(p, view.you.member)).length, "to answer"];
   }
-  if (seat.role !== "delegation") return news;
-  const arrived = unseen(view.injects, seen.injects) + unseen(view.reports, seen.reports);
-  if (arrived) news.dashboard = `${arrived} new`;
-  const waiting = view.proposals.filter((p) => awaits(p, view.you.member)).length;
-  if (waiting) news.council = `${waiting} to answer`;
-  return news;
+  return Object.fromEntries(Object.entries(counts).filter(([, [count]]) => count > 0));
 }
 
 function unseen(list, seen) {

@@ -3,6 +3,7 @@ a note, and the delegation reads the ruling.  The console's tab says that an act
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -33,6 +34,7 @@ def test_the_white_cell_rules_on_a_national_action_proposed_while_it_looked_else
     est.page.get_by_role("button", name="Propose action").click()
     expect(est.page.get_by_text(f"{ACTION} — awaiting ruling")).to_be_visible()
     expect(white.page.get_by_test_id("news-control")).to_have_text("1 to rule on")
+    expect(white.page).to_have_title(re.compile(r"^\(1\) .+ \u2013 play$"))  # seen from another browser tab too
 
     white.tab("Control")
     ruling = white.page.locator("li.ruling", has_text=ACTION)
@@ -41,5 +43,6 @@ def test_the_white_cell_rules_on_a_national_action_proposed_while_it_looked_else
     ruling.get_by_role("button", name="modified").click()
     expect(ruling).to_contain_text(f"modified: {NOTE}")
     expect(white.page.get_by_test_id("news-control")).to_have_count(0)
+    expect(white.page).to_have_title(re.compile(r"^[^(].* \u2013 play$"))
     expect(est.page.get_by_text(f"{ACTION} — modified: {NOTE}")).to_be_visible()
     assert white.errors == [] and est.errors == []
