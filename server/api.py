@@ -50,6 +50,11 @@ def facilitator(seat: SeatDep) -> SeatRecord:
 FacilitatorDep = Annotated[SeatRecord, Depends(facilitator)]
 
 
+class PhaseLength(BaseModel):
+    name: str
+    minutes: float
+
+
 class ScenarioSummary(BaseModel):
     id: str
     title: str
@@ -57,6 +62,8 @@ class ScenarioSummary(BaseModel):
     ruleset: str
     rounds: int
     members: list[dict[str, Any]]
+    phases: list[PhaseLength]
+    """Each round's phases, in order, with the minutes the scenario gives them."""
 
 
 def _no_nul(text: str) -> str:
@@ -84,6 +91,12 @@ class CreateGame(BaseModel):
         ge=0,
         lt=2**48,
         description="The game's random seed; a fresh one if omitted. Same seed, same draws.",
+    )
+    phase_minutes: dict[Annotated[str, Field(max_length=40)], Annotated[float, Field(gt=0, le=1440)]] = Field(
+        default_factory=dict,
+        max_length=20,
+        examples=[{"deliberation": 12, "council": 15}],
+        description="Minutes for the named phases of every round, replacing the scenario's: a seminar's own pace.",
     )
 
 
@@ -184,6 +197,7 @@ async def list_scenarios(lobby: LobbyDep) -> list[ScenarioSummary]:
             ruleset=s.ruleset,
             rounds=s.rounds,
             members=[{"code": m.code, "name": m.name} for m in s.members],
+            phases=[PhaseLength(name=p.name, minutes=p.seconds / 60) for p in s.opening().phases],
         )
         for s in lobby.library.all().values()
     ]
@@ -196,7 +210,9 @@ async def create_game(body: CreateGame, lobby: LobbyDep) -> GameCreated:
             422, "one_scenario", "Name a shipped scenario (scenario) or send your own file (scenario_file), not both."
         )
     scenario = body.scenario if body.scenario is not None else lobby.scenario_of_file(body.scenario_file or "")
-    created = await lobby.create_game(scenario, body.title, body.facilitator, body.seed)
+    created = await lobby.create_game(
+        scenario, body.title, body.facilitator, body.seed, {name: m * 60 for name, m in body.phase_minutes.items()}
+    )
     return GameCreated(
         game_id=created.game.id,
         join_code=created.game.join_code,

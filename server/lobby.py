@@ -6,6 +6,7 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from game_rules import EVENT_ADAPTER, Command, Refusal, decide
@@ -129,11 +130,26 @@ class Lobby:
             ) from None
 
     async def create_game(
-        self, scenario: str | Scenario, title: str | None, facilitator: str, seed: int | None = None
+        self,
+        scenario: str | Scenario,
+        title: str | None,
+        facilitator: str,
+        seed: int | None = None,
+        phase_seconds: Mapping[str, float] | None = None,
     ) -> NewGame:
-        """A new game of a shipped scenario (by id) or of one the facilitator brought."""
+        """A new game of a shipped scenario (by id) or of one the facilitator brought; `phase_seconds` retimes the
+        named phases of every round (the seminar's own pace)."""
         if isinstance(scenario, str):
             scenario = self.scenario(scenario)
+        if phase_seconds:
+            names = [p.name for p in scenario.phases]
+            if unknown := sorted(set(phase_seconds) - set(names)):
+                raise ApiError(
+                    422,
+                    "unknown_phase",
+                    f"{', '.join(unknown)}: no such phase in {scenario.title}; its phases are {', '.join(names)}.",
+                )
+            scenario = scenario.model_copy(update={"phase_seconds": {**scenario.phase_seconds, **phase_seconds}})
         key = auth.new_token()
         for _ in range(10):
             try:

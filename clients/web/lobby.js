@@ -1,7 +1,7 @@
 // The lobby: resume a seat, create a game (facilitator), or join one by code and choose a seat.
 import { useEffect, useState } from "preact/hooks";
 import { api, credentials } from "./api.js";
-import { html, ROLE_NAMES } from "./ui.js";
+import { html, ROLE_NAMES, words } from "./ui.js";
 
 const go = (gameId) => (location.hash = `#/game/${gameId}`);
 
@@ -31,6 +31,31 @@ function MySeats() {
 
 const OWN = "(own file)"; // the radio value of the facilitator's own scenario file
 
+function duration(minutes) {
+  const m = Math.round(minutes);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ""}`;
+}
+
+/** The minutes of each phase of a round, the scenario's unless the facilitator sets the seminar's own pace. */
+function Pace({ scenario, minutes, onChange }) {
+  const value = (p) => minutes[p.name] ?? p.minutes;
+  const round = scenario.phases.reduce((total, p) => total + (Number(value(p)) || 0), 0);
+  return html`<details class="pace" data-testid="pace">
+    <summary>Phase lengths: ${duration(round)} a round, ${duration(round * scenario.rounds)} for ${scenario.rounds} rounds</summary>
+    <fieldset class="picker"><legend>Minutes per phase, in every round</legend>
+      ${scenario.phases.map((p) => html`<label key=${p.name}>${words(p.name)}
+        <input type="number" min="0.5" max="1440" step="0.5" value=${value(p)}
+          onInput=${(e) => onChange({ ...minutes, [p.name]: e.target.value })} /></label>`)}
+    </fieldset>
+  </details>`;
+}
+
+/** The phases whose minutes the facilitator changed, as `phase_minutes` for `POST /api/games`. */
+function changedPace(scenario, minutes) {
+  const changed = (scenario?.phases || []).filter((p) => p.name in minutes && Number(minutes[p.name]) !== p.minutes);
+  return Object.fromEntries(changed.map((p) => [p.name, Number(minutes[p.name])]));
+}
+
 function CreateGame() {
   const [scenarios, setScenarios] = useState([]);
   const [chosen, setChosen] = useState("");
@@ -39,6 +64,12 @@ function CreateGame() {
   const [problem, setProblem] = useState("");
   const [busy, setBusy] = useState(false);
   const [own, setOwn] = useState(null); // { name, text } of the facilitator's own scenario file
+  const [minutes, setMinutes] = useState({}); // phase -> minutes typed, for the chosen scenario
+  const scenario = scenarios.find((s) => s.id === chosen);
+  const choose = (id) => {
+    setChosen(id);
+    setMinutes({});
+  };
   useEffect(() => {
     api.scenarios().then((list) => {
       setScenarios(list);
@@ -50,8 +81,9 @@ function CreateGame() {
     setBusy(true);
     setProblem("");
     try {
-      const made = await api.createGame(chosen === OWN ? { file: own.text } : chosen, title.trim(), name.trim() || "Facilitator");
-      const scenario = scenarios.find((s) => s.id === chosen);
+      const made = await api.createGame(
+        chosen === OWN ? { file: own.text } : chosen, title.trim(), name.trim() || "Facilitator", changedPace(scenario, minutes),
+      );
       credentials.saveCreated(made, title.trim() || scenario?.title);
       go(made.game_id);
     } catch (e) {
@@ -67,24 +99,25 @@ function CreateGame() {
         <legend>Scenario</legend>
         ${scenarios.map(
           (s) => html`<label key=${s.id} class="card">
-            <input type="radio" name="scenario" value=${s.id} checked=${chosen === s.id} onChange=${() => setChosen(s.id)} />
+            <input type="radio" name="scenario" value=${s.id} checked=${chosen === s.id} onChange=${() => choose(s.id)} />
             <span><b>${s.title}</b>${" "}
               <small>${s.id} · ${s.ruleset.toUpperCase()} · ${s.rounds} rounds · ${s.members.length} members</small>
               <br />${s.description}</span>
           </label>`,
         )}
         <label class="card">
-          <input type="radio" name="scenario" value=${OWN} checked=${chosen === OWN} onChange=${() => setChosen(OWN)} />
+          <input type="radio" name="scenario" value=${OWN} checked=${chosen === OWN} onChange=${() => choose(OWN)} />
           <span><b>Your own scenario file</b> <small>YAML, as in docs/scenarios.md</small><br />
             <input type="file" accept=".yaml,.yml,text/yaml" aria-label="Scenario file" data-testid="scenario-file"
               onChange=${async (e) => {
                 const file = e.target.files[0];
                 setProblem("");
                 setOwn(file ? { name: file.name, text: await file.text() } : null);
-                if (file) setChosen(OWN);
+                if (file) choose(OWN);
               }} /></span>
         </label>
       </fieldset>
+      ${scenario && html`<${Pace} key=${scenario.id} scenario=${scenario} minutes=${minutes} onChange=${setMinutes} />`}
       <label>Title (optional) <input value=${title} onInput=${(e) => setTitle(e.target.value)} maxlength="200" /></label>
       <label>Facilitator name <input value=${name} onInput=${(e) => setName(e.target.value)} maxlength="80" placeholder="Facilitator" /></label>
       <button type="submit" disabled=${busy || !chosen || (chosen === OWN && !own)}>Create game as facilitator</button>

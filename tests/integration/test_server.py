@@ -215,6 +215,27 @@ async def test_the_scenarios_are_listed(http: httpx.AsyncClient) -> None:
     assert baltic["rounds"] == 3
     assert [m["code"] for m in baltic["members"]] == list(ALL_MEMBERS)
     assert baltic["title"] and baltic["description"]
+    phases = ["briefing", "deliberation", "council", "commitments", "adjudication"]
+    assert [p["name"] for p in baltic["phases"]] == phases
+    assert all(p["minutes"] > 0 for p in baltic["phases"])
+
+
+async def test_a_seminar_sets_its_own_pace_for_the_phases_of_every_round(http: httpx.AsyncClient) -> None:
+    body = {"scenario": "baltic-demo", "phase_minutes": {"briefing": 1.5, "council": 20}}
+    created = (await http.post("/api/games", json=body)).json()
+    key = created["facilitator_key"]
+    game = Game(created["game_id"], created["join_code"], key, created["seat"]["seat_id"])
+    view = await rest_view(http, game, key)
+    listed = next(s for s in (await http.get("/api/scenarios")).json() if s["id"] == "baltic-demo")
+    expected = {p["name"]: p["minutes"] * 60 for p in listed["phases"]} | {"briefing": 90, "council": 1200}
+    assert {p["name"]: p["seconds"] for p in view["phases"]} == expected
+    assert expected["deliberation"] != 90 and listed["phases"][0]["minutes"] != 1.5, "only the phases named change"
+
+    unknown = {"scenario": "baltic-demo", "phase_minutes": {"coffee": 15}}
+    refused = assert_error(await http.post("/api/games", json=unknown), 422, "unknown_phase")
+    assert "briefing, deliberation, council, commitments, adjudication" in refused["message"]
+    too_long = {"scenario": "baltic-demo", "phase_minutes": {"council": 0}}
+    assert (await http.post("/api/games", json=too_long)).status_code == 422
 
 
 async def test_a_game_is_created_joined_by_code_and_its_seats_claimed(http: httpx.AsyncClient) -> None:

@@ -1,0 +1,41 @@
+"""A seminar's own pace: the facilitator retimes the phases of every round when creating the game, sees what a
+round and the whole game will take, and the server keeps the new deadlines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.browser.players import Player
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+
+def test_the_facilitator_sets_the_seminars_pace_when_creating_the_game(players: Callable[[str], Player]) -> None:
+    from playwright.sync_api import expect
+
+    white = players("facilitator")
+    page = white.page
+    listed = next(s for s in page.request.get(f"{white.base_url}/api/scenarios").json() if s["id"] == "baltic-demo")
+    minutes = {p["name"]: p["minutes"] for p in listed["phases"]}
+    assert minutes["briefing"] < 2, "the pace set below lengthens the briefing"
+
+    page.goto(f"{white.base_url}/#/")
+    page.locator("input[name=scenario][value=baltic-demo]").check()
+    pace = page.get_by_test_id("pace")
+    expect(pace.locator("summary")).to_contain_text(f"{round(sum(minutes.values()))} min a round")
+    pace.locator("summary").click()
+    pace.get_by_label("briefing").fill("2")
+    pace.get_by_label("council").fill("20")
+    round_minutes = round(sum((minutes | {"briefing": 2, "council": 20}).values()))
+    expect(pace.locator("summary")).to_contain_text(f"{round_minutes} min a round")
+    white.shot("lobby-pace")
+    page.get_by_label("Facilitator name").fill("White Cell")
+    page.get_by_role("button", name="Create game as facilitator").click()
+    white.connected()
+
+    page.get_by_role("button", name="Start the exercise").click()
+    white.wait_phase("briefing")
+    assert 60 < white.seconds_left() <= 120, "two minutes of briefing, not the scenario's"
+    assert white.errors == []
