@@ -44,6 +44,9 @@ KEEP_UP_EVERY = 5.0
 announcements of the seats connected here."""
 PRESENCE_PERIODS = 3
 """An announcement of the seats connected here holds for this many periods of `keep_up`: two may be lost."""
+UNLOAD_AFTER = 900.0
+"""Seconds after which a game nobody is connected to and whose clock is not running leaves memory (it is loaded
+again from the store when next asked for): a server that runs for months holds only the games in use."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ class Room:
         self._told: frozenset[str] | None = None
         """The connected seats this room's sockets were last told of."""
         self._shown = Shown()
+        self.used = time.monotonic()
+        """When a command, a socket or a request last came to this room."""
 
     def now(self) -> float:
         """The server's clock, the one deadlines are enforced by: clients set their countdowns by it."""
@@ -156,6 +161,7 @@ class Room:
         """
         if "at" in type(command).model_fields:
             command = command.model_copy(update={"at": self._clock()})
+        self.used = time.monotonic()
         async with self._lock:
             give_up = time.monotonic() + CONFLICT_SECONDS
             rechecked = not self.shared  # one process: its state is the game's
@@ -388,7 +394,15 @@ class Room:
             self.tell_presence(joining=conn)
             return self.state.seq, missed
 
+    @property
+    def idle(self) -> float:
+        """Seconds since anything came to this room, or 0 while it has sockets or its clock runs."""
+        if self._connections or self.state.status == "running":
+            return 0.0
+        return time.monotonic() - self.used
+
     def leave(self, conn: Connection) -> None:
+        self.used = time.monotonic()
         if conn in self._connections:
             self._connections.discard(conn)
             if not self._connections:
@@ -530,16 +544,23 @@ class Rooms:
         """This process is stopping: its seats are connected no more."""
         self._announce_all(frozenset())
 
-    async def keep_up(self, every: float = KEEP_UP_EVERY) -> None:
+    async def unload_idle(self, after: float = UNLOAD_AFTER) -> None:
+        """Let go of the games idle for `after` seconds (`Room.idle`): the store has them all."""
+        for room in [room for room in self._rooms.values() if room.idle > after]:
+            del self._rooms[room.game_id]
+            await room.stop_following()
+
+    async def keep_up(self, every: float = KEEP_UP_EVERY, unload_after: float = UNLOAD_AFTER) -> None:
         """The safety net under an at-most-once bus: every `every` seconds, one query for the last seq of
         each game with sockets here, and a catch-up of those that are behind; one for the credentials of their
-        seats, and the sockets that no longer hold theirs shown out; and an announcement of the seats
-        connected here, which holds for `PRESENCE_PERIODS` times `every`."""
+        seats, and the sockets that no longer hold theirs shown out; an announcement of the seats connected here,
+        which holds for `PRESENCE_PERIODS` times `every`; and the games idle for `unload_after` let go."""
         self._presence_ttl = PRESENCE_PERIODS * every
         while True:
             self._announce_all()
             await asyncio.sleep(every)
             self._forget_expired()
+            await self.unload_idle(unload_after)
             watched = {room.game_id: room for room in list(self._rooms.values()) if room.has_connections}
             if not watched:
                 continue
@@ -562,6 +583,7 @@ class Rooms:
     async def get(self, game_id: str) -> Room | None:
         room = self._rooms.get(game_id)
         if room is not None:
+            room.used = time.monotonic()
             return room
         async with self._loading:
             if game_id not in self._rooms:

@@ -29,8 +29,8 @@ from websockets.protocol import OPEN
 from websockets.uri import parse_uri
 
 import server.app as app_module
-from game_rules import CHAIR, EVENT_ADAPTER
-from game_rules.commands import AdvancePhase, Broadcast, RaiseObjection, StartGame, TableProposal
+from game_rules import CHAIR, EVENT_ADAPTER, state_hash
+from game_rules.commands import AdvancePhase, Broadcast, EndGame, RaiseObjection, StartGame, TableProposal
 from game_rules.views import FACILITATOR, Viewer
 from game_rules.views import view as view_of
 from server import api, deadlines, scenarios, wire
@@ -1000,6 +1000,33 @@ async def _in_process_game(url: str, processes: int = 1) -> AsyncIterator[tuple[
     finally:
         for store in stores:
             await store.dispose()
+
+
+async def test_games_nobody_uses_leave_memory_and_come_back_from_the_store(
+    migrated_url: str, anyio_backend: str
+) -> None:
+    store = EventStore.from_url(migrated_url)
+    try:
+        rooms = Rooms(store, time.time)
+        lobby = Lobby(store, rooms)
+        running = (await lobby.create_game("baltic-demo", "running", "White Cell")).game.id
+        watched = (await lobby.create_game("baltic-demo", "watched", "White Cell")).game.id
+        ended = (await lobby.create_game("baltic-demo", "ended", "White Cell")).game.id
+        for played, command in ((running, StartGame()), (ended, EndGame(reason="a short seminar"))):
+            assert isinstance(await (await lobby.room(played)).submit(command, CHAIR), Accepted)
+        before = state_hash((await lobby.room(ended)).state)
+        watcher = Connection(seat_id="watcher", viewer=FACILITATOR, wire=Tap(), credential="")
+        await (await lobby.room(watched)).join(watcher, None)
+
+        await rooms.unload_idle(after=3600)
+        assert {r.game_id for r in rooms.loaded()} == {running, watched, ended}, "nothing idle for an hour"
+        await rooms.unload_idle(after=0)
+        assert {r.game_id for r in rooms.loaded()} == {running, watched}, "a clock runs in one, a socket in the other"
+
+        again = await lobby.room(ended)
+        assert state_hash(again.state) == before and again.state.status == "ended"
+    finally:
+        await store.dispose()
 
 
 async def test_a_seat_that_falls_behind_is_dropped_without_failing_the_command(
