@@ -111,6 +111,34 @@ function DeleteGame({ game, seat }) {
   </div>`;
 }
 
+/** The MSEL: what the scenario delivers by itself, when, to whom, and what it expects of the players; what has
+ * been delivered and what comes next, so the white cell can prepare (or add a contingency of its own). */
+function Msel({ view }) {
+  const entries = view.msel || [];
+  if (!entries.length) return null;
+  const at = (round, phase) => round * 100 + view.phases.findIndex((p) => p.name === phase);
+  const now = view.status === "lobby" ? -1 : at(view.round, view.phase);
+  const delivered = new Set(view.injects.map((i) => i.source));
+  const templates = Object.fromEntries((view.catalogue || []).map((t) => [t.id, t]));
+  const due = entries.filter((e) => !delivered.has(`MSEL #${e.number}`) && at(e.round, e.phase) > now);
+  const next = Math.min(...due.map((e) => at(e.round, e.phase)));
+  const status = (e) =>
+    delivered.has(`MSEL #${e.number}`) ? "delivered" : at(e.round, e.phase) === next ? "next" : at(e.round, e.phase) > now ? "later" : "not delivered";
+  return html`<section class="panel" aria-labelledby="msel-h" data-testid="msel">
+    <h2 id="msel-h">Scenario events (MSEL)</h2>
+    <ol class="plain msel">
+      ${entries.map((e) => {
+        const t = templates[e.inject];
+        return html`<li key=${e.number} data-testid="msel-entry" class=${status(e).replace(" ", "-")}>
+          <div class="meta"><b>#${e.number}</b> · round ${e.round}, ${e.phase} <span class="tag">${status(e)}</span></div>
+          <b>${t?.title || e.inject}</b>${t?.targets?.length ? ` · hits ${memberList(view, t.targets)}` : ""}
+          ${e.expected_action && html`<p class="hint">Expected: ${e.expected_action}${e.objective ? ` (${e.objective})` : ""}</p>`}
+        </li>`;
+      })}
+    </ol>
+  </section>`;
+}
+
 function CatalogueInject({ game, view }) {
   const catalogue = view.catalogue || [];
   const [template, setTemplate] = useState("");
@@ -365,7 +393,7 @@ export function Control({ game, view, seat }) {
       <${Broadcast} game=${game} />
       <${Announcements} view=${view} />
     </div>
-    <div class="col"><${Rulings} game=${game} view=${view} /><${Seats} game=${game} view=${view} seat=${seat} /></div>
+    <div class="col"><${Rulings} game=${game} view=${view} /><${Seats} game=${game} view=${view} seat=${seat} /><${Msel} view=${view} /></div>
     <div class="col"><${Metrics} view=${view} /><${Notes} game=${game} view=${view} /></div>
   </div>`;
 }
