@@ -177,6 +177,15 @@ class RuleOnAction(Frozen):
     note: str = Field(default="", max_length=4000)
 
 
+class HoldMselLine(Frozen):
+    """The white cell holds back a line of the MSEL not yet delivered (its phase opens without it; the catalogue
+    still offers its inject, to deliver by hand when play is ready), or puts it back on the schedule."""
+
+    type: Literal["hold_msel"] = "hold_msel"
+    number: int = Field(ge=1)
+    held: bool = True
+
+
 class ClaimSeat(Frozen):
     type: Literal["claim_seat"] = "claim_seat"
     seat: str = Field(min_length=1, max_length=64)
@@ -264,6 +273,7 @@ Command = Annotated[
     | DeliverInject
     | Broadcast
     | RuleOnAction
+    | HoldMselLine
     | ClaimSeat
     | ReassignSeat
     | ReleaseSeat
@@ -287,6 +297,7 @@ WHITE_CELL_COMMANDS = frozenset(
         "inject",
         "broadcast",
         "rule_on_action",
+        "hold_msel",
         "reassign_seat",
         "release_seat",
         "appoint_head",

@@ -152,7 +152,7 @@ def _begin(u: Unfolding, round_: int, spec: PhaseSpec, at: float) -> None:
     due = [c for c in contingencies if first_of_round and c.inject not in fired and _holds(u.state, c, round_)]
     u.add(ev.PhaseBegan(round=round_, phase=spec.name, deadline=at + spec.seconds))
     for entry in u.state.exercise.msel:
-        if (entry.round, entry.phase) == (round_, spec.name):
+        if (entry.round, entry.phase) == (round_, spec.name) and entry.number not in u.state.msel_held:
             template = u.state.exercise.template(entry.inject)
             assert template is not None, "scenario validation checks every MSEL inject"
             injects.deliver_template(u, template, source=f"MSEL #{entry.number}")
@@ -268,6 +268,20 @@ def rule_on_action(state: State, c: cmd.RuleOnAction, actor: str) -> Decision:
     return (ev.ActionRuled(action=c.action, ruling=c.ruling, note=c.note),)
 
 
+def hold_msel(state: State, c: cmd.HoldMselLine, actor: str) -> Decision:
+    if not any(e.number == c.number for e in state.exercise.msel):
+        return Refusal(code="unknown_msel_line", reason=f"The scenario's MSEL has no line #{c.number}.")
+    if any(i.source == f"MSEL #{c.number}" for i in state.injects):
+        return Refusal(
+            code="msel_line_delivered",
+            reason=f"MSEL #{c.number} has been delivered already; to take it back, turn play back to before it.",
+        )
+    if (c.number in state.msel_held) == c.held:
+        now = "held back" if c.held else "on the schedule"
+        return Refusal(code="msel_line_unchanged", reason=f"MSEL #{c.number} is {now} already.")
+    return (ev.MselLineHeld(number=c.number, held=c.held),)
+
+
 def record_observation(state: State, c: cmd.RecordObservation, actor: str) -> Decision:
     if actor not in (CHAIR, OBSERVER, UMPIRE):
         return Refusal(
@@ -373,6 +387,11 @@ def game_rewound(now: State, earlier: State, e: ev.GameRewound) -> State:
 
 def announced(state: State, e: ev.Announced) -> None:
     state.announcements.append(e.text)
+
+
+def msel_line_held(state: State, e: ev.MselLineHeld) -> None:
+    held = set(state.msel_held) - {e.number}
+    state.msel_held = sorted(held | {e.number} if e.held else held)
 
 
 def action_ruled(state: State, e: ev.ActionRuled) -> None:

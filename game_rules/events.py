@@ -218,6 +218,13 @@ class ActionRuled(Frozen):
     note: str = ""
 
 
+class MselLineHeld(Frozen):
+    type: Literal["msel_line_held"] = "msel_line_held"
+    number: int
+    held: bool = True
+    """False: the line is back on the schedule."""
+
+
 class ThresholdCrossed(Frozen):
     type: Literal["threshold_crossed"] = "threshold_crossed"
     member: str
@@ -312,7 +319,8 @@ Event = Annotated[
     | SharingAgreed
     | AdversaryMoved
     | RoundAssessed
-    | ObservationRecorded,
+    | ObservationRecorded
+    | MselLineHeld,
     Field(discriminator="type"),
 ]
 

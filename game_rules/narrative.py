@@ -100,6 +100,10 @@ def describe(event: Event, rules: Ruleset | None) -> str:
         case ev.ActionRuled():
             note = f" ({event.note})" if event.note else ""
             return f"The facilitator rules on {event.action}: {event.ruling}{note}."
+        case ev.MselLineHeld(held=True):
+            return f"The facilitator holds back MSEL #{event.number}: its phase opens without it."
+        case ev.MselLineHeld():
+            return f"The facilitator puts MSEL #{event.number} back on the schedule."
         case ev.ThresholdCrossed():
             return (
                 f"Cumulative attacks on {event.member} (severity {event.total:g}) may now amount to an armed "

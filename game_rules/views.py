@@ -84,6 +84,8 @@ def may_see(viewer: Viewer, event: Event, state: State) -> bool:
         return True
     if isinstance(event, ev.ObservationRecorded):
         return viewer.role in ("observer", "umpire")
+    if isinstance(event, ev.MselLineHeld):  # the MSEL is the white cell's
+        return False
     if isinstance(event, ev.ActionRuled):
         action = state.actions.get(event.action)
         return action is not None and action.member == viewer.member
@@ -235,4 +237,5 @@ def own_view(state: State, viewer: Viewer, records: MemberRecords | None = None)
         else (),
         "ladder": state.exercise.adversary.ladder if everything or viewer.role == "red_cell" else (),
         "msel": state.exercise.msel if everything else (),
+        "msel_held": state.msel_held if everything else [],
     }

@@ -112,18 +112,21 @@ function DeleteGame({ game, seat }) {
 }
 
 /** The MSEL: what the scenario delivers by itself, when, to whom, and what it expects of the players; what has
- * been delivered and what comes next, so the white cell can prepare (or add a contingency of its own). */
-function Msel({ view }) {
+ * been delivered and what comes next, so the white cell can prepare, or hold a line back until play is ready for
+ * it (then deliver its inject from the catalogue). */
+function Msel({ game, view }) {
   const entries = view.msel || [];
   if (!entries.length) return null;
   const at = (round, phase) => round * 100 + view.phases.findIndex((p) => p.name === phase);
   const now = view.status === "lobby" ? -1 : at(view.round, view.phase);
   const delivered = new Set(view.injects.map((i) => i.source));
   const templates = Object.fromEntries((view.catalogue || []).map((t) => [t.id, t]));
-  const due = entries.filter((e) => !delivered.has(`MSEL #${e.number}`) && at(e.round, e.phase) > now);
+  const held = new Set(view.msel_held || []);
+  const sent = (e) => delivered.has(`MSEL #${e.number}`);
+  const due = entries.filter((e) => !sent(e) && !held.has(e.number) && at(e.round, e.phase) > now);
   const next = Math.min(...due.map((e) => at(e.round, e.phase)));
   const status = (e) =>
-    delivered.has(`MSEL #${e.number}`) ? "delivered" : at(e.round, e.phase) === next ? "next" : at(e.round, e.phase) > now ? "later" : "not delivered";
+    sent(e) ? "delivered" : held.has(e.number) ? "held back" : at(e.round, e.phase) === next ? "next" : at(e.round, e.phase) > now ? "later" : "not delivered";
   return html`<section class="panel" aria-labelledby="msel-h" data-testid="msel">
     <h2 id="msel-h">Scenario events (MSEL)</h2>
     <ol class="plain msel">
@@ -133,6 +136,10 @@ function Msel({ view }) {
           <div class="meta"><b>#${e.number}</b> · round ${e.round}, ${e.phase} <span class="tag">${status(e)}</span></div>
           <b>${t?.title || e.inject}</b>${t?.targets?.length ? ` · hits ${memberList(view, t.targets)}` : ""}
           ${e.expected_action && html`<p class="hint">Expected: ${e.expected_action}${e.objective ? ` (${e.objective})` : ""}</p>`}
+          ${!sent(e) && html`<${ActButton} game=${game} id=${`msel-${e.number}`} kind="ghost small"
+            command=${{ type: "hold_msel", number: e.number, held: !held.has(e.number) }}
+            label=${`${held.has(e.number) ? "Put back" : "Hold back"} MSEL #${e.number}`}
+            >${held.has(e.number) ? "Put back on the schedule" : "Hold back"}<//>`}
         </li>`;
       })}
     </ol>
@@ -393,7 +400,7 @@ export function Control({ game, view, seat }) {
       <${Broadcast} game=${game} />
       <${Announcements} view=${view} />
     </div>
-    <div class="col"><${Rulings} game=${game} view=${view} /><${Seats} game=${game} view=${view} seat=${seat} /><${Msel} view=${view} /></div>
+    <div class="col"><${Rulings} game=${game} view=${view} /><${Seats} game=${game} view=${view} seat=${seat} /><${Msel} game=${game} view=${view} /></div>
     <div class="col"><${Metrics} view=${view} /><${Notes} game=${game} view=${view} /></div>
   </div>`;
 }

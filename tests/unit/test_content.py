@@ -17,7 +17,7 @@ from game_rules.intelligence import confidence_of
 from game_rules.metrics import force_ratio, national_score
 from game_rules.scenario import Scenario, parse_scenario
 from game_rules.state import CHAIR, RED_CELL, SYSTEM
-from game_rules.views import FACILITATOR, Viewer, common_view, logs, own_view, view
+from game_rules.views import FACILITATOR, Viewer, common_view, logs, own_view, shown, view
 from server import scenarios
 from tests.unit.scripted import ScriptedGame, Table, every_viewer
 
@@ -296,6 +296,36 @@ def test_the_red_cell_plays_what_the_ladder_lists_and_the_white_cell_the_rest() 
     assert play.refused(RED_CELL, type="adversary_move", change=1, inject="nothing").code == "unknown_inject"
     play.do(RED_CELL, type="adversary_move", change=1, inject="probe")
     assert [i.title for i in play.state.injects] == ["Probe"]
+
+
+def test_the_white_cell_holds_back_an_msel_line_and_puts_another_back() -> None:
+    catalogue = [
+        {"id": "probe", "kind": "airspace_violation", "title": "Probe", "targets": ["EST"]},
+        {"id": "cable", "kind": "cyber_attack", "title": "Cable cut", "targets": ["EST"]},
+    ]
+    msel = [
+        {"number": 1, "round": 1, "phase": "deliberation", "inject": "probe"},
+        {"number": 2, "round": 1, "phase": "council", "inject": "cable"},
+    ]
+    play = Play(scenario(catalogue=catalogue, msel=msel))
+    play.do(CHAIR, type="hold_msel", number=1)
+    play.do(CHAIR, type="hold_msel", number=2)
+    play.do(CHAIR, type="hold_msel", number=2, held=False)
+    assert play.state.msel_held == [1]
+    play.to("council")
+    assert [i.title for i in play.state.injects] == ["Cable cut"], "the held line's phase opened without it"
+    assert play.refused(CHAIR, type="hold_msel", number=2).code == "msel_line_delivered"
+    assert play.refused(CHAIR, type="hold_msel", number=1).code == "msel_line_unchanged"
+    assert play.refused(CHAIR, type="hold_msel", number=9).code == "unknown_msel_line"
+    assert play.refused("EST", type="hold_msel", number=1).code == "facilitator_only"
+    play.do(CHAIR, type="inject", template="probe")  # held back, then delivered by hand when play is ready
+    assert [i.title for i in play.state.injects] == ["Cable cut", "Probe"]
+
+    held = ev.MselLineHeld(number=1)
+    assert shown(FACILITATOR, held, play.state) == held
+    assert shown(Viewer(role="delegation", member="EST"), held, play.state) is None, "the MSEL is the white cell's"
+    assert view(play.state, Viewer(role="delegation", member="EST"))["msel_held"] == []
+    assert view(play.state, FACILITATOR)["msel_held"] == [1]
 
 
 def test_round_metrics_follow_the_councils_results() -> None:

@@ -40,6 +40,7 @@ from game_rules.commands import (
     DeliverInject,
     EndGame,
     ExtendPhase,
+    HoldMselLine,
     InvokeCollectiveDefence,
     OfferSharing,
     PauseGame,
@@ -104,6 +105,7 @@ WHITE_CELL_ONLY: tuple[type[BaseModel], ...] = (
     DeliverInject,
     Broadcast,
     RuleOnAction,
+    HoldMselLine,
     ReassignSeat,
     ReleaseSeat,
     AppointHead,
@@ -378,6 +380,7 @@ def commands(setting: Setting) -> st.SearchStrategy[Command]:
             ),
         ),
         (1, st.builds(Broadcast, text=some_text)),
+        (1, st.builds(HoldMselLine, number=st.integers(1, 4), held=st.booleans())),
         (
             1,
             st.builds(

@@ -295,6 +295,8 @@ def test_every_event_type_has_a_sentence() -> None:
         ),
         ev.ActionProposed(action="A1", member="POL", text="Close the border", round=1),
         ev.ActionRuled(action="A1", ruling="modified", note="partly"),
+        ev.MselLineHeld(number=2),
+        ev.MselLineHeld(number=2, held=False),
         ev.ThresholdCrossed(member="EST", total=11),
         ev.IntelligenceReported(
             report="R1", inject="I1", owner="EST", attributed_to="adversary", confidence=0.7, draw=0.5
