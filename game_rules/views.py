@@ -178,6 +178,7 @@ def common_view(state: State) -> dict[str, Any]:
         "assistance_requested_by": list(state.assistance_requested_by),
         "public_support": dict(state.public_support),
         "cohesion": state.cohesion,
+        "adversary_moved_in": state.adversary_moved_in,
         "escalation": {
             "level": state.escalation,
             "name": state.exercise.adversary.ladder[state.escalation].name,

@@ -1,5 +1,5 @@
 // The public record, read-only (observers, umpires); the red cell also gets its move on the ladder here.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { html, memberList, memberName, words, ActButton, PhaseHint } from "./ui.js";
 import { Announcements, Injects, Metrics, Notes, Outcomes } from "./panels.js";
 
@@ -45,7 +45,9 @@ function Council({ view }) {
   </section>`;
 }
 
-export function Record({ game, view, seat }) {
+export function Record({ game, view, seat, seen }) {
+  const injects = view.injects.length;
+  useEffect(() => seen.mark({ injects }), [injects]);
   return html`<div class="grid">
     <div class="col">
       ${seat.role === "red_cell" && html`<${AdversaryMove} game=${game} view=${view} />`}

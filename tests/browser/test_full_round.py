@@ -200,6 +200,7 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     white.page.get_by_role("button", name="End the adjudication phase now").click()
     for p in (white, est, pol, deu, obs):
         p.wait_phase("Round 2 of 3 · briefing")
+    expect(obs.page.get_by_test_id("news-record")).to_have_text("1 new")  # MSEL #2, while it watched the council
     est.tab("Dashboard")
     expect(est.page.locator("figure.chart canvas")).to_have_count(3)
     expect(est.page.get_by_test_id("inject").first).to_contain_text("drones")  # MSEL #2, to everyone
@@ -215,6 +216,7 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     white.shot("11-facilitator-all-seats")
     obs.page.get_by_role("button", name="Projector mode").click()
     obs.tab("Record")
+    expect(obs.page.get_by_test_id("news-record")).to_have_count(0)
     obs.shot("12-observer-projector")
 
     _no_leaks(delegations, secrets)

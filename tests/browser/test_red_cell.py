@@ -24,8 +24,10 @@ def test_the_red_cell_climbs_the_ladder_with_an_inject_from_its_repertoire(playe
     console.get_by_role("button", name="Start the exercise").click()
     for phase in ("briefing", "deliberation", "council", "commitments"):
         red.wait_phase(phase)
+        expect(red.page.get_by_test_id("news-record")).to_have_count(0)  # nothing to do before adjudication
         console.get_by_role("button", name=f"End the {phase} phase now").click()
     red.wait_phase("adjudication")
+    expect(red.page.get_by_test_id("news-record")).to_have_text("1 to move")
 
     move = red.page.get_by_role("region", name="Russia's move")
     ladder = move.get_by_role("list", name="Escalation ladder")
@@ -41,6 +43,7 @@ def test_the_red_cell_climbs_the_ladder_with_an_inject_from_its_repertoire(playe
     move.get_by_role("button", name="Make the move").click()
 
     expect(ladder.locator("[aria-current=step]")).to_have_text("drone incursions")
+    expect(red.page.get_by_test_id("news-record")).to_have_count(0)
     expect(pol.page.get_by_test_id("inject").first).to_contain_text("About nineteen drones cross into Polish airspace")
     expect(pol.page.get_by_role("list", name="Escalation ladder")).to_have_count(0)
     assert not (white.errors or pol.errors or red.errors)
