@@ -98,6 +98,12 @@ class CreateGame(BaseModel):
         examples=[{"deliberation": 12, "council": 15}],
         description="Minutes for the named phases of every round, replacing the scenario's: a seminar's own pace.",
     )
+    rounds: int | None = Field(
+        default=None,
+        ge=1,
+        le=20,
+        description="Rounds to play instead of the scenario's; MSEL lines of the rounds left out are not delivered.",
+    )
 
 
 class SeatOut(BaseModel):
@@ -211,7 +217,12 @@ async def create_game(body: CreateGame, lobby: LobbyDep) -> GameCreated:
         )
     scenario = body.scenario if body.scenario is not None else lobby.scenario_of_file(body.scenario_file or "")
     created = await lobby.create_game(
-        scenario, body.title, body.facilitator, body.seed, {name: m * 60 for name, m in body.phase_minutes.items()}
+        scenario,
+        body.title,
+        body.facilitator,
+        body.seed,
+        {name: m * 60 for name, m in body.phase_minutes.items()},
+        body.rounds,
     )
     return GameCreated(
         game_id=created.game.id,

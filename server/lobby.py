@@ -136,9 +136,11 @@ class Lobby:
         facilitator: str,
         seed: int | None = None,
         phase_seconds: Mapping[str, float] | None = None,
+        rounds: int | None = None,
     ) -> NewGame:
         """A new game of a shipped scenario (by id) or of one the facilitator brought; `phase_seconds` retimes the
-        named phases of every round (the seminar's own pace)."""
+        named phases of every round and `rounds` replaces the number of rounds (the seminar's own pace: the MSEL
+        lines of rounds left out are dropped)."""
         if isinstance(scenario, str):
             scenario = self.scenario(scenario)
         if phase_seconds:
@@ -150,6 +152,10 @@ class Lobby:
                     f"{', '.join(unknown)}: no such phase in {scenario.title}; its phases are {', '.join(names)}.",
                 )
             scenario = scenario.model_copy(update={"phase_seconds": {**scenario.phase_seconds, **phase_seconds}})
+        if rounds is not None:
+            msel = tuple(e for e in scenario.exercise.msel if e.round <= rounds)
+            exercise = scenario.exercise.model_copy(update={"msel": msel})
+            scenario = scenario.model_copy(update={"rounds": rounds, "exercise": exercise})
         key = auth.new_token()
         for _ in range(10):
             try:

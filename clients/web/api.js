@@ -61,12 +61,13 @@ export const api = {
   scenarios: () => call("GET", "/api/scenarios"),
   network: () => call("GET", "/api/network"),
   /** `scenario`: a shipped scenario's id, or `{ file: text }` for the facilitator's own YAML file. */
-  createGame: (scenario, title, facilitator, phaseMinutes = {}) =>
+  /** `pace`: `{rounds?, phase_minutes?}`, what the facilitator changed of the scenario's. */
+  createGame: (scenario, title, facilitator, pace = {}) =>
     call("POST", "/api/games", {
       ...(typeof scenario === "string" ? { scenario } : { scenario_file: scenario.file }),
       title: title || null,
       facilitator: facilitator || "Facilitator",
-      ...(Object.keys(phaseMinutes).length ? { phase_minutes: phaseMinutes } : {}),
+      ...pace,
     }),
   joinInfo: (code) => call("GET", `/api/join/${encodeURIComponent(code.trim().toUpperCase())}`),
   claimSeat: (gameId, body) => call("POST", `/api/games/${gameId}/seats`, body),

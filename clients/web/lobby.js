@@ -36,24 +36,35 @@ function duration(minutes) {
   return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ""}`;
 }
 
-/** The minutes of each phase of a round, the scenario's unless the facilitator sets the seminar's own pace. */
-function Pace({ scenario, minutes, onChange }) {
-  const value = (p) => minutes[p.name] ?? p.minutes;
+/** The rounds, and the minutes of each phase of a round: the scenario's unless the facilitator sets the
+ * seminar's own pace (`pace`: `{rounds, minutes: {phase: minutes}}`, as typed). */
+function Pace({ scenario, pace, onChange }) {
+  const value = (p) => pace.minutes[p.name] ?? p.minutes;
+  const rounds = Number(pace.rounds ?? scenario.rounds) || scenario.rounds;
   const round = scenario.phases.reduce((total, p) => total + (Number(value(p)) || 0), 0);
   return html`<details class="pace" data-testid="pace">
-    <summary>Phase lengths: ${duration(round)} a round, ${duration(round * scenario.rounds)} for ${scenario.rounds} rounds</summary>
+    <summary>Phase lengths: ${duration(round)} a round, ${duration(round * rounds)} for ${rounds} rounds</summary>
+    <label>Rounds <input type="number" min="1" max="20" step="1" value=${pace.rounds ?? scenario.rounds}
+      onInput=${(e) => onChange({ ...pace, rounds: e.target.value })} /></label>
+    ${rounds < scenario.rounds && html`<p class="hint">The scenario's events of ${
+      rounds + 1 === scenario.rounds ? `round ${scenario.rounds}` : `rounds ${rounds + 1} to ${scenario.rounds}`} are left out.</p>`}
     <fieldset class="picker"><legend>Minutes per phase, in every round</legend>
       ${scenario.phases.map((p) => html`<label key=${p.name}>${words(p.name)}
         <input type="number" min="0.5" max="1440" step="0.5" value=${value(p)}
-          onInput=${(e) => onChange({ ...minutes, [p.name]: e.target.value })} /></label>`)}
+          onInput=${(e) => onChange({ ...pace, minutes: { ...pace.minutes, [p.name]: e.target.value } })} /></label>`)}
     </fieldset>
   </details>`;
 }
 
-/** The phases whose minutes the facilitator changed, as `phase_minutes` for `POST /api/games`. */
-function changedPace(scenario, minutes) {
-  const changed = (scenario?.phases || []).filter((p) => p.name in minutes && Number(minutes[p.name]) !== p.minutes);
-  return Object.fromEntries(changed.map((p) => [p.name, Number(minutes[p.name])]));
+/** What the facilitator changed of the scenario's pace, as `rounds` and `phase_minutes` for `POST /api/games`. */
+function changedPace(scenario, pace) {
+  if (!scenario) return {};
+  const changed = scenario.phases.filter((p) => p.name in pace.minutes && Number(pace.minutes[p.name]) !== p.minutes);
+  const rounds = Number(pace.rounds);
+  return {
+    ...(changed.length ? { phase_minutes: Object.fromEntries(changed.map((p) => [p.name, Number(pace.minutes[p.name])])) } : {}),
+    ...(rounds && rounds !== scenario.rounds ? { rounds } : {}),
+  };
 }
 
 function CreateGame() {
@@ -64,11 +75,11 @@ function CreateGame() {
   const [problem, setProblem] = useState("");
   const [busy, setBusy] = useState(false);
   const [own, setOwn] = useState(null); // { name, text } of the facilitator's own scenario file
-  const [minutes, setMinutes] = useState({}); // phase -> minutes typed, for the chosen scenario
+  const [pace, setPace] = useState({ minutes: {} }); // rounds and phase -> minutes typed, for the chosen scenario
   const scenario = scenarios.find((s) => s.id === chosen);
   const choose = (id) => {
     setChosen(id);
-    setMinutes({});
+    setPace({ minutes: {} });
   };
   useEffect(() => {
     api.scenarios().then((list) => {
@@ -82,7 +93,7 @@ function CreateGame() {
     setProblem("");
     try {
       const made = await api.createGame(
-        chosen === OWN ? { file: own.text } : chosen, title.trim(), name.trim() || "Facilitator", changedPace(scenario, minutes),
+        chosen === OWN ? { file: own.text } : chosen, title.trim(), name.trim() || "Facilitator", changedPace(scenario, pace),
       );
       credentials.saveCreated(made, title.trim() || scenario?.title);
       go(made.game_id);
@@ -117,7 +128,7 @@ function CreateGame() {
               }} /></span>
         </label>
       </fieldset>
-      ${scenario && html`<${Pace} key=${scenario.id} scenario=${scenario} minutes=${minutes} onChange=${setMinutes} />`}
+      ${scenario && html`<${Pace} key=${scenario.id} scenario=${scenario} pace=${pace} onChange=${setPace} />`}
       <label>Title (optional) <input value=${title} onInput=${(e) => setTitle(e.target.value)} maxlength="200" /></label>
       <label>Facilitator name <input value=${name} onInput=${(e) => setName(e.target.value)} maxlength="80" placeholder="Facilitator" /></label>
       <button type="submit" disabled=${busy || !chosen || (chosen === OWN && !own)}>Create game as facilitator</button>

@@ -30,6 +30,9 @@ def test_the_facilitator_sets_the_seminars_pace_when_creating_the_game(players: 
     pace.get_by_label("council").fill("20")
     round_minutes = round(sum((minutes | {"briefing": 2, "council": 20}).values()))
     expect(pace.locator("summary")).to_contain_text(f"{round_minutes} min a round")
+    pace.get_by_label("Rounds").fill("2")
+    expect(pace.locator("summary")).to_contain_text("for 2 rounds")
+    expect(pace).to_contain_text("The scenario's events of round 3 are left out.")
     white.shot("lobby-pace")
     page.get_by_label("Facilitator name").fill("White Cell")
     page.get_by_role("button", name="Create game as facilitator").click()
@@ -38,4 +41,5 @@ def test_the_facilitator_sets_the_seminars_pace_when_creating_the_game(players: 
     page.get_by_role("button", name="Start the exercise").click()
     white.wait_phase("briefing")
     assert 60 < white.seconds_left() <= 120, "two minutes of briefing, not the scenario's"
+    expect(white.page.get_by_test_id("phase")).to_contain_text("Round 1 of 2")
     assert white.errors == []

@@ -238,6 +238,19 @@ async def test_a_seminar_sets_its_own_pace_for_the_phases_of_every_round(http: h
     assert (await http.post("/api/games", json=too_long)).status_code == 422
 
 
+async def test_a_seminar_plays_fewer_rounds_and_the_msel_of_those_left_out_is_dropped(http: httpx.AsyncClient) -> None:
+    created = (await http.post("/api/games", json={"scenario": "baltic-demo", "rounds": 1})).json()
+    key = created["facilitator_key"]
+    game = Game(created["game_id"], created["join_code"], key, created["seat"]["seat_id"])
+    view = await rest_view(http, game, key)
+    assert view["rounds"] == 1
+    assert [(line["number"], line["round"]) for line in view["msel"]] == [(1, 1)], "MSEL #2 is of round 2"
+    other = await create_game(http)
+    assert (await rest_view(http, other, other.facilitator_key))["rounds"] == 3, "the scenario's, untouched"
+    for rounds in (0, 21):
+        assert (await http.post("/api/games", json={"scenario": "baltic-demo", "rounds": rounds})).status_code == 422
+
+
 async def test_a_game_is_created_joined_by_code_and_its_seats_claimed(http: httpx.AsyncClient) -> None:
     response = await http.post("/api/games", json={"scenario": "baltic-demo", "title": "Tuesday exercise"})
     assert response.status_code == 201, response.text
