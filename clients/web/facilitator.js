@@ -122,17 +122,20 @@ function Msel({ game, view }) {
   const delivered = new Set(view.injects.map((i) => i.source));
   const templates = Object.fromEntries((view.catalogue || []).map((t) => [t.id, t]));
   const held = new Set(view.msel_held || []);
+  const byHand = new Set(view.injects.filter((i) => i.source === "white cell" && i.template).map((i) => i.template));
   const sent = (e) => delivered.has(`MSEL #${e.number}`);
   const due = entries.filter((e) => !sent(e) && !held.has(e.number) && at(e.round, e.phase) > now);
   const next = Math.min(...due.map((e) => at(e.round, e.phase)));
   const status = (e) =>
-    sent(e) ? "delivered" : held.has(e.number) ? "held back" : at(e.round, e.phase) === next ? "next" : at(e.round, e.phase) > now ? "later" : "not delivered";
+    sent(e) ? "delivered"
+    : held.has(e.number) ? (byHand.has(e.inject) ? "held back, its inject delivered by hand" : "held back")
+    : at(e.round, e.phase) === next ? "next" : at(e.round, e.phase) > now ? "later" : "not delivered";
   return html`<section class="panel" aria-labelledby="msel-h" data-testid="msel">
     <h2 id="msel-h">Scenario events (MSEL)</h2>
     <ol class="plain msel">
       ${entries.map((e) => {
         const t = templates[e.inject];
-        return html`<li key=${e.number} data-testid="msel-entry" class=${status(e).replace(" ", "-")}>
+        return html`<li key=${e.number} data-testid="msel-entry" class=${status(e).split(",")[0].replaceAll(" ", "-")}>
           <div class="meta"><b>#${e.number}</b> · round ${e.round}, ${e.phase} <span class="tag">${status(e)}</span></div>
           <b>${t?.title || e.inject}</b>${t?.targets?.length ? ` · hits ${memberList(view, t.targets)}` : ""}
           ${e.expected_action && html`<p class="hint">Expected: ${e.expected_action}${e.objective ? ` (${e.objective})` : ""}</p>`}

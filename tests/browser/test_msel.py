@@ -38,4 +38,7 @@ def test_the_white_cell_sees_what_the_msel_delivers_and_holds_a_line_back(player
     expect(entries.nth(0)).to_contain_text("not delivered")  # its phase has passed: the catalogue delivers it
     white.page.get_by_role("button", name="Hold back MSEL #2").click()
     expect(entries.nth(1)).to_contain_text("held back")
+    white.page.get_by_label("Catalogue entry").select_option("drones-poland")  # when play is ready for it
+    white.page.get_by_role("button", name="Deliver catalogue inject").click()
+    expect(entries.nth(1)).to_contain_text("held back, its inject delivered by hand")
     assert white.errors == [] and est.errors == []
