@@ -155,11 +155,16 @@ def _begin(u: Unfolding, round_: int, spec: PhaseSpec, at: float) -> None:
         if (entry.round, entry.phase) == (round_, spec.name) and entry.number not in u.state.msel_held:
             template = u.state.exercise.template(entry.inject)
             assert template is not None, "scenario validation checks every MSEL inject"
-            injects.deliver_template(u, template, source=f"MSEL #{entry.number}")
+            injects.deliver_template(u, template, source=msel_source(entry.number))
     for contingency in due:
         template = u.state.exercise.template(contingency.inject)
         assert template is not None
         injects.deliver_template(u, template, source="contingency")
+
+
+def msel_source(number: int) -> str:
+    """The `source` of the inject an MSEL line delivers: how the log tells that the line has been played."""
+    return f"MSEL #{number}"
 
 
 def _holds(state: State, c: Contingency, round_: int) -> bool:
@@ -271,7 +276,7 @@ def rule_on_action(state: State, c: cmd.RuleOnAction, actor: str) -> Decision:
 def hold_msel(state: State, c: cmd.HoldMselLine, actor: str) -> Decision:
     if not any(e.number == c.number for e in state.exercise.msel):
         return Refusal(code="unknown_msel_line", reason=f"The scenario's MSEL has no line #{c.number}.")
-    if any(i.source == f"MSEL #{c.number}" for i in state.injects):
+    if any(i.source == msel_source(c.number) for i in state.injects):
         return Refusal(
             code="msel_line_delivered",
             reason=f"MSEL #{c.number} has been delivered already; to take it back, turn play back to before it.",

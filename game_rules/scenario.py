@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
@@ -53,16 +54,28 @@ class Scenario(Frozen):
             raise ValueError(f"exercise.catalogue: targets or effects name non-members {', '.join(strangers)}")
         return self
 
-    def opening(self, seed: int = 0) -> GameOpened:
-        phases = tuple(
+    def timed_phases(self) -> tuple[PhaseSpec, ...]:
+        """Each round's phases with the durations `phase_seconds` gives them."""
+        return tuple(
             p.model_copy(update={"seconds": self.phase_seconds[p.name]}) if p.name in self.phase_seconds else p
             for p in self.phases
         )
+
+    def paced(self, phase_seconds: Mapping[str, float], rounds: int | None = None) -> Scenario:
+        """This scenario at a seminar's own pace: the named phases of every round retimed (names the caller has
+        checked), and `rounds` rounds, the MSEL lines of the rounds left out dropped."""
+        update: dict[str, object] = {"phase_seconds": {**self.phase_seconds, **phase_seconds}}
+        if rounds is not None:
+            msel = tuple(e for e in self.exercise.msel if e.round <= rounds)
+            update |= {"rounds": rounds, "exercise": self.exercise.model_copy(update={"msel": msel})}
+        return self.model_copy(update=update)
+
+    def opening(self, seed: int = 0) -> GameOpened:
         return GameOpened(
             ruleset=self.ruleset,
             members=tuple(self.members),
             title=self.title,
-            phases=phases,
+            phases=self.timed_phases(),
             rounds=self.rounds,
             seed=seed,
             exercise=self.exercise,

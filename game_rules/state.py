@@ -240,9 +240,9 @@ class State(Record):
     sharing_agreements: list[tuple[str, str]] = Field(default_factory=list)
     assessments: list[RoundMetrics] = Field(default_factory=list)
     fired: list[str] = Field(default_factory=list)
+    """Contingency injects already delivered, by catalogue id."""
     msel_held: list[int] = Field(default_factory=list)
     """The MSEL lines the white cell holds back: their phases open without them."""
-    """Contingency injects already delivered, by catalogue id."""
     adversary_moved_in: int | None = None
     """The last round in which the adversary moved (None: not yet)."""
     phase_count: int = 0

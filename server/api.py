@@ -203,7 +203,7 @@ async def list_scenarios(lobby: LobbyDep) -> list[ScenarioSummary]:
             ruleset=s.ruleset,
             rounds=s.rounds,
             members=[{"code": m.code, "name": m.name} for m in s.members],
-            phases=[PhaseLength(name=p.name, minutes=p.seconds / 60) for p in s.opening().phases],
+            phases=[PhaseLength(name=p.name, minutes=p.seconds / 60) for p in s.timed_phases()],
         )
         for s in lobby.library.all().values()
     ]

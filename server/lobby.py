@@ -16,7 +16,7 @@ from game_rules.state import CHAIR, RED_CELL, SYSTEM, Role
 from game_rules.views import Viewer
 from server import auth, scenarios
 from server.errors import ApiError
-from server.rooms import Room, Rooms
+from server.rooms import NEW_CREDENTIAL, Room, Rooms
 from server.store import EventStore, GameRecord, JoinCodeTaken, SeatRecord
 
 log = logging.getLogger("wargame.lobby")
@@ -143,19 +143,14 @@ class Lobby:
         lines of rounds left out are dropped)."""
         if isinstance(scenario, str):
             scenario = self.scenario(scenario)
-        if phase_seconds:
-            names = [p.name for p in scenario.phases]
-            if unknown := sorted(set(phase_seconds) - set(names)):
-                raise ApiError(
-                    422,
-                    "unknown_phase",
-                    f"{', '.join(unknown)}: no such phase in {scenario.title}; its phases are {', '.join(names)}.",
-                )
-            scenario = scenario.model_copy(update={"phase_seconds": {**scenario.phase_seconds, **phase_seconds}})
-        if rounds is not None:
-            msel = tuple(e for e in scenario.exercise.msel if e.round <= rounds)
-            exercise = scenario.exercise.model_copy(update={"msel": msel})
-            scenario = scenario.model_copy(update={"rounds": rounds, "exercise": exercise})
+        names = [p.name for p in scenario.phases]
+        if unknown := sorted(set(phase_seconds or {}) - set(names)):
+            raise ApiError(
+                422,
+                "unknown_phase",
+                f"{', '.join(unknown)}: no such phase in {scenario.title}; its phases are {', '.join(names)}.",
+            )
+        scenario = scenario.paced(phase_seconds or {}, rounds)
         key = auth.new_token()
         for _ in range(10):
             try:
@@ -260,7 +255,7 @@ class Lobby:
         token = auth.new_token()
         is_bot = seat.is_bot and player is None
         await self.store.reassign_seat(seat.id, player or seat.player_name, auth.token_hash(token), is_bot=is_bot)
-        (await self.room(game_id)).show_out("the seat has a new credential", seat.id)
+        (await self.room(game_id)).show_out(NEW_CREDENTIAL, seat.id)
         return NewSeat(seat=(await self.store.seat_by_credential_hash(auth.token_hash(token))) or seat, token=token)
 
     async def release(self, game_id: str, seat_id: str) -> None:

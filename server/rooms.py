@@ -56,9 +56,11 @@ class Accepted:
     """The command had been played before under the same key: `seq` is where, and nothing was played now."""
 
 
+RELEASED = "the facilitator released this seat"
+NEW_CREDENTIAL = "the seat has a new credential"
 SHOWN_OUT: dict[type[SeatReassigned | SeatReleased], str] = {
     SeatReassigned: "the seat was given to another player",
-    SeatReleased: "the facilitator released this seat",
+    SeatReleased: RELEASED,
 }
 """The events after which no socket open before them holds their seat any more, and what its player is told."""
 
@@ -424,7 +426,7 @@ class Room:
         for conn in self.connections:
             now = held.get(conn.seat_id)
             if conn.opened < opened_before and now != conn.credential:
-                self._show_out(conn, "the seat has a new credential" if now else "the facilitator released this seat")
+                self._show_out(conn, NEW_CREDENTIAL if now else RELEASED)
 
     def _show_out(self, conn: Connection, reason: str) -> None:
         self.leave(conn)

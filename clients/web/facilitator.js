@@ -135,8 +135,9 @@ function Msel({ game, view }) {
     <ol class="plain msel">
       ${entries.map((e) => {
         const t = templates[e.inject];
-        return html`<li key=${e.number} data-testid="msel-entry" class=${status(e).split(",")[0].replaceAll(" ", "-")}>
-          <div class="meta"><b>#${e.number}</b> · round ${e.round}, ${e.phase} <span class="tag">${status(e)}</span></div>
+        const said = status(e);
+        return html`<li key=${e.number} data-testid="msel-entry" class=${said.split(",")[0].replaceAll(" ", "-")}>
+          <div class="meta"><b>#${e.number}</b> · round ${e.round}, ${e.phase} <span class="tag">${said}</span></div>
           <b>${t?.title || e.inject}</b>${t?.targets?.length ? ` · hits ${memberList(view, t.targets)}` : ""}
           ${e.expected_action && html`<p class="hint">Expected: ${e.expected_action}${e.objective ? ` (${e.objective})` : ""}</p>`}
           ${!sent(e) && html`<${ActButton} game=${game} id=${`msel-${e.number}`} kind="ghost small"

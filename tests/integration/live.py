@@ -331,8 +331,11 @@ class SeatKey:
     member: str | None
 
 
-async def create_game(http: httpx.AsyncClient, scenario: str = "baltic-demo", title: str | None = None) -> Game:
-    body: dict[str, Any] = {"scenario": scenario, "facilitator": "White Cell"}
+async def create_game(
+    http: httpx.AsyncClient, scenario: str = "baltic-demo", title: str | None = None, **options: Any
+) -> Game:
+    """A game made over REST; `options` go into the body as they are (`rounds`, `phase_minutes`, ...)."""
+    body: dict[str, Any] = {"scenario": scenario, "facilitator": "White Cell", **options}
     if title is not None:
         body["title"] = title
     response = await http.post("/api/games", json=body)

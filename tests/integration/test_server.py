@@ -221,11 +221,8 @@ async def test_the_scenarios_are_listed(http: httpx.AsyncClient) -> None:
 
 
 async def test_a_seminar_sets_its_own_pace_for_the_phases_of_every_round(http: httpx.AsyncClient) -> None:
-    body = {"scenario": "baltic-demo", "phase_minutes": {"briefing": 1.5, "council": 20}}
-    created = (await http.post("/api/games", json=body)).json()
-    key = created["facilitator_key"]
-    game = Game(created["game_id"], created["join_code"], key, created["seat"]["seat_id"])
-    view = await rest_view(http, game, key)
+    game = await create_game(http, phase_minutes={"briefing": 1.5, "council": 20})
+    view = await rest_view(http, game, game.facilitator_key)
     listed = next(s for s in (await http.get("/api/scenarios")).json() if s["id"] == "baltic-demo")
     expected = {p["name"]: p["minutes"] * 60 for p in listed["phases"]} | {"briefing": 90, "council": 1200}
     assert {p["name"]: p["seconds"] for p in view["phases"]} == expected
@@ -239,10 +236,8 @@ async def test_a_seminar_sets_its_own_pace_for_the_phases_of_every_round(http: h
 
 
 async def test_a_seminar_plays_fewer_rounds_and_the_msel_of_those_left_out_is_dropped(http: httpx.AsyncClient) -> None:
-    created = (await http.post("/api/games", json={"scenario": "baltic-demo", "rounds": 1})).json()
-    key = created["facilitator_key"]
-    game = Game(created["game_id"], created["join_code"], key, created["seat"]["seat_id"])
-    view = await rest_view(http, game, key)
+    game = await create_game(http, rounds=1)
+    view = await rest_view(http, game, game.facilitator_key)
     assert view["rounds"] == 1
     assert [(line["number"], line["round"]) for line in view["msel"]] == [(1, 1)], "MSEL #2 is of round 2"
     other = await create_game(http)
