@@ -5,6 +5,8 @@ Time is an input: the server stamps `at` on the commands that need it, so the ru
 
 from __future__ import annotations
 
+from typing import Literal
+
 from game_rules import adversary, checks, council, injects, metrics
 from game_rules import commands as cmd
 from game_rules import events as ev
@@ -16,7 +18,7 @@ from game_rules.commands import (
     WHITE_CELL_COMMANDS,
     Command,
 )
-from game_rules.exercise import Contingency
+from game_rules.exercise import Contingency, MselEntry
 from game_rules.phases import PhaseSpec
 from game_rules.refusal import Refusal
 from game_rules.state import CHAIR, OBSERVER, SYSTEM, UMPIRE, WHITE_CELL, Action, Inject, Observation, Seat, State
@@ -165,6 +167,29 @@ def _begin(u: Unfolding, round_: int, spec: PhaseSpec, at: float) -> None:
 def msel_source(number: int) -> str:
     """The `source` of the inject an MSEL line delivers: how the log tells that the line has been played."""
     return f"MSEL #{number}"
+
+
+MselStatus = Literal["delivered", "held", "held_delivered_by_hand", "due", "passed"]
+
+
+def msel_status(state: State) -> dict[int, MselStatus]:
+    """Where each MSEL line stands for the white cell: delivered when its phase opened; held back (and its inject
+    perhaps delivered by hand from the catalogue since); still due; or passed, its phase over without it (a line
+    put back on the schedule too late)."""
+    sources = {i.source for i in state.injects}
+    by_hand = {i.template for i in state.injects if i.source == "white cell" and i.template}
+    order = {p.name: n for n, p in enumerate(state.phases)}
+    now = (state.round, order.get(state.phase or "", -1)) if state.status != "lobby" else (-1, -1)
+
+    def status(entry: MselEntry) -> MselStatus:
+        if msel_source(entry.number) in sources:
+            return "delivered"
+        if entry.number in state.msel_held:
+            return "held_delivered_by_hand" if entry.inject in by_hand else "held"
+        due = state.status != "ended" and (entry.round, order.get(entry.phase, -1)) > now
+        return "due" if due else "passed"
+
+    return {entry.number: status(entry) for entry in state.exercise.msel}
 
 
 def _holds(state: State, c: Contingency, round_: int) -> bool:

@@ -182,6 +182,16 @@ def closing(state: State, p: Proposal) -> tuple[Event, ...]:
     return tuple(events)
 
 
+def awaits(p: Proposal, member: str) -> bool:
+    """Whether the council waits for `member` on `p`: a consensus without its position, or a vote it may cast and
+    has not (under the silence procedure, saying nothing is a position)."""
+    if p.outcome != "pending":
+        return False
+    if p.procedure == "consensus":
+        return member not in p.positions
+    return p.procedure == "vote" and member not in p.parties and member not in p.votes
+
+
 def outcome_at_close(state: State, p: Proposal) -> Outcome:
     """The decision the council takes on the positions on record when the deadline passes."""
     if p.procedure == "silence":

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 
+from game_rules import control, council
 from game_rules import events as ev
 from game_rules.base import Frozen
 from game_rules.events import Event
@@ -238,5 +239,6 @@ def own_view(state: State, viewer: Viewer, records: MemberRecords | None = None)
         else (),
         "ladder": state.exercise.adversary.ladder if everything or viewer.role == "red_cell" else (),
         "msel": state.exercise.msel if everything else (),
-        "msel_held": state.msel_held if everything else [],
+        "msel_status": control.msel_status(state) if everything else {},
+        "awaited": [p.id for p in state.proposals.values() if member and council.awaits(p, member)],
     }

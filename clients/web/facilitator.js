@@ -117,19 +117,17 @@ function DeleteGame({ game, seat }) {
 function Msel({ game, view }) {
   const entries = view.msel || [];
   if (!entries.length) return null;
-  const at = (round, phase) => round * 100 + view.phases.findIndex((p) => p.name === phase);
-  const now = view.status === "lobby" ? -1 : at(view.round, view.phase);
-  const delivered = new Set(view.injects.map((i) => i.source));
+  const stands = view.msel_status || {};
+  const at = (e) => e.round * 100 + view.phases.findIndex((p) => p.name === e.phase);
   const templates = Object.fromEntries((view.catalogue || []).map((t) => [t.id, t]));
-  const held = new Set(view.msel_held || []);
-  const byHand = new Set(view.injects.filter((i) => i.source === "white cell" && i.template).map((i) => i.template));
-  const sent = (e) => delivered.has(`MSEL #${e.number}`);
-  const due = entries.filter((e) => !sent(e) && !held.has(e.number) && at(e.round, e.phase) > now);
-  const next = Math.min(...due.map((e) => at(e.round, e.phase)));
-  const status = (e) =>
-    sent(e) ? "delivered"
-    : held.has(e.number) ? (byHand.has(e.inject) ? "held back, its inject delivered by hand" : "held back")
-    : at(e.round, e.phase) === next ? "next" : at(e.round, e.phase) > now ? "later" : "not delivered";
+  const next = Math.min(...entries.filter((e) => stands[e.number] === "due").map(at));
+  const sent = (e) => stands[e.number] === "delivered";
+  const held = (e) => stands[e.number]?.startsWith("held");
+  const saying = {
+    delivered: "delivered", held: "held back", held_delivered_by_hand: "held back, its inject delivered by hand",
+    passed: "not delivered",
+  };
+  const status = (e) => saying[stands[e.number]] || (at(e) === next ? "next" : "later");
   return html`<section class="panel" aria-labelledby="msel-h" data-testid="msel">
     <h2 id="msel-h">Scenario events (MSEL)</h2>
     <ol class="plain msel">
@@ -141,9 +139,9 @@ function Msel({ game, view }) {
           <b>${t?.title || e.inject}</b>${t?.targets?.length ? ` · hits ${memberList(view, t.targets)}` : ""}
           ${e.expected_action && html`<p class="hint">Expected: ${e.expected_action}${e.objective ? ` (${e.objective})` : ""}</p>`}
           ${!sent(e) && html`<${ActButton} game=${game} id=${`msel-${e.number}`} kind="ghost small"
-            command=${{ type: "hold_msel", number: e.number, held: !held.has(e.number) }}
-            label=${`${held.has(e.number) ? "Put back" : "Hold back"} MSEL #${e.number}`}
-            >${held.has(e.number) ? "Put back on the schedule" : "Hold back"}<//>`}
+            command=${{ type: "hold_msel", number: e.number, held: !held(e) }}
+            label=${`${held(e) ? "Put back" : "Hold back"} MSEL #${e.number}`}
+            >${held(e) ? "Put back on the schedule" : "Hold back"}<//>`}
         </li>`;
       })}
     </ol>

@@ -11,14 +11,6 @@ function totalShares(view) {
   return Object.values(view.members).reduce((s, m) => s + m.cost_share, 0);
 }
 
-/** Whether the council waits for `code` on `p`: a consensus without its position, or a vote it may cast and has
- * not (under the silence procedure, saying nothing is a position). */
-export function awaits(p, code) {
-  if (p.outcome !== "pending") return false;
-  if (p.procedure === "consensus") return !p.positions[code];
-  return p.procedure === "vote" && !p.parties.includes(code) && !p.votes[code];
-}
-
 function position(p, code) {
   if (p.procedure === "consensus") {
     const stance = p.positions[code];

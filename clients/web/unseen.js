@@ -3,7 +3,6 @@
 // ruling, the adversary's move on the red cell.
 import { useState } from "preact/hooks";
 import { threads } from "./messages.js";
-import { awaits } from "./proposal.js";
 import { phaseAllows } from "./ui.js";
 
 const SEEN = "wargame.seen"; // localStorage: {"<game> <seat>": {"<channel>" | "injects" | "reports": how many were on screen}}
@@ -41,7 +40,7 @@ export function tabNews(view, seat, seen) {
   };
   if (seat.role === "delegation") {
     counts.dashboard = [unseen(view.injects, seen.injects) + unseen(view.reports, seen.reports), "new"];
-    counts.council = [view.proposals.filter((p) => awaits(p, view.you.member)).length, "to answer"];
+    counts.council = [(view.awaited || []).length, "to answer"];
   } else if (seat.role === "red_cell" && phaseAllows(view, "adversary_move") && view.adversary_moved_in !== view.round) {
     counts.record = [1, "to move"];
   } else if (seat.role !== "facilitator") {

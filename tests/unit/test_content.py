@@ -10,13 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic_core import to_json
 
+from game_rules import council, replay, state_hash
 from game_rules import events as ev
-from game_rules import replay, state_hash
+from game_rules.control import msel_status
 from game_rules.exercise import HOSTILE_KINDS, InjectKind
 from game_rules.intelligence import confidence_of
 from game_rules.metrics import force_ratio, national_score
 from game_rules.scenario import Scenario, parse_scenario
-from game_rules.state import CHAIR, RED_CELL, SYSTEM
+from game_rules.state import CHAIR, RED_CELL, SYSTEM, Proposal
 from game_rules.views import FACILITATOR, Viewer, common_view, logs, own_view, shown, view
 from server import scenarios
 from tests.unit.scripted import ScriptedGame, Table, every_viewer
@@ -312,20 +313,60 @@ def test_the_white_cell_holds_back_an_msel_line_and_puts_another_back() -> None:
     play.do(CHAIR, type="hold_msel", number=2)
     play.do(CHAIR, type="hold_msel", number=2, held=False)
     assert play.state.msel_held == [1]
+    assert msel_status(play.state) == {1: "held", 2: "due"}
     play.to("council")
     assert [i.title for i in play.state.injects] == ["Cable cut"], "the held line's phase opened without it"
+    assert msel_status(play.state) == {1: "held", 2: "delivered"}
     assert play.refused(CHAIR, type="hold_msel", number=2).code == "msel_line_delivered"
     assert play.refused(CHAIR, type="hold_msel", number=1).code == "msel_line_unchanged"
     assert play.refused(CHAIR, type="hold_msel", number=9).code == "unknown_msel_line"
     assert play.refused("EST", type="hold_msel", number=1).code == "facilitator_only"
     play.do(CHAIR, type="inject", template="probe")  # held back, then delivered by hand when play is ready
     assert [i.title for i in play.state.injects] == ["Cable cut", "Probe"]
+    assert msel_status(play.state)[1] == "held_delivered_by_hand"
 
     held = ev.MselLineHeld(number=1)
     assert shown(FACILITATOR, held, play.state) == held
     assert shown(Viewer(role="delegation", member="EST"), held, play.state) is None, "the MSEL is the white cell's"
-    assert view(play.state, Viewer(role="delegation", member="EST"))["msel_held"] == []
-    assert view(play.state, FACILITATOR)["msel_held"] == [1]
+    assert view(play.state, Viewer(role="delegation", member="EST"))["msel_status"] == {}
+    assert view(play.state, FACILITATOR)["msel_status"] == {"1": "held_delivered_by_hand", "2": "delivered"}
+
+
+def test_an_msel_line_put_back_after_its_phase_has_passed_and_one_never_delivered_before_the_end() -> None:
+    catalogue = [{"id": "probe", "kind": "airspace_violation", "title": "Probe", "targets": ["EST"]}]
+    msel = [
+        {"number": 1, "round": 1, "phase": "deliberation", "inject": "probe"},
+        {"number": 2, "round": 2, "phase": "council", "inject": "probe"},
+    ]
+    play = Play(scenario(catalogue=catalogue, msel=msel))
+    play.do(CHAIR, type="hold_msel", number=1)
+    play.to("council")
+    play.do(CHAIR, type="hold_msel", number=1, held=False)
+    assert msel_status(play.state) == {1: "passed", 2: "due"}, "back on a schedule whose moment is gone"
+    play.do(CHAIR, type="end_game")
+    assert msel_status(play.state) == {1: "passed", 2: "passed"}
+
+
+def test_each_delegation_sees_the_proposals_the_council_awaits_its_position_on() -> None:
+    play = Play(scenario())
+    play.to("council")
+    play.do("USA", type="table_proposal", proposal="J1", kind="joint_statement")
+    play.do("USA", type="table_proposal", proposal="S1", kind="sanctions", procedure="silence")
+    play.do("DEU", type="concur", proposal="J1")
+
+    def awaited(member: str) -> list[str]:
+        return list(view(play.state, Viewer(role="delegation", member=member))["awaited"])
+
+    assert awaited("USA") == [], "tabling counts as the proposer's concurrence; silence asks nothing"
+    assert awaited("DEU") == []
+    assert awaited("POL") == ["J1"]
+    assert view(play.state, FACILITATOR)["awaited"] == []
+    play.do(CHAIR, type="close", proposal="J1")
+    assert awaited("POL") == [], "a closed proposal waits for no one"
+
+    vote = Proposal(id="V1", kind="sanctions", procedure="vote", tabled_by="COL", parties=("COL", "VEN"))
+    assert [m for m in ("USA", "COL", "VEN") if council.awaits(vote, m)] == ["USA"], "parties may not vote"
+    assert not council.awaits(vote.model_copy(update={"votes": {"USA": "abstain"}}), "USA")
 
 
 def test_round_metrics_follow_the_councils_results() -> None:
