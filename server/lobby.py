@@ -252,11 +252,24 @@ class Lobby:
         """The seat with a new credential (and `player`, for a reassignment, which gives a bot's seat to a person; a
         bot put back at its seat after a restart keeps its own): the old credential stops working and its sockets
         are shown out, here at once, in other processes at their next periodic check (`Rooms.keep_up`)."""
+        new = await self._new_credential(game_id, seat, player, replacing=None)
+        assert new is not None, "without `replacing`, the seat always takes the new credential"
+        return new
+
+    async def new_bot_credential(self, game_id: str, seat: SeatRecord) -> NewSeat | None:
+        """A bot's seat with a new credential for a bot put back at it, unless its credential changed since `seat`
+        was read (None): another process put a bot back there first."""
+        return await self._new_credential(game_id, seat, None, replacing=seat.credential_hash)
+
+    async def _new_credential(
+        self, game_id: str, seat: SeatRecord, player: str | None, replacing: str | None
+    ) -> NewSeat | None:
         token = auth.new_token()
-        is_bot = seat.is_bot and player is None
-        await self.store.reassign_seat(seat.id, player or seat.player_name, auth.token_hash(token), is_bot=is_bot)
+        held, name, is_bot = auth.token_hash(token), player or seat.player_name, seat.is_bot and player is None
+        if not await self.store.reassign_seat(seat.id, name, held, is_bot=is_bot, replacing=replacing):
+            return None
         (await self.room(game_id)).show_out(NEW_CREDENTIAL, seat.id)
-        return NewSeat(seat=(await self.store.seat_by_credential_hash(auth.token_hash(token))) or seat, token=token)
+        return NewSeat(seat=(await self.store.seat_by_credential_hash(held)) or seat, token=token)
 
     async def release(self, game_id: str, seat_id: str) -> None:
         """Take a seat out of the game: its credential stops working, and its browsers are shown out by every

@@ -466,12 +466,24 @@ class EventStore:
         await self._update_seat(seat_id, revoked=True)
 
     async def reassign_seat(
-        self, seat_id: str, player_name: str, credential_hash: str, *, is_bot: bool = False
-    ) -> None:
+        self,
+        seat_id: str,
+        player_name: str,
+        credential_hash: str,
+        *,
+        is_bot: bool = False,
+        replacing: str | None = None,
+    ) -> bool:
+        """The seat with a new credential; with `replacing`, only if it still holds that one (False otherwise): of
+        two processes giving a seat a new credential at once, one does."""
         # A reassigned seat belongs to someone new, so an earlier revocation no longer applies.
-        await self._update_seat(
-            seat_id, player_name=player_name, credential_hash=credential_hash, revoked=False, is_bot=is_bot
-        )
+        values = {"player_name": player_name, "credential_hash": credential_hash, "revoked": False, "is_bot": is_bot}
+        if replacing is None:
+            await self._update_seat(seat_id, **values)
+            return True
+        held = (SeatRow.id == seat_id) & (SeatRow.credential_hash == replacing)
+        async with self._sessions.begin() as session:
+            return await _rows_changed(session, update(SeatRow).where(held).values(**values)) == 1
 
     async def _update_seat(self, seat_id: str, **values: object) -> None:
         async with self._sessions.begin() as session:

@@ -48,7 +48,7 @@ from server.config import Settings
 from server.lobby import Lobby, viewer_for
 from server.rooms import Accepted, Connection, Room, Rooms
 from server.store import EventStore, SeatRecord, StoredEvent
-from tests.integration.live import Frame, Seat, Tap, bearer, claim_seat, client, create_game, ws_base
+from tests.integration.live import Frame, Seat, Tap, bearer, claim_seat, client, create_game, rest_command, ws_base
 
 pytestmark = pytest.mark.anyio
 
@@ -833,6 +833,55 @@ async def test_bots_playing_from_one_process_are_left_alone_by_the_other(databas
                     await asyncio.sleep(0.05)
             again = await there.post(f"/api/games/{game.game_id}/bots", json={}, headers=key)
             assert (again.status_code, again.json()) == (200, [])
+
+
+@pytest.mark.timeout(240)
+@live
+async def test_after_a_restart_of_both_processes_the_bots_go_back_to_their_seats_by_themselves(
+    database_url: str, anyio_backend: str
+) -> None:
+    """The deployment restarts and nobody presses anything: each process, once the other has announced its sockets,
+    puts bots back at the bot seats nobody plays.  Both try the same seats at about the same moment; one bot plays
+    each seat, and the bots play on."""
+    async with two_servers(database_url, resync=1.0) as (a, b):
+        async with client(a.url) as http:
+            game = await create_game(http)
+            key = bearer(game.facilitator_key)
+            kaja = await claim_seat(http, game, "delegation", "EST", "Kaja")
+            seated = await http.post(f"/api/games/{game.game_id}/bots", json={"members": ["POL", "USA"]}, headers=key)
+            bots = {seat["member"]: seat["seat_id"] for seat in seated.json()}
+            assert sorted(bots) == ["POL", "USA"], seated.text
+        for server in (a, b):
+            await server.stop()
+        for server in (a, b):
+            await server.start()
+        async with client(a.url) as http, client(b.url) as there:
+            await asyncio.gather(http.get("/healthz"), there.get("/healthz"))  # each process's first contact
+
+            async def connected_bots() -> dict[str, str]:
+                response = await there.get(f"/api/games/{game.game_id}/seats", headers=key)
+                return {s["member"]: s["seat_id"] for s in response.json() if s["connected"] and s["is_bot"]}
+
+            async with asyncio.timeout(WAIT):
+                while await connected_bots() != bots:
+                    await asyncio.sleep(0.1)
+            await asyncio.sleep(3.0)  # three announcement periods: a late second put-back would have shown one out
+            assert await connected_bots() == bots, "the same seats, each with its bot still there"
+
+            for command in (
+                {"type": "start_game"},
+                {"type": "advance_phase", "from_round": 1, "from_phase": "briefing"},
+                {"type": "advance_phase", "from_round": 1, "from_phase": "deliberation"},
+            ):
+                assert (await rest_command(http, game, game.facilitator_key, command)).status_code == 200
+            table = {"type": "table_proposal", "proposal": "K1", "kind": "joint_statement", "text": "Estonia asks"}
+            assert (await rest_command(http, game, kaja.token, table)).status_code == 200
+            async with asyncio.timeout(WAIT):
+                while True:
+                    view = (await there.get(f"/api/games/{game.game_id}/view", headers=key)).json()
+                    if set(view["proposals"][0]["positions"]) >= {"POL", "USA"}:
+                        break
+                    await asyncio.sleep(0.1)
 
 
 @pytest.mark.timeout(180)

@@ -394,6 +394,16 @@ async def test_seats_by_credential_revoke_and_reassign(store: EventStore) -> Non
     assert reassigned is not None
     assert (reassigned.id, reassigned.player_name, reassigned.revoked) == (delegation.id, "Bea", False)
 
+    # Of two processes giving a bot's seat a new credential on what they read, the store takes the first.
+    first, second = await asyncio.gather(
+        store.reassign_seat(bot.id, "bot", "4" * 64, is_bot=True, replacing="2" * 64),
+        store.reassign_seat(bot.id, "bot", "5" * 64, is_bot=True, replacing="2" * 64),
+    )
+    assert sorted([first, second]) == [False, True]
+    held = {s.id: s.credential_hash for s in await store.seats(game.id)}[bot.id]
+    assert held == ("4" * 64 if first else "5" * 64), "the seat holds the credential of the one that was taken"
+    assert not await store.reassign_seat(bot.id, "bot", "6" * 64, is_bot=True, replacing="2" * 64)
+
 
 async def test_seat_errors(store: EventStore) -> None:
     game = await _new_game(store)
