@@ -12,7 +12,7 @@ from pydantic import Field, TypeAdapter
 from game_rules.base import Frozen
 from game_rules.exercise import InjectKind
 from game_rules.rulesets import Procedure, ProposalKind
-from game_rules.state import Attack, Choice, MemberCode, Requirement, Role, Ruling
+from game_rules.state import Attack, Choice, MemberCode, Requirement, Role, Ruling, Strength
 
 ProposalId = Annotated[str, Field(min_length=1, max_length=40)]
 
@@ -103,10 +103,13 @@ class SendMessage(Frozen):
 
 
 class ProposeAction(Frozen):
-    """A free-form national action the rules do not cover; the white cell rules on it."""
+    """A free-form national action the rules do not cover; the white cell rules on it.  With the result it should
+    have and the reasons it would, it is a matrix-game argument, which the white cell may rate and roll for."""
 
     type: Literal["propose_action"] = "propose_action"
     text: str = Field(min_length=1, max_length=4000)
+    result: str = Field(default="", max_length=4000)
+    reasons: str = Field(default="", max_length=4000)
 
 
 # --- white cell (the facilitator as chair; `at` is stamped by the server's clock, never the client's) ---
@@ -174,6 +177,16 @@ class RuleOnAction(Frozen):
     type: Literal["rule_on_action"] = "rule_on_action"
     action: str
     ruling: Ruling
+    note: str = Field(default="", max_length=4000)
+
+
+class RollForAction(Frozen):
+    """The white cell rates an action's argument and a d6 decides it (semi-rigid adjudication, as in matrix games):
+    accepted on the strength's target or more, rejected below it."""
+
+    type: Literal["roll_for_action"] = "roll_for_action"
+    action: str
+    strength: Strength
     note: str = Field(default="", max_length=4000)
 
 
@@ -273,6 +286,7 @@ Command = Annotated[
     | DeliverInject
     | Broadcast
     | RuleOnAction
+    | RollForAction
     | HoldMselLine
     | ClaimSeat
     | ReassignSeat
@@ -297,6 +311,7 @@ WHITE_CELL_COMMANDS = frozenset(
         "inject",
         "broadcast",
         "rule_on_action",
+        "roll_for_action",
         "hold_msel",
         "reassign_seat",
         "release_seat",

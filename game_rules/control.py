@@ -427,3 +427,6 @@ def msel_line_held(state: State, e: ev.MselLineHeld) -> None:
 def action_ruled(state: State, e: ev.ActionRuled) -> None:
     action: Action = state.actions[e.action]
     action.ruling, action.note = e.ruling, e.note
+    if e.roll is not None:  # kept when a ruling by hand overrules the dice: they are thrown once
+        action.roll = e.roll
+        state.draws += 1

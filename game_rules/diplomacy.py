@@ -36,7 +36,12 @@ def send_message(state: State, c: cmd.SendMessage, actor: str, seat: str | None 
 def propose_action(state: State, c: cmd.ProposeAction, actor: str) -> Decision:
     if refusal := checks.not_a_member(state, actor, "propose national actions"):
         return refusal
-    return (ev.ActionProposed(action=f"A{len(state.actions) + 1}", member=actor, text=c.text, round=state.round),)
+    number = f"A{len(state.actions) + 1}"
+    return (
+        ev.ActionProposed(
+            action=number, member=actor, text=c.text, round=state.round, result=c.result, reasons=c.reasons
+        ),
+    )
 
 
 def message_sent(state: State, e: ev.MessageSent) -> None:
@@ -44,4 +49,6 @@ def message_sent(state: State, e: ev.MessageSent) -> None:
 
 
 def action_proposed(state: State, e: ev.ActionProposed) -> None:
-    state.actions[e.action] = Action(id=e.action, member=e.member, text=e.text, round=e.round)
+    state.actions[e.action] = Action(
+        id=e.action, member=e.member, text=e.text, round=e.round, result=e.result, reasons=e.reasons
+    )

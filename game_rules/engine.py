@@ -18,6 +18,7 @@ from game_rules import (
     events,
     injects,
     intelligence,
+    matrix,
 )
 from game_rules.checks import Decision
 from game_rules.commands import Command
@@ -50,6 +51,7 @@ _DECIDERS: dict[type[Any], Callable[[State, Any, str], Decision]] = {
     commands.DeliverInject: control.deliver_inject,
     commands.Broadcast: control.broadcast,
     commands.RuleOnAction: control.rule_on_action,
+    commands.RollForAction: matrix.roll_for_action,
     commands.HoldMselLine: control.hold_msel,
     commands.ClaimSeat: control.claim_seat,
     commands.ReassignSeat: control.reassign_seat,

@@ -17,6 +17,7 @@ from game_rules.rulesets import Procedure, ProposalKind, RulesetId
 from game_rules.state import (
     Attack,
     Choice,
+    DiceRoll,
     Inject,
     InvocationStatus,
     Member,
@@ -209,6 +210,8 @@ class ActionProposed(Frozen):
     member: str
     text: str
     round: int
+    result: str = ""
+    reasons: str = ""
 
 
 class ActionRuled(Frozen):
@@ -216,6 +219,8 @@ class ActionRuled(Frozen):
     action: str
     ruling: Ruling
     note: str = ""
+    roll: DiceRoll | None = None
+    """Set when the dice decided the ruling."""
 
 
 class MselLineHeld(Frozen):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from game_rules import events as ev
 from game_rules.events import Event
 from game_rules.rulesets import RULESETS, Ruleset
-from game_rules.state import CHAIR
+from game_rules.state import CHAIR, DiceRoll
 
 
 def _who(actor: str) -> str:
@@ -96,7 +96,17 @@ def describe(event: Event, rules: Ruleset | None) -> str:
                 return f"{who} writes within the delegation: {m.text}"
             return f"{who} writes to {', '.join(m.recipients)}: {m.text}"
         case ev.ActionProposed():
-            return f"{event.member} proposes action {event.action}: {event.text}"
+            argued = f", so that {event.result}" if event.result else ""
+            because = f", because {event.reasons}" if event.reasons else ""
+            text = event.text.rstrip(". ") if argued or because else event.text
+            return f"{event.member} proposes action {event.action}: {text}{argued}{because}"
+        case ev.ActionRuled(roll=DiceRoll() as roll):
+            note = f" ({event.note})" if event.note else ""
+            outcome = "it succeeds" if roll.succeeded else "it fails"
+            return (
+                f"The facilitator rates the argument for {event.action} {roll.strength.replace('_', ' ')} "
+                f"({roll.target}+ on a d6) and rolls {roll.value}: {outcome}, {event.ruling}{note}."
+            )
         case ev.ActionRuled():
             note = f" ({event.note})" if event.note else ""
             return f"The facilitator rules on {event.action}: {event.ruling}{note}."

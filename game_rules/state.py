@@ -48,6 +48,8 @@ GameStatus = Literal["lobby", "running", "paused", "ended"]
 Role = Literal["delegation", "red_cell", "observer", "umpire", "facilitator"]
 """umpire: the control cell's analysts, read-only and seeing everything; observer: read-only, the public record."""
 Ruling = Literal["accepted", "modified", "rejected"]
+Strength = Literal["very_strong", "strong", "fair", "weak", "very_weak"]
+"""How convincing a matrix-game argument is, as the white cell rates it."""
 
 
 class Member(MemberProfile):
@@ -186,13 +188,33 @@ class RoundMetrics(Frozen):
     escalation: int
 
 
+class DiceRoll(Frozen):
+    """A d6 thrown for a rated argument: it succeeds on `target` or more."""
+
+    strength: Strength
+    target: int
+    value: int
+    draw: float
+    """The recorded draw the value came from, so replay never throws again."""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.value >= self.target
+
+
 class Action(Record):
+    """A free-form national action; with `result` and `reasons`, a matrix-game argument."""
+
     id: str
     member: str
     text: str
     round: int
+    result: str = ""
+    reasons: str = ""
     ruling: Ruling | None = None
     note: str = ""
+    roll: DiceRoll | None = None
+    """The dice thrown for it, if the white cell rolled (a later ruling by hand may overrule them)."""
 
 
 class Observation(Frozen):

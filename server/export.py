@@ -96,7 +96,8 @@ def commands(stored: Sequence[StoredEvent]) -> dict[int, int]:
 
 def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
     """The tables an analyst opens in a spreadsheet: events (with the command each came of), positions, pledges,
-    metrics, messages (who wrote to whom) and seats (who played what)."""
+    metrics, messages (who wrote to whom), actions (free-form, as argued and as ruled) and seats (who played
+    what)."""
     command = commands(loaded.stored)
     tables: dict[str, list[list[Any]]] = {
         "events": [["seq", "command", "round", "phase", "type", "members", "description", "undone"]]
@@ -157,6 +158,23 @@ def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
     tables["messages"] = [["message", "round", "sender", "author", "to", "channel", "text"]] + [
         [m.id, m.round, m.sender, m.author or "", " ".join(m.recipients), _channel(m, members), m.text]
         for m in r.state.messages
+    ]
+    argued = ["action", "round", "member", "action_text", "result", "reasons"]
+    tables["actions"] = [[*argued, "strength", "target", "roll", "ruling", "note"]] + [
+        [
+            a.id,
+            a.round,
+            a.member,
+            a.text,
+            a.result,
+            a.reasons,
+            a.roll.strength if a.roll else "",
+            a.roll.target if a.roll else "",
+            a.roll.value if a.roll else "",
+            a.ruling or "",
+            a.note,
+        ]
+        for a in r.state.actions.values()
     ]
     tables["seats"] = [["seat", "role", "member", "player", "head", "bot"]] + [
         [seat_id, s.role, s.member or "", s.player, s.head, s.bot] for seat_id, s in r.state.seats.items()

@@ -107,7 +107,7 @@ EXPORT_TYPES: dict[int | str, dict[str, Any]] = {
 async def export_game(
     reviewed: ReviewDep,
     format: Literal["json", "csv", "md", "html"] = "json",
-    table: Literal["events", "positions", "pledges", "metrics", "messages", "seats"] = "events",
+    table: Literal["events", "positions", "pledges", "metrics", "messages", "actions", "seats"] = "events",
 ) -> Response:
     loaded, r = reviewed
     name = f"wargame-{loaded.game.id}"

@@ -1,7 +1,7 @@
 // The delegation's dashboard: its member's figures and secret objectives, injects, intelligence, metrics.
 import { useEffect, useState } from "preact/hooks";
 import { html, memberName, number, percent, words, ActButton, PhaseHint, Refusal, speaksFor } from "./ui.js";
-import { Announcements, Injects, Metrics, Outcomes, Reports } from "./panels.js";
+import { ActionText, Announcements, Injects, Metrics, Outcomes, Reports } from "./panels.js";
 
 const CAVEATS = {
   parliament_approval: "Parliament must approve deployments (forces deploy from the next round)",
@@ -54,22 +54,26 @@ function Objectives({ member: m }) {
 }
 
 function Actions({ game, view }) {
-  const [text, setText] = useState("");
+  const empty = { text: "", result: "", reasons: "" };
+  const [f, setF] = useState(empty);
+  const field = (key) => (e) => setF({ ...f, [key]: e.target.value });
   async function propose(event) {
     event.preventDefault();
-    if (await game.act("propose-action", { type: "propose_action", text: text.trim() })) setText("");
+    const c = { type: "propose_action", text: f.text.trim(), result: f.result.trim(), reasons: f.reasons.trim() };
+    if (await game.act("propose-action", c)) setF(empty);
   }
   return html`<section class="panel" aria-labelledby="actions-h">
     <h2 id="actions-h">National actions</h2>
-    <p class="hint">Free-form actions the rules do not cover; the white cell rules on them.</p>
-    <ul class="plain">
-      ${view.actions.map(
-        (a) => html`<li key=${a.id}>${a.text} — <b>${a.ruling ? words(a.ruling) : "awaiting ruling"}</b>${a.note && `: ${a.note}`}</li>`,
-      )}
+    <p class="hint">${"Free-form actions the rules do not cover; the white cell rules on them. Argue the result you " +
+      "expect and why, and the white cell may rate the argument and let a die decide."}</p>
+    <ul class="plain" data-testid="actions">
+      ${view.actions.map((a) => html`<li key=${a.id}><${ActionText} a=${a} /></li>`)}
     </ul>
     <form onSubmit=${propose}>
-      <label>Action <textarea rows="2" value=${text} onInput=${(e) => setText(e.target.value)} maxlength="4000"></textarea></label>
-      <span class="act"><button type="submit" disabled=${!text.trim() || game.pending["propose-action"]}>Propose action</button>
+      <label>Action <textarea rows="2" value=${f.text} onInput=${field("text")} maxlength="4000"></textarea></label>
+      <label>Result expected (optional) <input value=${f.result} onInput=${field("result")} maxlength="4000" /></label>
+      <label>Reasons (optional) <input value=${f.reasons} onInput=${field("reasons")} maxlength="4000" /></label>
+      <span class="act"><button type="submit" disabled=${!f.text.trim() || game.pending["propose-action"]}>Propose action</button>
         <${Refusal} game=${game} for="propose-action" /></span>
       <${PhaseHint} view=${view} type="propose_action" />
     </form>

@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import qrcode from "qrcode-generator";
 import { api, credentials } from "./api.js";
 import { html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
-import { Announcements, Injects, Metrics, Notes, Reports } from "./panels.js";
+import { ActionText, Announcements, Injects, Metrics, Notes, Reports } from "./panels.js";
 import { download } from "./review.js";
 
 const INJECT_KINDS = ["information", "cyber_attack", "disinformation", "cable_sabotage", "pipeline_sabotage", "energy_cutoff",
@@ -190,18 +190,29 @@ function FreeInject({ game, view }) {
   </form>`;
 }
 
+const STRENGTHS = [["very_strong", 2], ["strong", 3], ["fair", 4], ["weak", 5], ["very_weak", 6]];
+
+/** Free-form actions: rule by hand, or rate the argument and let a d6 decide (once; a ruling by hand overrules). */
 function Rulings({ game, view }) {
   const [notes, setNotes] = useState({});
+  const [rated, setRated] = useState({});
   return html`<section class="panel" aria-labelledby="rulings-h">
     <h2 id="rulings-h">Free-form actions</h2>
     ${!view.actions.length && html`<p class="hint">No action proposed yet.</p>`}
     <ul class="plain">
-      ${view.actions.map((a) => html`<li key=${a.id} class="ruling">
-        <p><b>${memberName(view, a.member)}</b> (round ${a.round}): ${a.text} — <b>${a.ruling ? words(a.ruling) : "awaiting ruling"}</b>${a.note && `: ${a.note}`}</p>
+      ${view.actions.map((a) => html`<li key=${a.id} class="ruling" data-testid=${`action-${a.id}`}>
+        <p><b>${memberName(view, a.member)}</b> (round ${a.round}): <${ActionText} a=${a} /></p>
         <label>Note for ${a.id} <input value=${notes[a.id] || ""} onInput=${(e) => setNotes({ ...notes, [a.id]: e.target.value })} /></label>
         <div class="buttons">${["accepted", "modified", "rejected"].map((r) => html`<${ActButton} key=${r} game=${game}
           id=${`rule-${a.id}-${r}`} command=${() => ({ type: "rule_on_action", action: a.id, ruling: r, note: notes[a.id] || "" })}
           >${words(r)}<//>`)}</div>
+        ${!a.roll && html`<div class="buttons">
+          <label>Argument for ${a.id} <select value=${rated[a.id] || "fair"} onChange=${(e) => setRated({ ...rated, [a.id]: e.target.value })}>
+            ${STRENGTHS.map(([s, target]) => html`<option key=${s} value=${s}>${words(s)} (${target}+)</option>`)}
+          </select></label>
+          <${ActButton} game=${game} id=${`roll-${a.id}`} kind="ghost" label=${`Roll a die for ${a.id}`}
+            command=${() => ({ type: "roll_for_action", action: a.id, strength: rated[a.id] || "fair", note: notes[a.id] || "" })}
+            >Roll a d6<//></div>`}
       </li>`)}
     </ul>
   </section>`;

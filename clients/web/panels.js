@@ -1,4 +1,5 @@
-// Panels several screens share: injects, announcements, intelligence reports, current metrics, outcomes, notes.
+// Panels several screens share: injects, announcements, intelligence reports, current metrics, outcomes, notes;
+// and how a free-form action reads, as argued and as ruled.
 import { useState } from "preact/hooks";
 import { html, memberList, memberName, number, percent, words, Refusal } from "./ui.js";
 import { MetricCharts } from "./charts.js";
@@ -115,4 +116,16 @@ export function Notes({ game, view }) {
           " · " + (NOTE_TAKERS[o.by] || o.by)}</small><br />${o.text}</li>`)}
     </ul>
   </form>`;
+}
+
+/** A free-form action: what a delegation proposes, the result and reasons it argues (a matrix-game argument), and
+ * the ruling, with the dice if the white cell rolled for it. */
+export function ActionText({ a }) {
+  const roll = a.roll;
+  const text = a.result || a.reasons ? a.text.replace(/[.\s]+$/, "") : a.text;
+  return html`${text}${a.result && html`, <i>so that</i> ${a.result}`}${a.reasons && html`, <i>because</i> ${a.reasons}`}
+    ${" — "}<b data-testid="ruling">${a.ruling ? words(a.ruling) : "awaiting ruling"}</b>${a.note && `: ${a.note}`}
+    ${roll && html` <span class="tag" data-testid="dice">${words(roll.strength)} argument, ${roll.target}+ needed: rolled ${
+      roll.value}${roll.value >= roll.target ? "" : ", fails"}${(roll.value >= roll.target) !== (a.ruling === "accepted") ?
+      "; overruled" : ""}</span>`}`;
 }

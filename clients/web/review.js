@@ -23,6 +23,7 @@ const EXPORTS = [
   ["csv", "pledges", "Pledges (CSV)", "csv"],
   ["csv", "metrics", "Metrics (CSV)", "csv"],
   ["csv", "messages", "Messages (CSV)", "csv"],
+  ["csv", "actions", "Actions (CSV)", "csv"],
   ["csv", "seats", "Seats (CSV)", "csv"],
   ["md", null, "Report (Markdown)", "md"],
   ["html", null, "Report (HTML)", "html"],

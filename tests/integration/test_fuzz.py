@@ -354,6 +354,7 @@ SAMPLES: list[Frame] = [
     {"type": "inject", "title": "fuzz", "visible_to": ["EST"]},
     {"type": "broadcast", "text": "fuzz"},
     {"type": "rule_on_action", "action": "A1", "ruling": "accepted"},
+    {"type": "roll_for_action", "action": "A1", "strength": "fair"},
     {"type": "claim_seat", "seat": "s", "role": "delegation", "member": "EST", "player": "p"},
     {"type": "reassign_seat", "seat": "s", "player": "p"},
     {"type": "share_intelligence", "report": "R1", "to": ["POL"]},

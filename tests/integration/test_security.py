@@ -228,6 +228,7 @@ def samples(est_report: str, pol_report: str, pol_seat: str) -> dict[str, Frame]
         "inject": {"type": "inject", "title": "matrix", "visible_to": ["POL"]},
         "broadcast": {"type": "broadcast", "text": "matrix"},
         "rule_on_action": {"type": "rule_on_action", "action": "A1", "ruling": "accepted"},
+        "roll_for_action": {"type": "roll_for_action", "action": "A1", "strength": "fair"},
         "hold_msel": {"type": "hold_msel", "number": 2},
         "reassign_seat": {"type": "reassign_seat", "seat": pol_seat, "player": "Successor"},
         "release_seat": {"type": "release_seat", "seat": pol_seat},

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
+import io
 import ipaddress
 import json
 import logging
@@ -244,6 +246,59 @@ async def test_a_seminar_plays_fewer_rounds_and_the_msel_of_those_left_out_is_dr
     assert (await rest_view(http, other, other.facilitator_key))["rounds"] == 3, "the scenario's, untouched"
     for rounds in (0, 21):
         assert (await http.post("/api/games", json={"scenario": "baltic-demo", "rounds": rounds})).status_code == 422
+
+
+async def test_a_matrix_argument_rated_and_rolled_for_is_in_the_actions_table_and_the_report(
+    http: httpx.AsyncClient,
+) -> None:
+    game = await create_game(http)
+    est = await claim_seat(http, game, "delegation", "EST", "Kaja")
+    for command in (
+        {"type": "start_game"},
+        {"type": "advance_phase", "from_round": 1, "from_phase": "briefing"},
+    ):
+        assert (await rest_command(http, game, game.facilitator_key, command)).status_code == 200
+    argument = {
+        "type": "propose_action",
+        "text": "Estonia closes its airspace to civil traffic near the border",
+        "result": "no airliner is caught in the next incursion",
+        "reasons": "the incursions follow the same corridor",
+    }
+    assert (await rest_command(http, game, est.token, argument)).status_code == 200
+    rating = {"type": "roll_for_action", "action": "A1", "strength": "strong", "note": "a sound plan"}
+    refused = await rest_command(http, game, est.token, rating)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "facilitator_only", refused.text
+    assert (await rest_command(http, game, game.facilitator_key, rating)).status_code == 200
+    again = await rest_command(http, game, game.facilitator_key, rating)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_rolled", again.text
+
+    (action,) = (await rest_view(http, game, est.token))["actions"]
+    roll = action["roll"]
+    assert (roll["strength"], roll["target"]) == ("strong", 3) and 1 <= roll["value"] <= 6
+    assert action["ruling"] == ("accepted" if roll["value"] >= 3 else "rejected")
+    exported = await http.get(
+        f"/api/games/{game.game_id}/export",
+        params={"format": "csv", "table": "actions"},
+        headers=bearer(game.facilitator_key),
+    )
+    (row,) = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert row == {
+        "action": "A1",
+        "round": "1",
+        "member": "EST",
+        "action_text": argument["text"],
+        "result": argument["result"],
+        "reasons": argument["reasons"],
+        "strength": "strong",
+        "target": "3",
+        "roll": str(roll["value"]),
+        "ruling": action["ruling"],
+        "note": "a sound plan",
+    }
+    report = await http.get(
+        f"/api/games/{game.game_id}/export", params={"format": "md"}, headers=bearer(game.facilitator_key)
+    )
+    assert f"argument for A1 strong (3+ on a d6) and rolls {roll['value']}" in report.text
 
 
 async def test_a_game_is_created_joined_by_code_and_its_seats_claimed(http: httpx.AsyncClient) -> None:

@@ -54,6 +54,7 @@ from game_rules.commands import (
     RequestConsultation,
     ResumeGame,
     RewindGame,
+    RollForAction,
     RuleOnAction,
     SendMessage,
     ShareIntelligence,
@@ -83,6 +84,7 @@ from game_rules.state import (
     Role,
     Ruling,
     State,
+    Strength,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -105,6 +107,7 @@ WHITE_CELL_ONLY: tuple[type[BaseModel], ...] = (
     DeliverInject,
     Broadcast,
     RuleOnAction,
+    RollForAction,
     HoldMselLine,
     ReassignSeat,
     ReleaseSeat,
@@ -357,7 +360,7 @@ def commands(setting: Setting) -> st.SearchStrategy[Command]:
         (2, st.builds(PledgeForces, proposal=proposal_ids, forces=st.integers(min_value=0))),
         # diplomacy
         (1, st.builds(SendMessage, to=code_tuples, text=some_text)),
-        (1, st.builds(ProposeAction, text=some_text)),
+        (1, st.builds(ProposeAction, text=some_text, result=short_text, reasons=short_text)),
         # white cell and server
         (1, st.builds(StartGame, at=clock)),
         (1, st.builds(PauseGame, at=clock)),
@@ -387,6 +390,15 @@ def commands(setting: Setting) -> st.SearchStrategy[Command]:
                 RuleOnAction,
                 action=st.sampled_from(("A1", "A2", "A3")),
                 ruling=st.sampled_from(get_args(Ruling)),
+                note=short_text,
+            ),
+        ),
+        (
+            1,
+            st.builds(
+                RollForAction,
+                action=st.sampled_from(("A1", "A2", "A3")),
+                strength=st.sampled_from(get_args(Strength)),
                 note=short_text,
             ),
         ),
