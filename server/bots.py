@@ -337,6 +337,9 @@ def _names(view: View, codes: Iterable[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+ARGUES = 0.5
+"""How likely an exposed member's bot is to argue a national action in a round's deliberation."""
+
 RESERVATIONS = {
     "joint_statement": "{name} reads the statement as no commitment to new deployments.",
     "sanctions": "{name} asks for an exemption for energy contracts already signed.",
@@ -441,6 +444,16 @@ class DelegationBot(SeatBot):
             else:
                 text = f"{name} will support a united alliance position."
             plan.append((f"message:{round_}", {"type": "send_message", "text": text}))
+        key = f"action:{round_}"
+        if "propose_action" in allows and exposed and self._draw(key).random() < ARGUES:
+            name = view["members"][self.member].get("name") or self.member
+            argument = {
+                "type": "propose_action",
+                "text": f"{name} moves its border guard and reservists to a higher state of readiness",
+                "result": "the next incursion is met at the border within the hour",
+                "reasons": f"{name} rehearsed it this year, and the incursions keep to the same corridors",
+            }
+            plan.append((key, argument))
         return plan
 
     def _council(self, view: View, allows: tuple[str, ...]) -> Plan:
@@ -592,7 +605,8 @@ def available(view: View, member: str, domain: str = "land", but: str = "") -> i
 
 
 class FacilitatorBot(SeatBot):
-    """Starts the game and moves on from each phase once the bots have acted and a pause has passed."""
+    """Starts the game and moves on from each phase once the bots have acted and a pause has passed; before it does,
+    it rates every argued action not yet ruled on (strong if it gives its reasons, fair if not) and rolls for it."""
 
     def __init__(
         self,
@@ -646,6 +660,11 @@ class FacilitatorBot(SeatBot):
                 continue
             key = (view["round"], view["phase"])
             await self._settle()
+            for action in self._current().get("actions", []):
+                if action.get("ruling") is None and action.get("roll") is None:
+                    strength = "strong" if action.get("reasons") else "fair"
+                    roll = {"type": "roll_for_action", "action": action["id"], "strength": strength}
+                    await self.command(roll, f"roll:{action['id']}")
             now = self._current()
             if now["status"] == "running" and (now["round"], now["phase"]) == key:
                 advance = {"type": "advance_phase", "from_round": key[0], "from_phase": key[1]}
@@ -736,6 +755,8 @@ class GameOutcome:
     refusals: list[RefusalNote]
     elapsed_seconds: float
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    """The free-form actions as the facilitator saw them at the end: argued, rated, rolled for and ruled."""
     facilitator_key: str = field(default="", repr=False)
     """The game's facilitator credential, for reviewing or forking the game afterwards."""
 
@@ -879,5 +900,6 @@ async def play_game(
         refusals=[note for bot in (*bots, chair) for note in bot.refusals],
         elapsed_seconds=time.monotonic() - began,
         members=dict(final["members"]),
+        actions=list(final.get("actions", [])),
         facilitator_key=str(created["facilitator_key"]),
     )

@@ -138,6 +138,13 @@ def render(outcome: GameOutcome, live_hash: str, replay: ReplayReport, wall_seco
         consulted = [m for m in outcome.members if (round_, m) in outcome.consultations]
         if consulted:
             lines.append(f"  consultation requested by {', '.join(consulted)}")
+        for a in (a for a in outcome.actions if a["round"] == round_):
+            lines.append(f"  action {a['id']} by {a['member']}: {a['text']}")
+            ruling = str(a.get("ruling") or "not ruled on").upper()
+            if roll := a.get("roll"):
+                strength = roll["strength"].replace("_", " ")
+                ruling = f"{strength} argument, rolled {roll['value']} ({roll['target']}+ needed): {ruling}"
+            lines.append(f"           {ruling}")
         for p in (p for p in outcome.proposals if p.round == round_):
             lines.append(f"  {p.id:<8} {_terms(p)}, tabled by {p.tabled_by}: {p.outcome.upper().replace('_', ' ')}")
             lines.append(f"           {_positions(p)}")

@@ -15,10 +15,11 @@ import pytest
 from fastapi import FastAPI
 
 from game_rules import state_hash
+from game_rules.views import FACILITATOR, view
 from server import scenarios
 from server.app import create_app
 from server.bot_seats import BotSeats
-from server.bots import BotError, SeatBot, play_game, rest, websocket_url
+from server.bots import BotError, SeatBot, exposed_members, play_game, rest, websocket_url
 from server.config import Settings
 from server.live_demo import running_server
 from server.lobby import Lobby
@@ -83,6 +84,16 @@ async def test_bots_play_a_whole_game_that_replays_to_the_live_state(live: LiveS
         assert set(p.pledges) == set(state.members)
     assert any(r.below_fair_share for r in outcome.adopted if r.kind == "deploy_forces")
     assert outcome.shortfalls == {p.id: max(0, (p.forces_required or 0) - sum(p.pledges.values())) for p in deployments}
+
+    # The exposed members argued national actions; the facilitator rated each and a die decided it.
+    exposed = exposed_members(view(state, FACILITATOR))
+    assert state.actions and {a.member for a in state.actions.values()} <= set(exposed)
+    for action in state.actions.values():
+        assert action.result and action.reasons and action.roll is not None, action
+        assert action.roll.strength == "strong" and action.ruling == (
+            "accepted" if action.roll.succeeded else "rejected"
+        )
+    assert [a["id"] for a in outcome.actions] == list(state.actions)
 
     # Every delegation seat was claimed as a bot, and the game's log replays to the live state.
     seats = [s for s in await live.lobby.store.seats(outcome.game_id) if s.role == "delegation"]

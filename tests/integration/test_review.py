@@ -90,7 +90,7 @@ async def test_csv_tables_parse_into_the_expected_tables(played: Played) -> None
             await client.get(f"/api/games/{played.game_id}/review/summary", headers=auth(played.facilitator))
         ).json()
         tables = {}
-        for table in ("events", "positions", "pledges", "metrics", "messages", "seats"):
+        for table in ("events", "positions", "pledges", "metrics", "messages", "actions", "seats"):
             response = await client.get(
                 f"/api/games/{played.game_id}/export",
                 params={"format": "csv", "table": table},
@@ -119,6 +119,14 @@ async def test_csv_tables_parse_into_the_expected_tables(played: Played) -> None
         assert (row["below_fair_share"] == "True") == (float(row["pledged"]) < float(row["fair_share"]) - 0.005)
     assert [r["message"] for r in tables["messages"]] == [m["id"] for m in view["messages"]]
     assert all(r["channel"] in ("alliance", "bilateral", "group", "within") for r in tables["messages"])
+    assert [r["action"] for r in tables["actions"]] == [a["id"] for a in view["actions"]] != []
+    for row, action in zip(tables["actions"], view["actions"], strict=True):
+        assert (row["member"], row["reasons"], row["roll"]) == (
+            action["member"],
+            action["reasons"],
+            str(action["roll"]["value"]),
+        )
+        assert row["ruling"] == ("accepted" if int(row["roll"]) >= int(row["target"]) else "rejected")
     assert {r["seat"]: r["player"] for r in tables["seats"]} == {k: s["player"] for k, s in view["seats"].items()}
     assert {r["role"]: r["bot"] for r in tables["seats"] if r["role"] != "delegation"} == {"facilitator": "False"}
     assert {r["bot"] for r in tables["seats"] if r["role"] == "delegation"} == {"True"}, "the bots played them"
