@@ -6,7 +6,7 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from game_rules import EVENT_ADAPTER, Command, Refusal, decide
@@ -243,40 +243,53 @@ class Lobby:
         return seat
 
     async def reassign(self, game_id: str, seat_id: str, player: str) -> NewSeat:
-        """Give a seat to someone else: a new credential, the old one stops working."""
+        """Give a seat to someone else: a new credential, the old one stops working.  It stops before the event is
+        played, so that no browser can open the seat with it in between; every process shows out the seat's
+        sockets as it folds the event."""
         seat = await self._player_seat(game_id, seat_id)
-        await self._as_chair(game_id, ReassignSeat(seat=seat_id, player=player))
-        return await self.new_credential(game_id, seat, player)
+        command = ReassignSeat(seat=seat_id, player=player)
+        await self._as_chair(game_id, command, trial=True)
+        new = await self._new_credential(game_id, seat, player, replacing=None, show_out=False)
+        assert new is not None
+        await self._as_chair(game_id, command, undo=self._restore(seat))
+        return new
 
     async def new_credential(self, game_id: str, seat: SeatRecord, player: str | None = None) -> NewSeat:
         """The seat with a new credential (and `player`, for a reassignment, which gives a bot's seat to a person; a
         bot put back at its seat after a restart keeps its own): the old credential stops working and its sockets
         are shown out, here at once, in other processes at their next periodic check (`Rooms.keep_up`)."""
-        new = await self._new_credential(game_id, seat, player, replacing=None)
+        new = await self._new_credential(game_id, seat, player, replacing=None, show_out=True)
         assert new is not None, "without `replacing`, the seat always takes the new credential"
         return new
 
     async def new_bot_credential(self, game_id: str, seat: SeatRecord) -> NewSeat | None:
         """A bot's seat with a new credential for a bot put back at it, unless its credential changed since `seat`
         was read (None): another process put a bot back there first."""
-        return await self._new_credential(game_id, seat, None, replacing=seat.credential_hash)
+        return await self._new_credential(game_id, seat, None, replacing=seat.credential_hash, show_out=True)
 
     async def _new_credential(
-        self, game_id: str, seat: SeatRecord, player: str | None, replacing: str | None
+        self, game_id: str, seat: SeatRecord, player: str | None, *, replacing: str | None, show_out: bool
     ) -> NewSeat | None:
         token = auth.new_token()
         held, name, is_bot = auth.token_hash(token), player or seat.player_name, seat.is_bot and player is None
         if not await self.store.reassign_seat(seat.id, name, held, is_bot=is_bot, replacing=replacing):
             return None
-        (await self.room(game_id)).show_out(NEW_CREDENTIAL, seat.id)
+        if show_out:
+            (await self.room(game_id)).show_out(NEW_CREDENTIAL, seat.id)
         return NewSeat(seat=(await self.store.seat_by_credential_hash(held)) or seat, token=token)
 
+    def _restore(self, seat: SeatRecord) -> Callable[[], Awaitable[object]]:
+        """Give a player's seat (never revoked: `_player_seat`) back the credential and player it had when read."""
+        return lambda: self.store.reassign_seat(seat.id, seat.player_name, seat.credential_hash, is_bot=seat.is_bot)
+
     async def release(self, game_id: str, seat_id: str) -> None:
-        """Take a seat out of the game: its credential stops working, and its browsers are shown out by every
+        """Take a seat out of the game: its credential stops working, then its browsers are shown out by every
         process as it folds the release."""
-        await self._player_seat(game_id, seat_id)
-        await self._as_chair(game_id, ReleaseSeat(seat=seat_id))
+        seat = await self._player_seat(game_id, seat_id)
+        command = ReleaseSeat(seat=seat_id)
+        await self._as_chair(game_id, command, trial=True)
         await self.store.revoke_seat(seat_id)
+        await self._as_chair(game_id, command, undo=self._restore(seat))
 
     async def delete_game(self, game_id: str) -> None:
         """Everything stored of a game that has ended (or never started), gone; its sockets are shown out."""
@@ -290,10 +303,21 @@ class Lobby:
         await self.store.delete_game(game_id)
         await self.rooms.forget(game_id, "the facilitator deleted this game")
 
-    async def _as_chair(self, game_id: str, command: Command) -> None:
-        """Play the lobby's own change of a seat as the chair; the rules' refusal is a 409."""
-        done = await (await self.room(game_id)).submit(command, CHAIR)
+    async def _as_chair(
+        self,
+        game_id: str,
+        command: Command,
+        *,
+        trial: bool = False,
+        undo: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """Play the lobby's own change of a seat as the chair, or (`trial`) only ask the rules whether they would
+        take it now; the rules' refusal is a 409, after `undo` has put back what was changed for the command."""
+        room = await self.room(game_id)
+        done = decide(room.state, command, CHAIR) if trial else await room.submit(command, CHAIR)
         if isinstance(done, Refusal):
+            if undo is not None:
+                await undo()
             raise ApiError(409, done.code, done.reason)
 
     async def _player_seat(self, game_id: str, seat_id: str) -> SeatRecord:

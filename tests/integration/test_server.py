@@ -833,6 +833,7 @@ async def test_a_reassigned_seat_stops_answering_to_its_old_credential(table: Ta
     assert new_token != old.token
 
     assert await est.wait_closed() == 1000  # the old player's socket is closed by the server
+    assert est.close_reason == "the seat was given to another player"
     old_view = await table.http.get(f"/api/games/{table.game.game_id}/view", headers=bearer(old.token))
     assert_error(old_view, 401, "bad_credential")
     async with table.connect(old.token, name="old") as stale:
@@ -843,6 +844,19 @@ async def test_a_reassigned_seat_stops_answering_to_its_old_credential(table: Ta
         assert welcome["seat"]["seat_id"] == old.seat_id and welcome["seat"]["player"] == "Successor"
         view = (await successor.next())["view"]
         assert view["seats"][old.seat_id]["player"] == "Successor"
+
+
+async def test_a_seat_change_the_rules_refuse_leaves_the_seat_and_its_credential_as_they_were(table: Table) -> None:
+    est = table.keys["EST"]
+    await table.fac.ack({"type": "end_game"})
+    seat = f"/api/games/{table.game.game_id}/seats/{est.seat_id}"
+    chair = bearer(table.game.facilitator_key)
+    reassigned = await table.http.post(f"{seat}/reassign", json={"player": "Successor"}, headers=chair)
+    released = await table.http.delete(seat, headers=chair)
+    for refused in (reassigned, released):
+        assert_error(refused, 409, "game_ended")
+    view = await rest_view(table.http, table.game, est.token)  # the credential still opens the seat
+    assert view["seats"][est.seat_id]["player"] == "Delegate EST"
 
 
 # --- phases --------------------------------------------------------------------------------------------
