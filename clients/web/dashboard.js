@@ -71,8 +71,8 @@ function Actions({ game, view }) {
     </ul>
     <form onSubmit=${propose}>
       <label>Action <textarea rows="2" value=${f.text} onInput=${field("text")} maxlength="4000"></textarea></label>
-      <label>Result expected (optional) <input value=${f.result} onInput=${field("result")} maxlength="4000" /></label>
-      <label>Reasons (optional) <input value=${f.reasons} onInput=${field("reasons")} maxlength="4000" /></label>
+      <label>Result expected (optional) <textarea rows="1" value=${f.result} onInput=${field("result")} maxlength="4000"></textarea></label>
+      <label>Reasons (optional) <textarea rows="1" value=${f.reasons} onInput=${field("reasons")} maxlength="4000"></textarea></label>
       <span class="act"><button type="submit" disabled=${!f.text.trim() || game.pending["propose-action"]}>Propose action</button>
         <${Refusal} game=${game} for="propose-action" /></span>
       <${PhaseHint} view=${view} type="propose_action" />
