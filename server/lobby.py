@@ -16,7 +16,7 @@ from game_rules.state import CHAIR, RED_CELL, SYSTEM, Role
 from game_rules.views import Viewer
 from server import auth, scenarios
 from server.errors import ApiError
-from server.rooms import NEW_CREDENTIAL, Room, Rooms
+from server.rooms import DELETED, NEW_CREDENTIAL, Room, Rooms
 from server.store import EventStore, GameRecord, JoinCodeTaken, SeatRecord
 
 log = logging.getLogger("wargame.lobby")
@@ -293,7 +293,8 @@ class Lobby:
 
     async def delete_game(self, game_id: str) -> None:
         """Everything stored of a game that has ended (or never started), gone; its sockets are shown out."""
-        status = (await self.room(game_id)).state.status
+        room = await self.room(game_id)
+        status = room.state.status
         if status in ("running", "paused"):
             raise ApiError(
                 409,
@@ -301,7 +302,9 @@ class Lobby:
                 f"The exercise is under way ({status}): end it before deleting it (and export its record).",
             )
         await self.store.delete_game(game_id)
-        await self.rooms.forget(game_id, "the facilitator deleted this game")
+        await self.rooms.forget(game_id, DELETED)
+        # A seq past the log's end, which the store no longer holds: the other processes forget the game at once.
+        self.rooms.bus.publish(game_id, room.state.seq + 1)
 
     async def _as_chair(
         self,

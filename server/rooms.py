@@ -57,6 +57,7 @@ class Accepted:
 
 
 RELEASED = "the facilitator released this seat"
+DELETED = "the facilitator deleted this game"
 NEW_CREDENTIAL = "the seat has a new credential"
 SHOWN_OUT: dict[type[SeatReassigned | SeatReleased], str] = {
     SeatReassigned: "the seat was given to another player",
@@ -86,6 +87,9 @@ class Deployment(Protocol):
     def present(self, game_id: str) -> frozenset[str]:
         """The seats of the game connected to any process."""
 
+    async def forget(self, game_id: str, reason: str) -> None:
+        """The game is gone from the store: show out its sockets here and drop its room."""
+
 
 class Room:
     def __init__(
@@ -112,6 +116,8 @@ class Room:
         self._reread = False
         """The bus may have lost notifications: the next catch-up reads the store whatever was carried."""
         self._follower: asyncio.Task[None] | None = None
+        self._deleted = False
+        """The bus announced a seq the store does not hold, and the store no longer holds the game."""
         self._deployment = deployment
         """Told when the seats connected here change, and asked who is connected anywhere (without one: here)."""
         self._told: frozenset[str] | None = None
@@ -249,6 +255,8 @@ class Room:
             log.exception("catching up failed", extra={"game_id": self.game_id})
         finally:
             self._follower = None
+        if self._deleted and self._deployment is not None:
+            await self._deployment.forget(self.game_id, DELETED)
 
     async def stop_following(self) -> None:
         follower, self._follower = self._follower, None
@@ -267,6 +275,8 @@ class Room:
                 return
         self._reread = False
         news = await self._store.read(self.game_id, after_seq=self.state.seq)
+        if not news and self._heard_seq > self.state.seq:  # announced, not stored: deleted (`Lobby.delete_game`)?
+            self._deleted = await self._store.get_game(self.game_id) is None
         await self._take([(s, EVENT_ADAPTER.validate_json(s.payload)) for s in news])
 
     def _carried_run(self) -> list[tuple[StoredEvent, Event]]:
@@ -577,7 +587,7 @@ class Rooms:
                 watched[game_id].heard(seq)
                 watched[game_id].recheck(held, opened_before=asked)
             for game_id in watched.keys() - last.keys():  # deleted by another process
-                await self.forget(game_id, "the facilitator deleted this game")
+                await self.forget(game_id, DELETED)
 
     def loaded(self) -> list[Room]:
         return list(self._rooms.values())

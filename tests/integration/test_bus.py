@@ -46,7 +46,7 @@ from server.bus import (
 )
 from server.config import Settings
 from server.lobby import Lobby, viewer_for
-from server.rooms import Accepted, Connection, Room, Rooms
+from server.rooms import DELETED, RELEASED, Accepted, Connection, Room, Rooms
 from server.store import EventStore, SeatRecord, StoredEvent
 from tests.integration.live import Frame, Seat, Tap, bearer, claim_seat, client, create_game, rest_command, ws_base
 
@@ -796,20 +796,21 @@ async def test_closing_the_bus_first_sends_what_is_pending(transport: str, anyio
 
 @pytest.mark.timeout(180)
 @live
-async def test_a_seat_released_through_one_process_is_shown_out_of_the_other(
-    database_url: str, anyio_backend: str
+@pytest.mark.parametrize(("removed", "reason"), [("seat", RELEASED), ("game", DELETED)])
+async def test_a_seat_released_or_a_game_deleted_through_one_process_is_shown_out_of_the_other(
+    removed: str, reason: str, database_url: str, anyio_backend: str
 ) -> None:
-    """The periodic check is half an hour away here: the release's event, heard over the bus, does it."""
+    """The periodic check is half an hour away here: the release's event, or the deletion's notice, heard over the
+    bus does it."""
     async with two_servers(database_url) as (a, b), client(a.url) as http:
         game = await create_game(http)
         est = await claim_seat(http, game, "delegation", "EST", "Kaja")
+        path = f"/api/games/{game.game_id}" + (f"/seats/{est.seat_id}" if removed == "seat" else "")
         async with opened(game.game_id, (b.url, est.token, "EST@B")) as (kaja,):
-            released = await http.delete(
-                f"/api/games/{game.game_id}/seats/{est.seat_id}", headers=bearer(game.facilitator_key)
-            )
-            assert released.status_code == 204, released.text
+            gone = await http.delete(path, headers=bearer(game.facilitator_key))
+            assert gone.status_code == 204, gone.text
             assert await kaja.wait_closed() == 1000
-            assert kaja.close_reason == "the facilitator released this seat"
+            assert kaja.close_reason == reason
 
 
 @pytest.mark.timeout(180)
