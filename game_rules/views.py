@@ -8,7 +8,7 @@ everything; observers and the red cell see the public record.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from pydantic_core import to_jsonable_python
 
@@ -16,6 +16,8 @@ from game_rules import control, council
 from game_rules import events as ev
 from game_rules.base import Frozen
 from game_rules.events import Event
+from game_rules.exercise import InjectKind
+from game_rules.matrix import TARGETS
 from game_rules.metrics import national_score
 from game_rules.rulesets import RULESETS
 from game_rules.state import Inject, Role, State
@@ -99,7 +101,8 @@ def may_see(viewer: Viewer, event: Event, state: State) -> bool:
 
 
 def _rules(state: State) -> dict[str, Any] | None:
-    """The treaty's procedures, so that clients offer only what the council may do."""
+    """The treaty's procedures, so that clients offer only what the council may do; the kinds of inject and the
+    targets of a matrix argument's strengths, so that they offer only what the rules know."""
     if state.ruleset is None:
         return None
     r = RULESETS[state.ruleset]
@@ -111,6 +114,8 @@ def _rules(state: State) -> dict[str, Any] | None:
         "defence": r.defence,
         "defence_clause": r.defence_clause,
         "defence_needs_request": r.defence_needs_request,
+        "inject_kinds": list(get_args(InjectKind)),
+        "argument_targets": TARGETS,
     }
 
 

@@ -6,9 +6,6 @@ import { html, memberList, memberName, number, words, ActButton, MemberPicker, R
 import { ActionText, Announcements, Injects, Metrics, Notes, Reports } from "./panels.js";
 import { download } from "./review.js";
 
-const INJECT_KINDS = ["information", "cyber_attack", "disinformation", "cable_sabotage", "pipeline_sabotage", "energy_cutoff",
-  "airspace_violation", "border_incursion", "election_interference", "migration_pressure", "terrorist_attack", "armed_attack"];
-
 function PhaseControl({ game, view, seat }) {
   const [ending, setEnding] = useState(false);
   const running = view.status === "running";
@@ -179,7 +176,7 @@ function FreeInject({ game, view }) {
     <label>Title <input value=${f.title} onInput=${set("title")} maxlength="200" /></label>
     <label>Text <textarea rows="2" value=${f.text} onInput=${set("text")} maxlength="8000"></textarea></label>
     <label>Kind <select value=${f.kind} onChange=${set("kind")}>
-      ${INJECT_KINDS.map((k) => html`<option key=${k} value=${k}>${words(k)}</option>`)}</select></label>
+      ${(view.rules?.inject_kinds || ["information"]).map((k) => html`<option key=${k} value=${k}>${words(k)}</option>`)}</select></label>
     <${MemberPicker} view=${view} value=${to} onChange=${setTo} legend="Only for (none ticked: everyone)" name="inject-to" />
     <div class="sendrow">
       <span class=${"to " + (to.length ? "private" : "everyone")} data-testid="inject-recipients"
@@ -189,8 +186,6 @@ function FreeInject({ game, view }) {
     </div>
   </form>`;
 }
-
-const STRENGTHS = [["very_strong", 2], ["strong", 3], ["fair", 4], ["weak", 5], ["very_weak", 6]];
 
 /** Free-form actions: rule by hand, or rate the argument and let a d6 decide (once; a ruling by hand overrules). */
 function Rulings({ game, view }) {
@@ -208,7 +203,7 @@ function Rulings({ game, view }) {
           >${words(r)}<//>`)}</div>
         ${!a.roll && html`<div class="buttons">
           <label>Argument for ${a.id} <select value=${rated[a.id] || "fair"} onChange=${(e) => setRated({ ...rated, [a.id]: e.target.value })}>
-            ${STRENGTHS.map(([s, target]) => html`<option key=${s} value=${s}>${words(s)} (${target}+)</option>`)}
+            ${Object.entries(view.rules?.argument_targets || {}).map(([s, target]) => html`<option key=${s} value=${s}>${words(s)} (${target}+)</option>`)}
           </select></label>
           <${ActButton} game=${game} id=${`roll-${a.id}`} kind="ghost" label=${`Roll a die for ${a.id}`}
             command=${() => ({ type: "roll_for_action", action: a.id, strength: rated[a.id] || "fair", note: notes[a.id] || "" })}

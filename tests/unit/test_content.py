@@ -567,6 +567,7 @@ def test_the_catalogue_and_msel_are_for_the_white_cell_and_the_rules_for_everyon
     assert [t["id"] for t in facilitator["catalogue"]] == ["x"] and facilitator["msel"][0]["number"] == 1
     assert est["catalogue"] == [] and est["msel"] == []
     assert est["rules"]["procedures"] == ["consensus", "silence"] and est["rules"]["defence"] == "council"
+    assert est["rules"]["argument_targets"]["fair"] == 4 and "cyber_attack" in est["rules"]["inject_kinds"]
 
 
 def test_a_red_cell_moves_in_free_play_too() -> None:
