@@ -96,7 +96,8 @@ export function Dashboard({ game, view, seat, seen }) {
   const me = view.members[code];
   const injects = view.injects.length;
   const reports = view.reports.length;
-  useEffect(() => seen.mark({ injects, reports }), [injects, reports]);
+  const rulings = view.actions.filter((a) => a.ruling).length;
+  useEffect(() => seen.mark({ injects, reports, rulings }), [injects, reports, rulings]);
   return html`<div class="grid">
     <div class="col">
       <${Figures} view=${view} member=${me} />

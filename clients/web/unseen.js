@@ -1,11 +1,11 @@
-// What a seat has not seen yet, counted on its tabs until the screen shows it: messages (by channel), injects and
-// intelligence reports; and what waits on it: proposals on its delegation's position, actions on the white cell's
+// What a seat has not seen yet, counted on its tabs until the screen shows it: messages (by channel), injects,
+// intelligence reports and the white cell's rulings on its actions; and what waits on it: proposals on its delegation's position, actions on the white cell's
 // ruling, the adversary's move on the red cell.
 import { useState } from "preact/hooks";
 import { threads } from "./messages.js";
 import { phaseAllows } from "./ui.js";
 
-const SEEN = "wargame.seen"; // localStorage: {"<game> <seat>": {"<channel>" | "injects" | "reports": how many were on screen}}
+const SEEN = "wargame.seen"; // localStorage: {"<game> <seat>": {"<channel>" | "injects" | "reports" | "rulings": how many were on screen}}
 
 function stored() {
   try {
@@ -39,7 +39,8 @@ export function tabNews(view, seat, seen) {
     control: [seat.role === "facilitator" ? view.actions.filter((a) => !a.ruling).length : 0, "to rule on"],
   };
   if (seat.role === "delegation") {
-    counts.dashboard = [unseen(view.injects, seen.injects) + unseen(view.reports, seen.reports), "new"];
+    const ruled = view.actions.filter((a) => a.ruling);
+    counts.dashboard = [unseen(view.injects, seen.injects) + unseen(view.reports, seen.reports) + unseen(ruled, seen.rulings), "new"];
     counts.council = [(view.awaited || []).length, "to answer"];
   } else if (seat.role === "red_cell" && phaseAllows(view, "adversary_move") && view.adversary_moved_in !== view.round) {
     counts.record = [1, "to move"];

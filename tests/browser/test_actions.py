@@ -43,6 +43,7 @@ def test_the_white_cell_rules_on_a_national_action_proposed_while_it_looked_else
     expect(white.page).to_have_title(re.compile(r"^\(1\) .+ \u2013 play$"))  # seen from another browser tab too
 
     white.tab("Control")
+    est.tab("Council")  # looking elsewhere when the ruling comes
     ruling = white.page.locator("li.ruling", has_text=ACTION)
     expect(ruling).to_contain_text("Estonia (round 1)")
     ruling.get_by_label("Note for A1").fill(NOTE)
@@ -50,7 +51,10 @@ def test_the_white_cell_rules_on_a_national_action_proposed_while_it_looked_else
     expect(ruling).to_contain_text(f"modified: {NOTE}")
     expect(white.page.get_by_test_id("news-control")).to_have_count(0)
     expect(white.page).to_have_title(re.compile(r"^[^(].* \u2013 play$"))
+    expect(est.page.get_by_test_id("news-dashboard")).to_have_text("1 new")
+    est.tab("Dashboard")
     expect(est.page.get_by_text(f"{ACTION} — modified: {NOTE}")).to_be_visible()
+    expect(est.page.get_by_test_id("news-dashboard")).to_have_count(0)
     assert white.errors == [] and est.errors == []
 
 
