@@ -205,6 +205,22 @@ def markdown(info: GameInfo, r: Review) -> str:
         for e in r.entries
         if e.type in RULINGS
     ] or ["- none"]
+    out += ["", "## National actions", ""]
+    actions = list(r.state.actions.values())
+    out += (
+        [
+            "| action | round | member | action proposed | result argued | reasons | die | ruling |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        if actions
+        else ["- none proposed"]
+    )
+    out += [
+        f"| {a.id} | {a.round} | {a.member} | {_cell(a.text)} | {_cell(a.result)} | {_cell(a.reasons)} | "
+        + (f"{a.roll.strength.replace('_', ' ')}, {a.roll.target}+: rolled {a.roll.value}" if a.roll else "-")
+        + f" | {a.ruling or 'not ruled on'}{': ' + _cell(a.note) if a.note else ''} |"
+        for a in actions
+    ]
     out += [
         "",
         "## Improvement plan",
@@ -218,6 +234,11 @@ def markdown(info: GameInfo, r: Review) -> str:
     out += ["", "## National scores (secret objectives)", "", "| member | points | objectives met |", "|---|---|---|"]
     out += [f"| {m} | {pts} | {', '.join(met) or '-'} |" for m, (pts, met) in parts.scores.items()]
     return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Free text as one cell of a table row: no column separators, no line breaks."""
+    return " ".join(text.replace("|", "/").split())
 
 
 def html_report(info: GameInfo, r: Review) -> str:

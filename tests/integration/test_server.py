@@ -299,6 +299,12 @@ async def test_a_matrix_argument_rated_and_rolled_for_is_in_the_actions_table_an
         f"/api/games/{game.game_id}/export", params={"format": "md"}, headers=bearer(game.facilitator_key)
     )
     assert f"argument for A1 strong (3+ on a d6) and rolls {roll['value']}" in report.text
+    row = " | ".join(["A1", "1", "EST", argument["text"], argument["result"], argument["reasons"]])
+    assert f"| {row} | strong, 3+: rolled {roll['value']} | {action['ruling']}: a sound plan |" in report.text
+    page = await http.get(
+        f"/api/games/{game.game_id}/export", params={"format": "html"}, headers=bearer(game.facilitator_key)
+    )
+    assert f"<td>strong, 3+: rolled {roll['value']}</td>" in page.text
 
 
 async def test_a_game_is_created_joined_by_code_and_its_seats_claimed(http: httpx.AsyncClient) -> None:
