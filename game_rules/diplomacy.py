@@ -36,10 +36,10 @@ def send_message(state: State, c: cmd.SendMessage, actor: str, seat: str | None 
 def propose_action(state: State, c: cmd.ProposeAction, actor: str) -> Decision:
     if refusal := checks.not_a_member(state, actor, "propose national actions"):
         return refusal
-    number = f"A{len(state.actions) + 1}"
+    action = f"A{len(state.actions) + 1}"
     return (
         ev.ActionProposed(
-            action=number, member=actor, text=c.text, round=state.round, result=c.result, reasons=c.reasons
+            action=action, member=actor, text=c.text, round=state.round, result=c.result, reasons=c.reasons
         ),
     )
 

@@ -7,6 +7,7 @@ everything; observers and the red cell see the public record.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, get_args
 
@@ -19,7 +20,7 @@ from game_rules.events import Event
 from game_rules.exercise import InjectKind
 from game_rules.matrix import TARGETS
 from game_rules.metrics import national_score
-from game_rules.rulesets import RULESETS
+from game_rules.rulesets import RULESETS, RulesetId
 from game_rules.state import Inject, Role, State
 
 
@@ -103,9 +104,13 @@ def may_see(viewer: Viewer, event: Event, state: State) -> bool:
 def _rules(state: State) -> dict[str, Any] | None:
     """The treaty's procedures, so that clients offer only what the council may do; the kinds of inject and the
     targets of a matrix argument's strengths, so that they offer only what the rules know."""
-    if state.ruleset is None:
-        return None
-    r = RULESETS[state.ruleset]
+    return None if state.ruleset is None else _treaty_rules(state.ruleset)
+
+
+@functools.cache
+def _treaty_rules(ruleset: RulesetId) -> dict[str, Any]:
+    """One per treaty, shared by every view: none changes during a game."""
+    r = RULESETS[ruleset]
     return {
         "treaty": r.treaty,
         "council": r.council,

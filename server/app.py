@@ -74,9 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 len(library.all()) - len(builtin()),
             )
         app.state.lobby = Lobby(store, rooms, library)
-        # With other processes, bots go back once each of them has announced its sockets at least once.
-        settle = 2 * settings.bus_resync_seconds if bus.shared else 0.0
-        app.state.bots = BotSeats(app.state.lobby, put_back=True, settle=settle)
+        app.state.bots = BotSeats(app.state.lobby)
         await rooms.load_unfinished()
         await bus.start(rooms.news, rooms.resync, rooms.presence)  # each (re)subscription re-reads every loaded game
         clock = asyncio.create_task(deadlines.enforce(rooms, time.time))

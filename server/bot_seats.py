@@ -5,9 +5,10 @@ A bot runs in the process that seated it.  After a restart its seat is still the
 seat, gives it a new credential and puts a bot back at it.  Each process does so by itself as soon as it learns
 where it is reached, from the first request or socket it serves (browsers reconnect on their own after a restart),
 at the bot seats where no bot plays anywhere in the deployment.  With several processes it first waits until each
-of the others has said which seats are connected to it (`settle`); of two processes putting a bot back at one seat
-at once, the one whose new credential the store takes first does (`Lobby.new_bot_credential`), and a bot whose
-credential was replaced all the same is shown out and leaves: one bot per seat either way."""
+of the others has said which seats are connected to it (`Rooms.everyone_announced_after`); of two processes putting
+a bot back at one seat at once, the one whose new credential the store takes first does
+(`Lobby.new_bot_credential`), and a bot whose credential was replaced all the same is shown out and leaves: one bot
+per seat either way."""
 
 from __future__ import annotations
 
@@ -29,14 +30,12 @@ PATIENCE = 7 * 24 * 3600.0
 
 
 class BotSeats:
-    def __init__(self, lobby: Lobby, *, put_back: bool = False, settle: float = 0.0) -> None:
+    def __init__(self, lobby: Lobby) -> None:
         self._lobby = lobby
         self._playing: dict[str, asyncio.Task[None]] = {}
         """Seat id -> the bot playing it from this process."""
-        self._put_back = put_back
+        self._put_back = True
         """Bots go back to their seats at the first contact."""
-        self._settle = settle
-        """Seconds to wait before that, until every other process of the deployment has announced its sockets."""
         self._putting_back: asyncio.Task[None] | None = None
 
     @property
@@ -51,7 +50,7 @@ class BotSeats:
             self._putting_back = asyncio.create_task(self._put_back_everywhere(base_url), name="bots:put-back")
 
     async def _put_back_everywhere(self, base_url: str) -> None:
-        await asyncio.sleep(self._settle)
+        await asyncio.sleep(self._lobby.rooms.everyone_announced_after)
         store = self._lobby.store
         for game in await store.list_games():
             if game.status == "ended":
@@ -86,11 +85,12 @@ class BotSeats:
             found = next((s for s in tables if s.member == code and s.is_bot), None)
             if found is not None and found.id in busy:
                 continue
-            if found is None:
-                new = await self._lobby.seat_bot(game_id, code, f"{member_name(state, code)} (bot)")
-            elif (back := await self._lobby.new_bot_credential(game_id, found)) is not None:
-                new = back
-            else:  # another process has just put a bot back there
+            new = (
+                await self._lobby.seat_bot(game_id, code, f"{member_name(state, code)} (bot)")
+                if found is None
+                else await self._lobby.new_bot_credential(game_id, found)
+            )
+            if new is None:  # another process has just put a bot back there
                 continue
             bot = DelegationBot(code, new.token, websocket_url(base_url, game_id), state.seed, patience=PATIENCE)
             self._playing[new.seat.id] = asyncio.create_task(self._play(bot, new.seat.id), name=f"bot:{game_id}:{code}")

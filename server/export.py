@@ -168,9 +168,7 @@ def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
             a.text,
             a.result,
             a.reasons,
-            a.roll.strength if a.roll else "",
-            a.roll.target if a.roll else "",
-            a.roll.value if a.roll else "",
+            *((a.roll.strength, a.roll.target, a.roll.value) if a.roll else ("", "", "")),
             a.ruling or "",
             a.note,
         ]

@@ -8,6 +8,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from game_rules import EVENT_ADAPTER, Command, Refusal, decide
 from game_rules.commands import ANY_TIME_COMMANDS, ClaimSeat, ReassignSeat, ReleaseSeat
@@ -20,6 +21,7 @@ from server.rooms import DELETED, NEW_CREDENTIAL, Room, Rooms
 from server.store import EventStore, GameRecord, JoinCodeTaken, SeatRecord
 
 log = logging.getLogger("wargame.lobby")
+T = TypeVar("T")
 
 
 SCENARIO_PROBLEMS_SHOWN = 10
@@ -243,53 +245,42 @@ class Lobby:
         return seat
 
     async def reassign(self, game_id: str, seat_id: str, player: str) -> NewSeat:
-        """Give a seat to someone else: a new credential, the old one stops working.  It stops before the event is
-        played, so that no browser can open the seat with it in between; every process shows out the seat's
-        sockets as it folds the event."""
+        """Give a seat to someone else: a new credential, the old one stops working."""
         seat = await self._player_seat(game_id, seat_id)
         command = ReassignSeat(seat=seat_id, player=player)
-        await self._as_chair(game_id, command, trial=True)
-        new = await self._new_credential(game_id, seat, player, replacing=None, show_out=False)
-        assert new is not None
-        await self._as_chair(game_id, command, undo=self._restore(seat))
+        new = await self._credential_first(game_id, seat, command, lambda: self._issue(seat, player))
+        assert new is not None, "without `replacing`, the seat always takes the new credential"
         return new
 
     async def new_credential(self, game_id: str, seat: SeatRecord, player: str | None = None) -> NewSeat:
         """The seat with a new credential (and `player`, for a reassignment, which gives a bot's seat to a person; a
         bot put back at its seat after a restart keeps its own): the old credential stops working and its sockets
         are shown out, here at once, in other processes at their next periodic check (`Rooms.keep_up`)."""
-        new = await self._new_credential(game_id, seat, player, replacing=None, show_out=True)
+        new = await self._issue(seat, player)
         assert new is not None, "without `replacing`, the seat always takes the new credential"
+        (await self.room(game_id)).show_out(NEW_CREDENTIAL, seat.id)
         return new
 
     async def new_bot_credential(self, game_id: str, seat: SeatRecord) -> NewSeat | None:
         """A bot's seat with a new credential for a bot put back at it, unless its credential changed since `seat`
         was read (None): another process put a bot back there first."""
-        return await self._new_credential(game_id, seat, None, replacing=seat.credential_hash, show_out=True)
+        new = await self._issue(seat, None, replacing=seat.credential_hash)
+        if new is not None:
+            (await self.room(game_id)).show_out(NEW_CREDENTIAL, seat.id)
+        return new
 
-    async def _new_credential(
-        self, game_id: str, seat: SeatRecord, player: str | None, *, replacing: str | None, show_out: bool
-    ) -> NewSeat | None:
+    async def _issue(self, seat: SeatRecord, player: str | None, replacing: str | None = None) -> NewSeat | None:
+        """A new credential stored for the seat, or None when `replacing` is given and the seat no longer holds it."""
         token = auth.new_token()
         held, name, is_bot = auth.token_hash(token), player or seat.player_name, seat.is_bot and player is None
         if not await self.store.reassign_seat(seat.id, name, held, is_bot=is_bot, replacing=replacing):
             return None
-        if show_out:
-            (await self.room(game_id)).show_out(NEW_CREDENTIAL, seat.id)
         return NewSeat(seat=(await self.store.seat_by_credential_hash(held)) or seat, token=token)
 
-    def _restore(self, seat: SeatRecord) -> Callable[[], Awaitable[object]]:
-        """Give a player's seat (never revoked: `_player_seat`) back the credential and player it had when read."""
-        return lambda: self.store.reassign_seat(seat.id, seat.player_name, seat.credential_hash, is_bot=seat.is_bot)
-
     async def release(self, game_id: str, seat_id: str) -> None:
-        """Take a seat out of the game: its credential stops working, then its browsers are shown out by every
-        process as it folds the release."""
+        """Take a seat out of the game: its credential stops working, and its browsers are shown out."""
         seat = await self._player_seat(game_id, seat_id)
-        command = ReleaseSeat(seat=seat_id)
-        await self._as_chair(game_id, command, trial=True)
-        await self.store.revoke_seat(seat_id)
-        await self._as_chair(game_id, command, undo=self._restore(seat))
+        await self._credential_first(game_id, seat, ReleaseSeat(seat=seat_id), lambda: self.store.revoke_seat(seat_id))
 
     async def delete_game(self, game_id: str) -> None:
         """Everything stored of a game that has ended (or never started), gone; its sockets are shown out."""
@@ -306,22 +297,22 @@ class Lobby:
         # A seq past the log's end, which the store no longer holds: the other processes forget the game at once.
         self.rooms.bus.publish(game_id, room.state.seq + 1)
 
-    async def _as_chair(
-        self,
-        game_id: str,
-        command: Command,
-        *,
-        trial: bool = False,
-        undo: Callable[[], Awaitable[object]] | None = None,
-    ) -> None:
-        """Play the lobby's own change of a seat as the chair, or (`trial`) only ask the rules whether they would
-        take it now; the rules' refusal is a 409, after `undo` has put back what was changed for the command."""
+    async def _credential_first(
+        self, game_id: str, seat: SeatRecord, command: Command, change: Callable[[], Awaitable[T]]
+    ) -> T:
+        """Play the lobby's own change of a player's seat as the chair, its credential changed (`change`) before the
+        event is played: every process shows out the seat's sockets as it folds the event, and no browser can open
+        the seat with the old credential in between.  The rules' refusal is a 409; one that comes only after the
+        change gives the seat back what it held."""
         room = await self.room(game_id)
-        done = decide(room.state, command, CHAIR) if trial else await room.submit(command, CHAIR)
+        if isinstance(refusal := decide(room.state, command, CHAIR), Refusal):
+            raise ApiError(409, refusal.code, refusal.reason)
+        changed = await change()
+        done = await room.submit(command, CHAIR)
         if isinstance(done, Refusal):
-            if undo is not None:
-                await undo()
+            await self.store.reassign_seat(seat.id, seat.player_name, seat.credential_hash, is_bot=seat.is_bot)
             raise ApiError(409, done.code, done.reason)
+        return changed
 
     async def _player_seat(self, game_id: str, seat_id: str) -> SeatRecord:
         found = {s.id: s for s in await self.store.seats(game_id)}.get(seat_id)

@@ -477,7 +477,8 @@ class Rooms:
         self._loading = asyncio.Lock()
         self.process = uuid.uuid4().hex
         """This process's name in the announcements of who is connected."""
-        self._presence_ttl = PRESENCE_PERIODS * KEEP_UP_EVERY
+        self._every = KEEP_UP_EVERY
+        """Seconds between this process's announcements (and, the deployment's processes alike, the others')."""
         self._elsewhere: dict[str, dict[str, tuple[frozenset[str], float]]] = {}
         """Per game, per other process: the seats connected there, and until when (time.monotonic) that holds."""
 
@@ -508,6 +509,12 @@ class Rooms:
             del self._elsewhere[game_id]
         self._tell_presence(game_id)
 
+    @property
+    def everyone_announced_after(self) -> float:
+        """Seconds after which every other process has announced the seats connected to it at least once, so that
+        `present` knows them all: two announcement periods (none without other processes)."""
+        return 2 * self._every if self.bus.shared else 0.0
+
     def present(self, game_id: str) -> frozenset[str]:
         """The seats of a game with a socket open to any process of the deployment."""
         room = self._rooms.get(game_id)
@@ -520,7 +527,7 @@ class Rooms:
         """Tell the other processes the seats connected to `room` here (or `seats`)."""
         if self.bus.shared:
             present = room.present() if seats is None else seats
-            self.bus.announce(self.process, room.game_id, present, self._presence_ttl)
+            self.bus.announce(self.process, room.game_id, present, PRESENCE_PERIODS * self._every)
 
     def _announce_all(self, seats: frozenset[str] | None = None) -> None:
         for room in list(self._rooms.values()):
@@ -567,7 +574,7 @@ class Rooms:
         each game with sockets here, and a catch-up of those that are behind; one for the credentials of their
         seats, and the sockets that no longer hold theirs shown out; an announcement of the seats connected here,
         which holds for `PRESENCE_PERIODS` times `every`; and the games idle for `unload_after` let go."""
-        self._presence_ttl = PRESENCE_PERIODS * every
+        self._every = every
         while True:
             self._announce_all()
             await asyncio.sleep(every)

@@ -478,12 +478,13 @@ class EventStore:
         two processes giving a seat a new credential at once, one does."""
         # A reassigned seat belongs to someone new, so an earlier revocation no longer applies.
         values = {"player_name": player_name, "credential_hash": credential_hash, "revoked": False, "is_bot": is_bot}
-        if replacing is None:
-            await self._update_seat(seat_id, **values)
-            return True
-        held = (SeatRow.id == seat_id) & (SeatRow.credential_hash == replacing)
+        seat = SeatRow.id == seat_id
+        held = seat if replacing is None else seat & (SeatRow.credential_hash == replacing)
         async with self._sessions.begin() as session:
-            return await _rows_changed(session, update(SeatRow).where(held).values(**values)) == 1
+            changed = await _rows_changed(session, update(SeatRow).where(held).values(**values)) == 1
+        if not changed and replacing is None:
+            raise UnknownSeat(seat_id)
+        return changed
 
     async def _update_seat(self, seat_id: str, **values: object) -> None:
         async with self._sessions.begin() as session:

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { html, memberName, number, percent, words, ActButton, PhaseHint, Refusal, speaksFor } from "./ui.js";
 import { ActionText, Announcements, Injects, Metrics, Outcomes, Reports } from "./panels.js";
+import { onDashboard } from "./unseen.js";
 
 const CAVEATS = {
   parliament_approval: "Parliament must approve deployments (forces deploy from the next round)",
@@ -94,9 +95,7 @@ function Assistance({ game, view, code, speaks }) {
 export function Dashboard({ game, view, seat, seen }) {
   const code = view.you.member;
   const me = view.members[code];
-  const injects = view.injects.length;
-  const reports = view.reports.length;
-  const rulings = view.actions.filter((a) => a.ruling).length;
+  const { injects, reports, rulings } = onDashboard(view);
   useEffect(() => seen.mark({ injects, reports, rulings }), [injects, reports, rulings]);
   return html`<div class="grid">
     <div class="col">

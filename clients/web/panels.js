@@ -121,11 +121,16 @@ export function Notes({ game, view }) {
 /** A free-form action: what a delegation proposes, the result and reasons it argues (a matrix-game argument), and
  * the ruling, with the dice if the white cell rolled for it. */
 export function ActionText({ a }) {
-  const roll = a.roll;
   const text = a.result || a.reasons ? a.text.replace(/[.\s]+$/, "") : a.text;
   return html`${text}${a.result && html`, <i>so that</i> ${a.result}`}${a.reasons && html`, <i>because</i> ${a.reasons}`}
     ${" — "}<b data-testid="ruling">${a.ruling ? words(a.ruling) : "awaiting ruling"}</b>${a.note && `: ${a.note}`}
-    ${roll && html` <span class="tag" data-testid="dice">${words(roll.strength)} argument, ${roll.target}+ needed: rolled ${
-      roll.value}${roll.value >= roll.target ? "" : ", fails"}${(roll.value >= roll.target) !== (a.ruling === "accepted") ?
-      "; overruled" : ""}</span>`}`;
+    ${a.roll && html` <${Dice} roll=${a.roll} ruling=${a.ruling} />`}`;
+}
+
+/** The die thrown for an argument, and whether a ruling by hand overruled it. */
+function Dice({ roll, ruling }) {
+  const succeeded = roll.value >= roll.target; // DiceRoll.succeeded
+  const said = `${words(roll.strength)} argument, ${roll.target}+ needed: rolled ${roll.value}`;
+  return html`<span class="tag" data-testid="dice"
+    >${said}${succeeded ? "" : ", fails"}${succeeded !== (ruling === "accepted") ? "; overruled" : ""}</span>`;
 }

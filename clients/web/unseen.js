@@ -1,6 +1,6 @@
 // What a seat has not seen yet, counted on its tabs until the screen shows it: messages (by channel), injects,
-// intelligence reports and the white cell's rulings on its actions; and what waits on it: proposals on its delegation's position, actions on the white cell's
-// ruling, the adversary's move on the red cell.
+// intelligence reports and the white cell's rulings on its actions; and what waits on it: proposals on its
+// delegation's position, actions on the white cell's ruling, the adversary's move on the red cell.
 import { useState } from "preact/hooks";
 import { threads } from "./messages.js";
 import { phaseAllows } from "./ui.js";
@@ -32,6 +32,12 @@ export function useSeen(gameId, seat) {
   return { seen, mark };
 }
 
+/** How long each list the delegation's dashboard shows is: what it marks as seen, and what its tab counts. */
+export function onDashboard(view) {
+  const rulings = view.actions.filter((a) => a.ruling).length;
+  return { injects: view.injects.length, reports: view.reports.length, rulings };
+}
+
 /** What each tab has for the seat's player: `{tab: [2, "new"]}`, nothing where there is nothing. */
 export function tabNews(view, seat, seen) {
   const counts = {
@@ -39,17 +45,17 @@ export function tabNews(view, seat, seen) {
     control: [seat.role === "facilitator" ? view.actions.filter((a) => !a.ruling).length : 0, "to rule on"],
   };
   if (seat.role === "delegation") {
-    const ruled = view.actions.filter((a) => a.ruling);
-    counts.dashboard = [unseen(view.injects, seen.injects) + unseen(view.reports, seen.reports) + unseen(ruled, seen.rulings), "new"];
+    const shown = Object.entries(onDashboard(view));
+    counts.dashboard = [shown.reduce((sum, [key, count]) => sum + unseen(count, seen[key]), 0), "new"];
     counts.council = [(view.awaited || []).length, "to answer"];
   } else if (seat.role === "red_cell" && phaseAllows(view, "adversary_move") && view.adversary_moved_in !== view.round) {
     counts.record = [1, "to move"];
   } else if (seat.role !== "facilitator") {
-    counts.record = [unseen(view.injects, seen.injects), "new"];
+    counts.record = [unseen(view.injects.length, seen.injects), "new"];
   }
   return Object.fromEntries(Object.entries(counts).filter(([, [count]]) => count > 0));
 }
 
-function unseen(list, seen) {
-  return Math.max(0, (list?.length || 0) - (seen || 0));
+function unseen(count, seen) {
+  return Math.max(0, count - (seen || 0));
 }
