@@ -12,7 +12,7 @@ from game_rules import EVENT_ADAPTER, Command, Refusal
 from game_rules.commands import EndGame
 from game_rules.state import CHAIR, MemberCode, Role
 from game_rules.views import shown, view
-from server.bot_seats import BotSeats
+from server.bots.tables import BotSeats
 from server.errors import ApiError, ErrorResponse
 from server.limits import seat_limits
 from server.lobby import Lobby, acting, command_key, viewer_for

@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from server import api, db, deadlines, errors, review_api, ws
-from server.bot_seats import BotSeats
+from server.bots.tables import BotSeats
 from server.bus import make_bus
 from server.config import Settings, get_settings
 from server.lobby import Lobby

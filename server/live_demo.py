@@ -24,7 +24,8 @@ from fastapi import FastAPI
 from game_rules import state_hash
 from server import wire
 from server.app import create_app
-from server.bots import BotError, GameOutcome, ProposalResult, play_game, rest
+from server.bots.game import GameOutcome, ProposalResult, play_game, rest
+from server.bots.seat import BotError
 from server.config import Settings
 from server.lobby import Lobby
 from server.replay import ReplayReport, replay_game

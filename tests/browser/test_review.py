@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from server.bots import GameOutcome, play_game
+from server.bots.game import GameOutcome, play_game
 from tests.browser.conftest import ThreadServer
 from tests.browser.players import Player
 

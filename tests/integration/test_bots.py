@@ -18,8 +18,10 @@ from game_rules import state_hash
 from game_rules.views import FACILITATOR, view
 from server import scenarios
 from server.app import create_app
-from server.bot_seats import BotSeats
-from server.bots import BotError, SeatBot, exposed_members, play_game, rest, websocket_url
+from server.bots.delegation import exposed_members
+from server.bots.game import play_game, rest, websocket_url
+from server.bots.seat import BotError, SeatBot
+from server.bots.tables import BotSeats
 from server.config import Settings
 from server.live_demo import running_server
 from server.lobby import Lobby

@@ -29,7 +29,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from game_rules import EVENT_ADAPTER, State, evolve, state_hash
-from server.bots import DelegationBot
+from server.bots.delegation import DelegationBot
 from server.replay import replay_game
 from server.store import EventStore, StoredEvent
 from tests.integration.live import (

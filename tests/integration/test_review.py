@@ -20,7 +20,7 @@ from game_rules import EVENT_ADAPTER, state_hash
 from game_rules.review import state_at
 from server import export
 from server.app import create_app
-from server.bots import play_game
+from server.bots.game import play_game
 from server.config import Settings
 from server.live_demo import running_server
 from server.store import EventStore

@@ -40,7 +40,10 @@ from game_rules.commands import (
     WHITE_CELL_COMMANDS,
 )
 from server import scenarios
-from server.bots import DelegationBot, FacilitatorBot, Readiness, websocket_url
+from server.bots.delegation import DelegationBot
+from server.bots.facilitator import FacilitatorBot
+from server.bots.game import websocket_url
+from server.bots.seat import Readiness
 from server.db import make_engine
 from server.limits import SeatLimits, TokenBucket
 from server.logs import JsonFormatter, RedactCredentials

@@ -1,5 +1,5 @@
 """Bots at the tables nobody in the room plays.  The facilitator seats them; each plays its delegation over this
-server's own WebSocket, as the bots of `wargame demo` do (server/bots.py), until the game ends.
+server's own WebSocket, as the bots of `wargame demo` do (`server.bots.game`), until the game ends.
 
 A bot runs in the process that seated it.  After a restart its seat is still there: seating bots again finds the
 seat, gives it a new credential and puts a bot back at it.  Each process does so by itself as soon as it learns
@@ -18,7 +18,9 @@ import logging
 from collections.abc import Sequence
 
 from game_rules.checks import member_name
-from server.bots import BotError, DelegationBot, websocket_url
+from server.bots.delegation import DelegationBot
+from server.bots.game import websocket_url
+from server.bots.seat import BotError
 from server.errors import ApiError
 from server.lobby import Lobby
 from server.store import SeatRecord
