@@ -36,12 +36,19 @@ def request_consultation(state: State, cmd: RequestConsultation, actor: str) -> 
     if refusal:
         return refusal
     joined = tuple(dict.fromkeys(m for m in cmd.joined_by if m != actor))
-    earlier = state.consultations.get(actor)
-    if earlier is not None and earlier.round == state.round:
-        return Refusal(
-            code="already_convened",
-            reason=f"The {checks.ruleset(state).council} is already convened at {actor}'s request.",
-        )
+    council = checks.ruleset(state).council
+    for earlier in state.consultations.values():
+        if earlier.round != state.round:
+            continue
+        # Requesting together is requesting: a co-requester has convened the council as much as the first name.
+        if earlier.requested_by == actor:
+            return Refusal(code="already_convened", reason=f"The {council} is already convened at {actor}'s request.")
+        if actor in earlier.joined_by:
+            return Refusal(
+                code="already_convened",
+                reason=f"The {council} is already convened at the request of {earlier.requested_by}, "
+                f"which {actor} joined.",
+            )
     return (ConsultationRequested(requested_by=actor, joined_by=joined),)
 
 

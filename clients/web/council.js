@@ -18,7 +18,7 @@ const rulesOf = (view) => RULES[view.ruleset] || { procedures: ["consensus", "si
 function Consultations({ game, view, canAct }) {
   const [joined, setJoined] = useState([]);
   const me = view.you.member;
-  const mine = view.consultations.some((c) => c.requested_by === me && c.round === view.round);
+  const mine = view.consultations.find((c) => c.round === view.round && (c.requested_by === me || c.joined_by.includes(me)));
   return html`<section class="panel" aria-labelledby="consult-h">
     <h2 id="consult-h">Consultations</h2>
     ${!view.consultations.length && html`<p class="hint">No consultation has been requested.</p>`}
@@ -27,7 +27,8 @@ function Consultations({ game, view, canAct }) {
         Requested by <b>${memberName(view, c.requested_by)}</b> in round ${c.round}${c.joined_by.length
           ? `, joined by ${memberList(view, c.joined_by)}` : ""} — ${c.status}</li>`)}
     </ul>
-    ${canAct && mine && html`<p>${memberName(view, me)} has convened the council this round.</p>`}
+    ${canAct && mine && html`<p>${memberName(view, me)} has convened the council this round${
+      mine.requested_by === me ? "" : `, with ${memberName(view, mine.requested_by)}`}.</p>`}
     ${canAct && !mine && html`<div class="form">
       <${MemberPicker} view=${view} value=${joined} onChange=${setJoined} exclude=${[me]} legend="Co-requesters (optional)" name="joined" />
       <${ActButton} game=${game} id="request-consultation" command=${{ type: "request_consultation", joined_by: joined }}

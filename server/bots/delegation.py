@@ -168,7 +168,12 @@ class DelegationBot(SeatBot):
         defence, share, exposed = self._profile(view)
         plan: Plan = []
         # A consultation that records its round is convened for that round only; one that does not, for good.
-        convened = {c["requested_by"] for c in view.get("consultations", []) if c.get("round") in (None, round_)}
+        convened = {
+            m
+            for c in view.get("consultations", [])
+            if c.get("round") in (None, round_)
+            for m in (c["requested_by"], *c.get("joined_by", ()))
+        }
         key = f"consult:{round_}"
         if "request_consultation" in allows and exposed and self.member not in convened:
             named = any(i.get("round") == round_ and self.member in named_in(view, i) for i in view.get("injects", []))

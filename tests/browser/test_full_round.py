@@ -139,6 +139,10 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
         p.tab("Council")
         consultations = p.page.get_by_test_id("consultations")
         expect(consultations).to_contain_text("Requested by Estonia in round 1, joined by Poland")
+    # Joining is requesting: Poland has no request of its own left this round; Germany has.
+    expect(pol.page.get_by_text("Poland has convened the council this round, with Estonia.")).to_be_visible()
+    expect(pol.page.get_by_role("button", name="Request consultation")).to_have_count(0)
+    expect(deu.page.get_by_role("button", name="Request consultation")).to_be_visible()
 
     # --- pause, extend by five minutes while paused, resume -------------------------------------------
     white.page.get_by_role("button", name="Pause").click()
