@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from game_rules import burden, collective_defence, council
 from game_rules.checks import Decision
@@ -21,11 +21,21 @@ from game_rules.refusal import Refusal
 from game_rules.rulesets import RulesetId
 from game_rules.state import CHAIR, Member, MemberCode, State
 
+ANNOTATIONS = frozenset({"description", "source", "sources", "note", "notes", "comment", "reference", "references"})
+"""Keys that describe a vector, a step or a member for its reader: set aside unread, where the command has no such
+field of its own (`note` is one of a rewind's)."""
+
+
+def _without_annotations(value: Any) -> Any:
+    return {k: v for k, v in value.items() if k not in ANNOTATIONS} if isinstance(value, dict) else value
+
 
 class _MemberAttributes(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     cost_share: float = Field(default=1.0, gt=0)
     neutral: bool = False
+
+    _annotations = model_validator(mode="before")(_without_annotations)
 
 
 class Vector(BaseModel):
@@ -35,6 +45,8 @@ class Vector(BaseModel):
     members: list[MemberCode] | dict[MemberCode, _MemberAttributes | None]
     steps: list[dict[str, Any]] = Field(default_factory=list)
     expect: list[dict[str, Any]] = Field(default_factory=list)
+
+    _annotations = model_validator(mode="before")(_without_annotations)
 
     def opening(self) -> GameOpened:
         if isinstance(self.members, list):
@@ -72,7 +84,10 @@ def play_step(state: State, step: dict[str, Any], log: list[Event]) -> tuple[Sta
     try:
         command = COMMAND_ADAPTER.validate_python(fields)
     except ValidationError as error:
-        return state, Refusal(code="malformed_command", reason=_readable(error))
+        extra = {str(e["loc"][-1]) for e in error.errors() if e["type"] == "extra_forbidden" and len(e["loc"]) == 2}
+        if not extra & ANNOTATIONS:
+            return state, Refusal(code="malformed_command", reason=_readable(error))
+        return play_step(state, {k: v for k, v in step.items() if k not in extra & ANNOTATIONS}, log)
     decision = decide(state, command, actor)
     if not isinstance(decision, Refusal):
         for event in decision:

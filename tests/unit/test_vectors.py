@@ -73,6 +73,42 @@ def test_cli_turns_broken_files_into_failures_not_tracebacks(tmp_path: Path) -> 
     assert "FAIL no-ruleset: not a valid vector: ruleset: Field required" in done.stdout
 
 
+ANNOTATED = """
+name: annotated
+description: Feb 2003, three allies break silence on planning for Turkey's defence
+source: CRS report RS21510
+ruleset: nato
+members: {USA: {cost_share: 3, note: 2016-17 share}, TUR: {comment: the requester}, FRA: null}
+steps:
+  - {actor: TUR, do: table_proposal, proposal: P1, kind: deploy_forces, procedure: silence, requirement: {forces: 4},
+     note: planning for Turkey's defence}
+  - {actor: FRA, do: break_silence, proposal: P1, comment: with Germany and Belgium}
+  - {do: rewind_game, to_seq: 2, note: the objection withdrawn}
+  - {do: close, proposal: P1}
+expect:
+  - {proposal: P1, outcome: adopted, note: silence holds once the objection is taken back}
+  - {fair_share: {proposal: P1, member: USA}, value: 2.4}
+"""
+
+
+def test_notes_for_the_reader_are_set_aside_and_a_rewind_keeps_its_own_note() -> None:
+    result = run_vector(yaml12.load(ANNOTATED))
+    assert result.passed, result.line()
+
+
+@pytest.mark.parametrize(
+    ("typo", "said"),
+    [
+        (("steps:", "step:"), "step: Extra inputs are not permitted"),
+        (("cost_share: 3", "costshare: 3"), "USA.costshare: Extra inputs are not permitted"),
+        (("proposal: P1, kind", "proposl: P1, kind"), "step 1 (table_proposal) was refused: table_proposal.proposal"),
+    ],
+)
+def test_a_misspelt_key_is_still_refused(typo: tuple[str, str], said: str) -> None:
+    result = run_vector(yaml12.load(ANNOTATED.replace(*typo, 1)))
+    assert not result.passed and said in result.line(), result.line()
+
+
 def test_demo_prints_a_transcript_with_refusals_and_outcomes() -> None:
     done = _wargame("demo", "--script")
     assert done.returncode == 0, done.stderr
