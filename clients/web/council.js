@@ -3,17 +3,12 @@ import { useState } from "preact/hooks";
 import { html, memberList, memberName, words, ActButton, HeadNote, MemberPicker, PhaseHint, Refusal, speaksFor } from "./ui.js";
 import { Proposal } from "./proposal.js";
 
-const ALL_KINDS = ["joint_statement", "deploy_forces", "sanctions", "common_funding", "invoke_collective_defence"];
-const NON_DEFENCE = ALL_KINDS.slice(0, 4);
-// A copy of game_rules/rulesets.py for the forms; the server refuses anything these get wrong.
-const RULES = {
-  nato: { procedures: ["consensus", "silence"], kinds: ALL_KINDS },
-  "eu-42-7": { procedures: ["consensus", "silence"], kinds: NON_DEFENCE, unilateral: true },
-  rio: { procedures: ["vote"], kinds: ALL_KINDS },
-  anzus: { procedures: ["consensus"], kinds: NON_DEFENCE, unilateral: true },
-  csto: { procedures: ["consensus"], kinds: ALL_KINDS },
-};
-const rulesOf = (view) => RULES[view.ruleset] || { procedures: ["consensus", "silence", "vote"], kinds: ALL_KINDS };
+// What the treaty's council may decide and how, as the view carries it (game_rules/rulesets.py).
+const rulesOf = (view) => ({
+  procedures: view.rules?.procedures || ["consensus"],
+  kinds: view.rules?.proposal_kinds || [],
+  unilateral: view.rules?.defence === "unilateral",
+});
 
 function Consultations({ game, view, canAct }) {
   const [joined, setJoined] = useState([]);

@@ -102,7 +102,8 @@ export function Dashboard({ game, view, seat, seen }) {
       <${Figures} view=${view} member=${me} />
       <${Objectives} member=${me} />
       <${Actions} game=${game} view=${view} />
-      <${Assistance} game=${game} view=${view} code=${code} speaks=${speaksFor(view, seat)} />
+      ${view.rules?.defence_needs_request && html`<${Assistance} game=${game} view=${view} code=${code}
+        speaks=${speaksFor(view, seat)} />`}
     </div>
     <div class="col">
       <${Announcements} view=${view} />
