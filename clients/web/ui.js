@@ -72,7 +72,7 @@ export function PhaseHint({ view, type }) {
   if (!view || phaseAllows(view, type) || view.status !== "running") return null;
   const where = phasesFor(view, type);
   if (!where.length) return null;
-  return html`<span class="hint">opens in the ${where.join(" and ")} phase</span>`;
+  return html`<span class="hint">opens in the ${where.join(" and ")} phase${where.length > 1 ? "s" : ""}</span>`;
 }
 
 function clock(seconds) {

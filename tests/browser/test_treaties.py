@@ -55,6 +55,7 @@ def test_a_delegation_is_offered_what_its_treaty_has(
     delegation.join(code, "delegation", "Head", member=member)
     white.page.get_by_role("button", name="Start the exercise").click()
     delegation.wait_phase("briefing")
+    expect(delegation.page.get_by_text("opens in the deliberation and commitments phases")).to_be_visible()
     white.page.get_by_role("button", name="End the briefing phase now").click()
     delegation.wait_phase("deliberation")
     page = delegation.page
