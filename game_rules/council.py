@@ -36,18 +36,16 @@ def request_consultation(state: State, cmd: RequestConsultation, actor: str) -> 
     if refusal:
         return refusal
     joined = tuple(dict.fromkeys(m for m in cmd.joined_by if m != actor))
-    council = checks.ruleset(state).council
     for earlier in state.consultations.values():
-        if earlier.round != state.round:
-            continue
         # Requesting together is requesting: a co-requester has convened the council as much as the first name.
-        if earlier.requested_by == actor:
-            return Refusal(code="already_convened", reason=f"The {council} is already convened at {actor}'s request.")
-        if actor in earlier.joined_by:
+        if earlier.round == state.round and actor in (earlier.requested_by, *earlier.joined_by):
+            whose = (
+                f"{actor}'s request"
+                if earlier.requested_by == actor
+                else f"the request of {earlier.requested_by}, which {actor} joined"
+            )
             return Refusal(
-                code="already_convened",
-                reason=f"The {council} is already convened at the request of {earlier.requested_by}, "
-                f"which {actor} joined.",
+                code="already_convened", reason=f"The {checks.ruleset(state).council} is already convened at {whose}."
             )
     return (ConsultationRequested(requested_by=actor, joined_by=joined),)
 

@@ -51,6 +51,18 @@ def test_nothing_is_decided_before_the_game_opens() -> None:
     assert refusal(State(), "USA", type="request_consultation").code == "not_opened"
 
 
+def test_a_co_requester_is_told_whose_request_it_joined() -> None:
+    s = play(opened("nato", "POL", "LTU", "USA"), "POL", type="request_consultation", joined_by=["LTU"])
+    assert (
+        refusal(s, "POL", type="request_consultation").reason
+        == "The North Atlantic Council is already convened at POL's request."
+    )
+    assert refusal(s, "LTU", type="request_consultation").reason == (
+        "The North Atlantic Council is already convened at the request of POL, which LTU joined."
+    )
+    assert play(s, "USA", type="request_consultation", joined_by=["LTU"]).consultations["USA"].joined_by == ("LTU",)
+
+
 def test_a_conditional_invocation_creates_no_obligation_until_attribution() -> None:
     s = opened()
     s = play(
