@@ -5,6 +5,7 @@ The format is documented in docs/vectors.md.  Running a vector is pure: it takes
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -109,7 +110,7 @@ def run_vector(document: Any) -> VectorResult:
     result = VectorResult(vector.name)
     log: list[Event] = [vector.opening()]
     state = replay(log)
-    rejected_expected = {int(e["rejected"]) for e in vector.expect if "rejected" in e}
+    rejected_expected = _named_rejected(vector.expect)
     refused: dict[int, Refusal] = {}
     for number, step in enumerate(vector.steps, start=1):
         state, decision = play_step(state, step, log)
@@ -131,6 +132,8 @@ def _check(state: State, expectation: dict[str, Any], refused: dict[int, Refusal
                 expected, found = check(state, expectation, refused)
             except KeyError as missing:
                 return f"{expectation}: nothing found for {missing}"
+            except (TypeError, ValueError) as wrong:  # the vector's fault, said as such
+                return f"{expectation}: not a valid expectation, a field of the wrong shape ({wrong})"
             if _same(expected, found):
                 return None
             return f"expected {expectation}, found {_shown(found)}"
@@ -183,9 +186,26 @@ def _obligation(s: State, e: dict[str, Any], _: dict[int, Refusal]) -> tuple[Any
     return e["kind"], collective_defence.obligation(s, o["member"], str(o["invocation"])) or "none"
 
 
+def _step_numbers(value: Any) -> list[int]:
+    """The steps a `rejected` expectation names: a number, or a list of them."""
+    numbers = value if isinstance(value, list) else [value]
+    if not numbers or any(isinstance(n, bool) or not isinstance(n, int | str) for n in numbers):
+        raise ValueError("rejected names a step by its number, or a list of them")
+    return [int(n) for n in numbers]
+
+
+def _named_rejected(expect: list[dict[str, Any]]) -> set[int]:
+    named: set[int] = set()
+    for e in expect:
+        if "rejected" in e:
+            with contextlib.suppress(ValueError):  # the expectation's own check reports it
+                named.update(_step_numbers(e["rejected"]))
+    return named
+
+
 def _rejected(_s: State, e: dict[str, Any], refused: dict[int, Refusal]) -> tuple[Any, Any]:
-    number = int(e["rejected"])
-    return True, (True if number in refused else f"step {number} accepted")
+    accepted = [n for n in _step_numbers(e["rejected"]) if n not in refused]
+    return True, (True if not accepted else f"step {', '.join(map(str, accepted))} accepted")
 
 
 def _fair_share(s: State, e: dict[str, Any], _: dict[int, Refusal]) -> tuple[Any, Any]:

@@ -73,6 +73,30 @@ def test_cli_turns_broken_files_into_failures_not_tracebacks(tmp_path: Path) -> 
     assert "FAIL no-ruleset: not a valid vector: ruleset: Field required" in done.stdout
 
 
+def test_an_expectation_of_the_wrong_shape_is_a_failure_that_says_so() -> None:
+    result = run_vector(
+        yaml12.load(
+            "name: shapes\nruleset: nato\nmembers: [USA, GBR]\nsteps:\n"
+            "  - {actor: USA, do: vote, proposal: P1, choice: yes}\n  - {actor: GBR, do: close, proposal: P1}\n"
+            "expect:\n  - {rejected: [1, 2]}\n  - {fair_share: P1, value: 2}\n  - {rejected: two}\n"
+        )
+    )
+    assert result.failures == [
+        "{'fair_share': 'P1', 'value': 2}: not a valid expectation, a field of the wrong shape "
+        "(string indices must be integers, not 'str')",
+        "{'rejected': 'two'}: not a valid expectation, a field of the wrong shape "
+        "(invalid literal for int() with base 10: 'two')",
+    ]
+
+
+def test_rejected_may_name_several_steps_and_says_which_were_accepted() -> None:
+    steps = "steps:\n  - {actor: USA, do: concur, proposal: P9}\n  - {actor: USA, do: request_consultation}\n"
+    result = run_vector(
+        yaml12.load(f"name: several\nruleset: nato\nmembers: [USA]\n{steps}expect: [{{rejected: [1, 2]}}]")
+    )
+    assert result.failures == ["expected {'rejected': [1, 2]}, found step 2 accepted"]
+
+
 ANNOTATED = """
 name: annotated
 description: Feb 2003, three allies break silence on planning for Turkey's defence
