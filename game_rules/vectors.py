@@ -130,19 +130,19 @@ def _check(state: State, expectation: dict[str, Any], refused: dict[int, Refusal
         if keys <= expectation.keys():
             try:
                 expected, found = check(state, expectation, refused)
+                same = _same(expected, found)
             except KeyError as missing:
                 return f"{expectation}: nothing found for {missing}"
             except (TypeError, ValueError) as wrong:  # the vector's fault, said as such
                 return f"{expectation}: not a valid expectation, a field of the wrong shape ({wrong})"
-            if _same(expected, found):
-                return None
-            return f"expected {expectation}, found {_shown(found)}"
+            return None if same else f"expected {expectation}, found {_shown(found)}"
     return f"unknown expectation form {expectation}"
 
 
 def _same(expected: Any, found: Any) -> bool:
     if isinstance(found, Fraction | int | float) and not isinstance(found, bool):
-        return isinstance(expected, int | float) and abs(Fraction(str(expected)) - Fraction(found)) <= Fraction(1, 100)
+        number = isinstance(expected, int | float) and not isinstance(expected, bool)
+        return number and abs(Fraction(str(expected)) - Fraction(found)) <= Fraction(1, 100)
     if isinstance(found, frozenset):
         return frozenset(expected or ()) == found
     return bool(expected == found)

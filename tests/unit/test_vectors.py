@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+import operator
+import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,6 +92,28 @@ def test_an_expectation_of_the_wrong_shape_is_a_failure_that_says_so() -> None:
         "{'rejected': 'two'}: not a valid expectation, a field of the wrong shape "
         "(invalid literal for int() with base 10: 'two')",
     ]
+
+
+WRONG_SHAPES = (None, 1, 2.5, True, "x", "P1", [], [1, "a"], ["USA"], {}, {"proposal": None}, 10**30)
+
+
+def _places(node: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    inside = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    return [at] + [place for key, child in inside for place in _places(child, (*at, key))]
+
+
+def test_vectors_bent_out_of_shape_fail_with_reasons_and_never_raise() -> None:
+    """Every published and project vector, with one to three of its values swapped for a value of another shape."""
+    originals = [yaml12.load(path.read_text()) for path in FILES]
+    draw = random.Random(7)
+    for _ in range(3000):
+        document = copy.deepcopy(draw.choice(originals))
+        for _ in range(draw.randint(1, 3)):
+            *path, last = draw.choice(_places(document)[1:])
+            parent = functools.reduce(operator.getitem, path, document)
+            parent[last] = copy.deepcopy(draw.choice(WRONG_SHAPES))
+        result = run_vector(document)  # raising here is the failure
+        assert all(isinstance(f, str) and f for f in result.failures)
 
 
 def test_rejected_may_name_several_steps_and_says_which_were_accepted() -> None:
