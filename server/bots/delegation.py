@@ -72,6 +72,21 @@ def tablers(view: View, seed: int, round_: int) -> list[str]:
     return order[:TABLERS_PER_ROUND]
 
 
+ASKS = 0.6
+"""How likely a front-line member's bot is to ask for consultation in a round, when it is its turn."""
+
+
+def consultation_lead(view: View, seed: int) -> str | None:
+    """Who asks for consultation this round (joined by two other members it thinks exposed), or nobody: the first
+    front-line member, in an order drawn for the round, whose own draw says it would ask.  Both draws read only
+    what every delegation's view holds alike (injects reach some members and not others), so every bot works out
+    the same one and no two ask at once: a co-requester asking as well would be refused."""
+    round_ = view["round"]
+    order = sorted(set(view["members"]) & FRONT_LINE) or sorted(view["members"])
+    random.Random(f"{seed}:consulting:{round_}").shuffle(order)
+    return next((m for m in order if random.Random(f"{seed}:{m}:consult:{round_}").random() < ASKS), None)
+
+
 def _names(view: View, codes: Iterable[str]) -> str:
     names = [view["members"][c].get("name") or c for c in codes]
     if not names:
@@ -175,11 +190,9 @@ class DelegationBot(SeatBot):
             for m in (c["requested_by"], *c.get("joined_by", ()))
         }
         key = f"consult:{round_}"
-        if "request_consultation" in allows and exposed and self.member not in convened:
-            named = any(i.get("round") == round_ and self.member in named_in(view, i) for i in view.get("injects", []))
-            if self._draw(key).random() < (0.9 if named else 0.4):
-                partners = [m for m in exposed_members(view) if m != self.member and m not in convened][:2]
-                plan.append((key, {"type": "request_consultation", "joined_by": partners}))
+        if "request_consultation" in allows and not convened and consultation_lead(view, self.seed) == self.member:
+            partners = [m for m in exposed_members(view) if m != self.member][:2]
+            plan.append((key, {"type": "request_consultation", "joined_by": partners}))
         if "send_message" in allows:
             name = view["members"][self.member].get("name") or self.member
             if exposed:

@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from game_rules import state_hash
-from game_rules.views import FACILITATOR, view
+from game_rules import COMMAND_ADAPTER, Refusal, state_hash
+from game_rules.engine import decide, evolve, replay
+from game_rules.state import CHAIR
+from game_rules.views import FACILITATOR, Viewer, view
 from server import scenarios
 from server.app import create_app
-from server.bots.delegation import exposed_members
+from server.bots.delegation import consultation_lead, exposed_members
 from server.bots.game import play_game, rest, websocket_url
 from server.bots.seat import BotError, SeatBot
 from server.bots.tables import BotSeats
@@ -105,6 +107,25 @@ async def test_bots_play_a_whole_game_that_replays_to_the_live_state(live: LiveS
     assert report.consistent, report.text()
     assert report.events == state.seq
     assert report.final_hash == state_hash(state)
+
+
+@pytest.mark.parametrize("scenario", ["baltic-hybrid", "eu-solidarity", "grid-cyber"])
+def test_every_delegation_bot_names_the_same_member_to_ask_for_consultation(scenario: str) -> None:
+    """Injects reach some members and not others, so the delegations' views differ; two bots that each thought it
+    was their turn to ask would ask at once, and the rules would refuse the one that joined the other."""
+    state = replay([scenarios.builtin()[scenario].opening(seed=SEED)])
+    seen_apart = 0
+    for step in range(13):
+        command = {"type": "advance_phase", "from_round": state.round, "from_phase": state.phase} if step else {}
+        decision = decide(state, COMMAND_ADAPTER.validate_python(command or {"type": "start_game"}), CHAIR)
+        assert not isinstance(decision, Refusal), decision
+        for event in decision:
+            state = evolve(state, event)
+        views = [view(state, Viewer(role="delegation", member=m)) for m in state.members]
+        seen_apart += len({len(v["injects"]) for v in views}) > 1
+        for seed in range(20):
+            assert len({consultation_lead(v, seed) for v in views}) == 1, (state.round, state.phase, seed)
+    assert seen_apart, "the delegations' views differ somewhere in the game"
 
 
 @pytest.mark.anyio
