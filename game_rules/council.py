@@ -36,18 +36,23 @@ def request_consultation(state: State, cmd: RequestConsultation, actor: str) -> 
     if refusal:
         return refusal
     joined = tuple(dict.fromkeys(m for m in cmd.joined_by if m != actor))
-    for earlier in state.consultations.values():
-        # Requesting together is requesting: a co-requester has convened the council as much as the first name.
-        if earlier.round == state.round and actor in (earlier.requested_by, *earlier.joined_by):
-            whose = (
-                f"{actor}'s request"
-                if earlier.requested_by == actor
-                else f"the request of {earlier.requested_by}, which {actor} joined"
-            )
-            return Refusal(
-                code="already_convened", reason=f"The {checks.ruleset(state).council} is already convened at {whose}."
-            )
+    if earlier := convened_by(state, actor):
+        whose = (
+            f"{actor}'s request"
+            if earlier.requested_by == actor
+            else f"the request of {earlier.requested_by}, which {actor} joined"
+        )
+        return Refusal(
+            code="already_convened", reason=f"The {checks.ruleset(state).council} is already convened at {whose}."
+        )
     return (ConsultationRequested(requested_by=actor, joined_by=joined),)
+
+
+def convened_by(state: State, member: str) -> Consultation | None:
+    """The consultation of this round that `member` requested or joined: requesting together is requesting, so a
+    co-requester has convened the council as much as the first name."""
+    this_round = (c for c in state.consultations.values() if c.round == state.round)
+    return next((c for c in this_round if member in (c.requested_by, *c.joined_by)), None)
 
 
 def table_proposal(state: State, cmd: TableProposal, actor: str) -> Decision:

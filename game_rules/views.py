@@ -251,4 +251,5 @@ def own_view(state: State, viewer: Viewer, records: MemberRecords | None = None)
         "msel": state.exercise.msel if everything else (),
         "msel_status": control.msel_status(state) if everything else {},
         "awaited": [p.id for p in state.proposals.values() if member and council.awaits(p, member)],
+        "convened_with": convened.requested_by if member and (convened := council.convened_by(state, member)) else None,
     }

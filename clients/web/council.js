@@ -3,17 +3,10 @@ import { useState } from "preact/hooks";
 import { html, memberList, memberName, words, ActButton, HeadNote, MemberPicker, PhaseHint, Refusal, speaksFor } from "./ui.js";
 import { Proposal } from "./proposal.js";
 
-// What the treaty's council may decide and how, as the view carries it (game_rules/rulesets.py).
-const rulesOf = (view) => ({
-  procedures: view.rules?.procedures || ["consensus"],
-  kinds: view.rules?.proposal_kinds || [],
-  unilateral: view.rules?.defence === "unilateral",
-});
-
 function Consultations({ game, view, canAct }) {
   const [joined, setJoined] = useState([]);
   const me = view.you.member;
-  const mine = view.consultations.find((c) => c.round === view.round && (c.requested_by === me || c.joined_by.includes(me)));
+  const convener = view.convened_with; // who asked, with this member among the requesters, this round (or null)
   return html`<section class="panel" aria-labelledby="consult-h">
     <h2 id="consult-h">Consultations</h2>
     ${!view.consultations.length && html`<p class="hint">No consultation has been requested.</p>`}
@@ -22,9 +15,9 @@ function Consultations({ game, view, canAct }) {
         Requested by <b>${memberName(view, c.requested_by)}</b> in round ${c.round}${c.joined_by.length
           ? `, joined by ${memberList(view, c.joined_by)}` : ""} — ${c.status}</li>`)}
     </ul>
-    ${canAct && mine && html`<p>${memberName(view, me)} has convened the council this round${
-      mine.requested_by === me ? "" : `, with ${memberName(view, mine.requested_by)}`}.</p>`}
-    ${canAct && !mine && html`<div class="form">
+    ${canAct && convener && html`<p>${memberName(view, me)} has convened the council this round${
+      convener === me ? "" : `, with ${memberName(view, convener)}`}.</p>`}
+    ${canAct && !convener && html`<div class="form">
       <${MemberPicker} view=${view} value=${joined} onChange=${setJoined} exclude=${[me]} legend="Co-requesters (optional)" name="joined" />
       <${ActButton} game=${game} id="request-consultation" command=${{ type: "request_consultation", joined_by: joined }}
         >Request consultation${joined.length ? ` with ${joined.join(", ")}` : ""}<//>
@@ -34,8 +27,8 @@ function Consultations({ game, view, canAct }) {
 }
 
 function TableProposal({ game, view }) {
-  const rules = rulesOf(view);
-  const [f, setF] = useState({ kind: rules.kinds[0], procedure: rules.procedures[0], text: "", forces: "", domain: "land",
+  const rules = view.rules; // the treaty's, from game_rules/rulesets.py
+  const [f, setF] = useState({ kind: rules.proposal_kinds[0], procedure: rules.procedures[0], text: "", forces: "", domain: "land",
     outOfArea: false, offensive: false, amount: "", victim: "", attackKind: "armed", attributed: true, inArea: true, parties: [] });
   const set = (key) => (e) => setF({ ...f, [key]: e.target.type === "checkbox" ? e.target.checked : e.target.value });
   const id = `P${view.proposals.length + 1}`;
@@ -57,7 +50,7 @@ function TableProposal({ game, view }) {
     <h2 id="table-h">Table a proposal</h2>
     <form onSubmit=${table} data-testid="table-form">
       <label>Kind <select value=${f.kind} onChange=${set("kind")}>
-        ${rules.kinds.map((k) => html`<option key=${k} value=${k}>${words(k)}</option>`)}</select></label>
+        ${rules.proposal_kinds.map((k) => html`<option key=${k} value=${k}>${words(k)}</option>`)}</select></label>
       <label>Procedure <select value=${f.procedure} onChange=${set("procedure")}>
         ${rules.procedures.map((p) => html`<option key=${p} value=${p}>${p}</option>`)}</select></label>
       <label>Text <textarea rows="3" value=${f.text} onInput=${set("text")} maxlength="4000"></textarea></label>
@@ -89,7 +82,6 @@ function TableProposal({ game, view }) {
 
 function Invocations({ game, view, seat }) {
   const [attack, setAttack] = useState("armed");
-  const rules = rulesOf(view);
   const me = view.you.member;
   const speaks = speaksFor(view, seat);
   const mayConfirm = (i) => i.status === "conditional" && (seat.role === "facilitator" || (speaks && i.victim === me));
@@ -101,7 +93,7 @@ function Invocations({ game, view, seat }) {
         ${mayConfirm(i) && html` <${ActButton} game=${game} id=${`confirm-${i.key}`}
           command=${{ type: "confirm_attribution", proposal: i.key }}>Confirm attribution<//>`}</li>`)}
     </ul>
-    ${rules.unilateral && speaks && html`<div class="form">
+    ${view.rules.defence === "unilateral" && speaks && html`<div class="form">
       <label>Attack on ${memberName(view, me)} <select value=${attack} onChange=${(e) => setAttack(e.target.value)}>
         ${["armed", "cyber", "hybrid"].map((k) => html`<option key=${k} value=${k}>${k}</option>`)}</select></label>
       <${ActButton} game=${game} id="invoke" command=${{ type: "invoke", attack: { kind: attack } }}>Invoke collective defence<//>

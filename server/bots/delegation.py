@@ -182,15 +182,9 @@ class DelegationBot(SeatBot):
         round_ = view["round"]
         defence, share, exposed = self._profile(view)
         plan: Plan = []
-        # A consultation that records its round is convened for that round only; one that does not, for good.
-        convened = {
-            m
-            for c in view.get("consultations", [])
-            if c.get("round") in (None, round_)
-            for m in (c["requested_by"], *c.get("joined_by", ()))
-        }
         key = f"consult:{round_}"
-        if "request_consultation" in allows and not convened and consultation_lead(view, self.seed) == self.member:
+        asked = any(c["round"] == round_ for c in view.get("consultations", []))
+        if "request_consultation" in allows and not asked and consultation_lead(view, self.seed) == self.member:
             partners = [m for m in exposed_members(view) if m != self.member][:2]
             plan.append((key, {"type": "request_consultation", "joined_by": partners}))
         if "send_message" in allows:

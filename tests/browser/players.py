@@ -66,6 +66,15 @@ class Player:
         self.connected()
         return code
 
+    def create_game_from_file(self, path: Path) -> str:
+        """Create a game as facilitator from a scenario file of one's own; returns the join code shown."""
+        page = self.page
+        page.goto(f"{self.base_url}/#/")
+        page.get_by_label("Scenario file", exact=True).set_input_files(str(path))
+        page.get_by_role("button", name="Create game as facilitator").click()
+        self.connected()
+        return str(page.get_by_test_id("join-code").first.inner_text())
+
     def find_game(self, code: str) -> None:
         self.page.goto(f"{self.base_url}/#/join/{code}")
         self.page.get_by_test_id("present").wait_for()

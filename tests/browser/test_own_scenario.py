@@ -32,11 +32,8 @@ def test_the_facilitator_creates_a_game_from_a_scenario_file(players: Callable[[
 
     good = tmp_path / "our-seminar.yaml"
     good.write_text(OWN_SCENARIO, encoding="utf-8")
-    page.get_by_label("Scenario file", exact=True).set_input_files(str(good))
-    create.click()
-    white.connected()
+    code = white.create_game_from_file(good)
     expect(page.get_by_role("banner")).to_contain_text("Our seminar: the Suwałki gap")
-    code = page.get_by_test_id("join-code").first.inner_text()
     est = players("EST")
     est.join(code, "delegation", "Kaja", member="EST")
     page.get_by_role("button", name="Start the exercise").click()

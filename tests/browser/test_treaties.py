@@ -19,14 +19,9 @@ ALL_KINDS = ["joint statement", "deploy forces", "sanctions", "common funding", 
 
 def _game_under(white: Player, ruleset: str, tmp_path: Path) -> str:
     """A game of the demo scenario under another treaty, from a scenario file; returns its join code."""
-    page = white.page
-    page.goto(f"{white.base_url}/#/")
     path = tmp_path / f"{ruleset}.yaml"
     path.write_text(OWN_SCENARIO.replace("ruleset: nato", f"ruleset: {ruleset}", 1), encoding="utf-8")
-    page.get_by_label("Scenario file", exact=True).set_input_files(str(path))
-    page.get_by_role("button", name="Create game as facilitator").click()
-    white.connected()
-    return str(page.get_by_test_id("join-code").first.inner_text())
+    return white.create_game_from_file(path)
 
 
 @pytest.mark.parametrize(

@@ -116,8 +116,8 @@ def test_every_delegation_bot_names_the_same_member_to_ask_for_consultation(scen
     state = replay([scenarios.builtin()[scenario].opening(seed=SEED)])
     seen_apart = 0
     for step in range(13):
-        command = {"type": "advance_phase", "from_round": state.round, "from_phase": state.phase} if step else {}
-        decision = decide(state, COMMAND_ADAPTER.validate_python(command or {"type": "start_game"}), CHAIR)
+        command = {"type": "advance_phase", "from_round": state.round, "from_phase": state.phase}
+        decision = decide(state, COMMAND_ADAPTER.validate_python(command if step else {"type": "start_game"}), CHAIR)
         assert not isinstance(decision, Refusal), decision
         for event in decision:
             state = evolve(state, event)
