@@ -98,6 +98,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def placement(pin: bool) -> tuple[list[int], list[int]] | None:
+    """The CPUs of the servers and of the clients: the clients on the last CPU this process may use, the servers
+    on the others, on a machine with two or more.
+
+    Left to itself, the scheduler wakes a client on the CPU of the server process that wrote to its socket
+    (Linux's wake-affine placement), where it waits for the server to give the CPU up: a server that goes on
+    working after its push (the game server brings every seat's view up to date) then delays the receipt it has
+    already sent, by as long as that work takes.  Clients on other machines, as a seminar's are, are not
+    delayed so; nor are clients on a CPU of their own."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if not pin or len(cpus) < 2:
+        return None
+    return cpus[:-1], cpus[-1:]
+
+
 @dataclass
 class Server:
     name: str
@@ -105,6 +120,7 @@ class Server:
     env: dict[str, str]
     log: Path
     port: int = field(default_factory=free_port)
+    cpus: list[int] | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -125,6 +141,8 @@ class Server:
             self.process = subprocess.Popen(
                 [*self.argv, "--port", str(self.port)], env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
+        if self.cpus is not None:  # before the interpreter is up, so every thread it starts inherits it
+            os.sched_setaffinity(self.process.pid, self.cpus)
         deadline = time.monotonic() + START_TIMEOUT
         async with httpx.AsyncClient(base_url=self.url, timeout=5, trust_env=False) as http:
             while True:
@@ -584,7 +602,10 @@ async def run_game_server(args: argparse.Namespace, workdir: Path) -> Result:
         env["BUS_URL"] = args.bus_url
         env["BUS_CHANNEL"] = f"wargame:bench:{uuid.uuid4().hex}"
     argv = [sys.executable, *args.serve.split(), "--host", "127.0.0.1"]
-    servers = [Server(f"wargame#{i}", argv, env, workdir / f"wargame-{i}.log") for i in range(args.processes)]
+    servers = [
+        Server(f"wargame#{i}", argv, env, workdir / f"wargame-{i}.log", cpus=args.server_cpus)
+        for i in range(args.processes)
+    ]
     run = Run()
     try:
         for server in servers:  # one after the other: the first one migrates the empty database
@@ -621,7 +642,7 @@ async def run_game_server(args: argparse.Namespace, workdir: Path) -> Result:
 
 async def run_bare_server(args: argparse.Namespace, workdir: Path) -> Result:
     argv = [sys.executable, "-m", "bench.bare_server", "--host", "127.0.0.1", *(["--deflate"] if args.deflate else [])]
-    server = Server("bare", argv, dict(os.environ), workdir / "bare.log")
+    server = Server("bare", argv, dict(os.environ), workdir / "bare.log", cpus=args.server_cpus)
     run = Run()
     try:
         await server.start()
@@ -710,6 +731,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="run the servers and clients at nice -N (root): "
         "on a shared machine, other people's work then disturbs the measurement less",
     )
+    parser.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="let the scheduler place servers and clients (default: the clients on a CPU of their own, the servers "
+        "on the others)",
+    )
     parser.add_argument("--logs", metavar="DIR", help="keep the servers' logs there (default: thrown away)")
     parser.add_argument("--py-spy", metavar="PREFIX", help="profile the servers under load (py-spy raw stacks)")
     args = parser.parse_args(argv)
@@ -731,6 +759,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 async def main_async(args: argparse.Namespace) -> int:
     print(f"machine: {machine()}")
+    args.server_cpus = None
+    if (cpus := placement(args.pin)) is not None:
+        args.server_cpus, client_cpus = cpus
+        os.sched_setaffinity(0, client_cpus)
+        print(f"CPUs: servers on {args.server_cpus}, clients on {client_cpus}")
+    else:
+        print("CPUs: servers and clients wherever the scheduler puts them")
     if args.priority:
         os.setpriority(os.PRIO_PROCESS, 0, -args.priority)
     print(
