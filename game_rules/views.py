@@ -141,6 +141,11 @@ of frozen records that the state only appends to, so a seat that has seen a log 
 date with the records past it, whatever the length of the game."""
 
 
+LOG_ONLY = (ev.MessageSent, ev.Announced, ev.ObservationRecorded)
+"""The events that add a record to one of the `LOGS` and change nothing else any view shows (a seminar's most
+frequent: its messages): after a batch of only these, every section of every view but its `seq` is as it was."""
+
+
 def log_lengths(state: State) -> dict[str, int]:
     """How far each of the state's logs reaches: `logs(state, viewer, since=...)` takes the records past it."""
     return {log: len(getattr(state, log)) for log in LOGS}

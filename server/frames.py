@@ -9,14 +9,15 @@ every message its seat may read, and a seminar's runs to hundreds.  `updated` is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
 from typing import Any
 
 from pydantic_core import to_json
 
 from game_rules import State
-from game_rules.views import MemberRecords, Viewer, common_view, logs, own_view
+from game_rules.events import Event
+from game_rules.views import LOG_ONLY, MemberRecords, Viewer, common_view, logs, own_view
 
 
 def event_frame(seq: int, payload: str | None) -> str:
@@ -65,9 +66,18 @@ class Shown:
         self._common: dict[str, str] = {}
         self._own: dict[str, dict[str, str]] = {}
 
-    def update_frames(self, state: State, viewers: Iterable[Viewer], since: Mapping[str, int]) -> dict[str, str]:
+    def update_frames(
+        self, state: State, viewers: Iterable[Viewer], since: Mapping[str, int], batch: Sequence[Event] = ()
+    ) -> dict[str, str]:
         """An update frame per viewer key, from what was shown to `state`; `since` is the log lengths before the
-        batch.  Viewers not named are forgotten (no socket of theirs is left)."""
+        batch, `batch` its events.  Viewers not named are forgotten (no socket of theirs is left)."""
+        viewers = list(viewers)
+        if batch and all(isinstance(e, LOG_ONLY) for e in batch) and all(v.key() in self._own for v in viewers):
+            # Only logs grew, and every viewer was shown the rest: its sections need not be made again to be
+            # compared, nor its members' scores worked out.
+            self._common["seq"] = seq = str(state.seq)
+            self._own = {v.key(): self._own[v.key()] for v in viewers}
+            return {v.key(): self._frame(state, v, since, [("seq", seq)]) for v in viewers}
         common = _serialised(common_view(state))
         changed = [(name, text) for name, text in common.items() if self._common.get(name) != text]
         self._common = common
@@ -82,10 +92,14 @@ class Shown:
                 new = chain(common.items(), own.items())
             else:
                 new = chain(changed, ((name, text) for name, text in own.items() if before.get(name) != text))
-            tails = ((log, to_json(records).decode()) for log, records in logs(state, viewer, since).items() if records)
-            frames[key] = f'{{"type":"update","seq":{state.seq},"set":{_object(new)},"append":{_object(tails)}}}'
+            frames[key] = self._frame(state, viewer, since, new)
         self._own = own_shown
         return frames
+
+    @staticmethod
+    def _frame(state: State, viewer: Viewer, since: Mapping[str, int], new: Iterable[tuple[str, str]]) -> str:
+        tails = ((log, to_json(records).decode()) for log, records in logs(state, viewer, since).items() if records)
+        return f'{{"type":"update","seq":{state.seq},"set":{_object(new)},"append":{_object(tails)}}}'
 
     def forget(self) -> None:
         """No socket is left: an idle game holds no frames."""

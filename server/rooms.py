@@ -323,7 +323,8 @@ class Room:
                 for conn in conns:
                     self._send(conn, whole)
         elif audiences:
-            updates = self._shown.update_frames(self.state, [viewer for viewer, _ in audiences.values()], logs_before)
+            viewers = [viewer for viewer, _ in audiences.values()]
+            updates = self._shown.update_frames(self.state, viewers, logs_before, [event for _, event in batch])
             for key, (_, conns) in audiences.items():
                 for conn in conns:
                     self._send(conn, updates[key])

@@ -10,7 +10,7 @@ import pytest
 from game_rules import State, evolve
 from game_rules.events import Event
 from game_rules.state import CHAIR
-from game_rules.views import LOGS, common_view, log_lengths, logs, own_view, view
+from game_rules.views import LOG_ONLY, LOGS, common_view, log_lengths, logs, own_view, view
 from server import scenarios
 from server.frames import Shown, updated, view_frame
 from tests.unit.scripted import ScriptedGame, every_viewer
@@ -62,7 +62,7 @@ def test_updates_bring_every_seat_to_the_view_it_would_be_sent_whole(scenario_id
         before = log_lengths(state)
         for event in batch:
             state = evolve(state, event)
-        frames = shown.update_frames(state, seats, before)
+        frames = shown.update_frames(state, seats, before, batch)
         assert set(frames) == {seat.key() for seat in seats}
         for seat in seats:
             update = json.loads(frames[seat.key()])
@@ -86,7 +86,7 @@ def test_a_message_updates_the_seq_and_adds_itself_to_its_addressees_messages_al
     for event in game.log[1:]:
         before = log_lengths(state)
         state = evolve(state, event)
-        frames = shown.update_frames(state, seats, before)
+        frames = shown.update_frames(state, seats, before, [event])
         if event.type != "message_sent":
             continue
         messages += 1
@@ -109,3 +109,25 @@ def test_the_parts_of_a_view_share_no_section_and_logs_from_nothing_are_the_whol
         assert set(every_log) == set(LOGS)
         assert logs(state, seat, dict.fromkeys(LOGS, 0)) == every_log
         assert logs(state, seat, log_lengths(state)) == {log: [] for log in LOGS}
+
+
+@pytest.mark.parametrize("scenario_id", sorted(SHIPPED))
+def test_the_events_updates_take_for_log_only_change_nothing_but_their_log(scenario_id: str) -> None:
+    """Updates after a batch of `LOG_ONLY` events make no section again: were one of them to change anything else
+    in the state, seats would be left with a stale view."""
+    game = ChattyGame(SHIPPED[scenario_id], seed=7)
+    game.play()
+    state = evolve(State(), game.log[0])
+    seen: set[str] = set()
+    for event in game.log[1:]:
+        if not isinstance(event, LOG_ONLY):
+            state = evolve(state, event)
+            continue
+        before = state.model_dump(exclude={"seq"})
+        state = evolve(state, event)
+        after = state.model_dump(exclude={"seq"})
+        grown = {log for log in LOGS if before[log] != after[log]}
+        assert len(grown) == 1 and len(after[log := grown.pop()]) == len(before[log]) + 1, event.type
+        assert {k: v for k, v in after.items() if k != log} == {k: v for k, v in before.items() if k != log}
+        seen.add(event.type)
+    assert seen == {e.model_fields["type"].default for e in LOG_ONLY}, f"not every log-only event was played: {seen}"
