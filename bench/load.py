@@ -17,6 +17,10 @@ prints our p99 as a ratio of the bare server's.  With `--rounds N` it runs each 
 (game, bare, bare, game, ...), and also compares all rounds' latencies pooled: on a shared machine one pair of
 runs can land in a quiet minute and a busy one.
 
+The clients run on a CPU of their own and the servers on the others (`placement`), and the clients' garbage
+collector is off while they load a server (`paused_collector`): what is measured is the server's time, not the
+load generator's.
+
 Everything is on loopback, every wait is bounded, and the game server's database is EMPTIED first: by default
 a temporary SQLite file (one process); with `--database-url` the database's name must contain "bench" or "scale"
 unless `--reset-any-database` is given.  Results and the exact command line: docs/performance.md.
