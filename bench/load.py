@@ -103,9 +103,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def placement(pin: bool) -> tuple[list[int], list[int]] | None:
+def placement() -> tuple[list[int], list[int]] | None:
     """The CPUs of the servers and of the clients: the clients on the last CPU this process may use, the servers
-    on the others, on a machine with two or more.
+    on the others; None on a machine with one.
 
     Left to itself, the scheduler wakes a client on the CPU of the server process that wrote to its socket
     (Linux's wake-affine placement), where it waits for the server to give the CPU up: a server that goes on
@@ -113,7 +113,7 @@ def placement(pin: bool) -> tuple[list[int], list[int]] | None:
     already sent, by as long as that work takes.  Clients on other machines, as a seminar's are, are not
     delayed so; nor are clients on a CPU of their own."""
     cpus = sorted(os.sched_getaffinity(0))
-    if not pin or len(cpus) < 2:
+    if len(cpus) < 2:
         return None
     return cpus[:-1], cpus[-1:]
 
@@ -146,7 +146,8 @@ class Server:
             self.process = subprocess.Popen(
                 [*self.argv, "--port", str(self.port)], env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
-        if self.cpus is not None:  # before the interpreter is up, so every thread it starts inherits it
+        # Popen returns once the child has exec'd, long before its interpreter starts a thread: all inherit this.
+        if self.cpus is not None:
             os.sched_setaffinity(self.process.pid, self.cpus)
         deadline = time.monotonic() + START_TIMEOUT
         async with httpx.AsyncClient(base_url=self.url, timeout=5, trust_env=False) as http:
@@ -783,7 +784,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 async def main_async(args: argparse.Namespace) -> int:
     print(f"machine: {machine()}")
     args.server_cpus = None
-    if (cpus := placement(args.pin)) is not None:
+    if args.pin and (cpus := placement()) is not None:
         args.server_cpus, client_cpus = cpus
         os.sched_setaffinity(0, client_cpus)
         print(f"CPUs: servers on {args.server_cpus}, clients on {client_cpus}")
