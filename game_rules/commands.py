@@ -5,6 +5,7 @@ The acting seat is not part of the command: the server knows who sent it, and `d
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
@@ -12,7 +13,7 @@ from pydantic import Field, TypeAdapter
 from game_rules.base import Frozen
 from game_rules.exercise import InjectKind
 from game_rules.rulesets import Procedure, ProposalKind
-from game_rules.state import Attack, Choice, MemberCode, Requirement, Role, Ruling, Strength
+from game_rules.state import Attack, Choice, MemberCode, Rating, Requirement, Role, Ruling, Strength
 
 ProposalId = Annotated[str, Field(min_length=1, max_length=40)]
 
@@ -261,6 +262,41 @@ class RecordObservation(Frozen):
     about_seq: int | None = Field(default=None, ge=1)
 
 
+Capability = Annotated[str, Field(min_length=1, max_length=120)]
+Item = Annotated[str, Field(min_length=1, max_length=12)]
+
+
+class RateCapability(Frozen):
+    """An evaluator rates one of the after-action report's capabilities, with the reason: the rating stands in the
+    report in place of the one the rules read off the log, which is shown beside it."""
+
+    type: Literal["rate_capability"] = "rate_capability"
+    capability: Capability
+    rating: Rating
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PlanCorrectiveAction(Frozen):
+    """A row of the improvement plan: the capability and the issue, what is to be done, who is responsible, and
+    from when to when.  With `item`, the row of that name is planned anew (a typo, a new date)."""
+
+    type: Literal["plan_corrective_action"] = "plan_corrective_action"
+    item: Item | None = None
+    capability: Capability
+    issue: str = Field(default="", max_length=2000)
+    action: str = Field(min_length=1, max_length=2000)
+    responsible: str = Field(min_length=1, max_length=200)
+    start: date | None = None
+    completion: date | None = None
+
+
+class DropCorrectiveAction(Frozen):
+    """Take a row out of the improvement plan."""
+
+    type: Literal["drop_corrective_action"] = "drop_corrective_action"
+    item: Item
+
+
 Command = Annotated[
     RequestConsultation
     | TableProposal
@@ -295,7 +331,10 @@ Command = Annotated[
     | ShareIntelligence
     | OfferSharing
     | AdversaryMove
-    | RecordObservation,
+    | RecordObservation
+    | RateCapability
+    | PlanCorrectiveAction
+    | DropCorrectiveAction,
     Field(discriminator="type"),
 ]
 
@@ -337,7 +376,9 @@ NATIONAL_VOICE_COMMANDS = frozenset(
 """What commits a member state before its allies: only the head of its delegation says it.  The other players of
 a delegation deliberate with the head, message, share intelligence and propose national actions."""
 SYSTEM_COMMANDS = frozenset({"claim_seat"})
-ANY_TIME_COMMANDS = frozenset({"record_observation"})
+ANY_TIME_COMMANDS = frozenset(
+    {"record_observation", "rate_capability", "plan_corrective_action", "drop_corrective_action"}
+)
 """Open to every seat that may send it, in any phase and after the end: the hotwash runs on."""
 
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

@@ -393,8 +393,11 @@ REWIND_KEEPS: dict[str, frozenset[str]] = {
     "messages": frozenset({"message_sent"}),
     "announcements": frozenset({"announced"}),
     "observations": frozenset({"observation_recorded"}),
+    "ratings": frozenset({"capability_rated"}),
+    "improvement_plan": frozenset({"corrective_action_planned", "corrective_action_dropped"}),
 }
-"""What a rewind cannot undo: who sits where, and what was said (the review still reads it).  These parts of the
+"""What a rewind cannot undo: who sits where, what was said (the review still reads it), and the evaluators'
+ratings and improvement plan, which are about the whole exercise, the part turned back included.  These parts of the
 state carry over from before the rewind, and the events that make them stand whatever is rewound."""
 
 

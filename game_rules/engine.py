@@ -15,6 +15,7 @@ from game_rules import (
     control,
     council,
     diplomacy,
+    evaluation,
     events,
     injects,
     intelligence,
@@ -61,6 +62,9 @@ _DECIDERS: dict[type[Any], Callable[[State, Any, str], Decision]] = {
     commands.OfferSharing: intelligence.offer_sharing,
     commands.AdversaryMove: adversary.red_cell_move,
     commands.RecordObservation: control.record_observation,
+    commands.RateCapability: evaluation.rate_capability,
+    commands.PlanCorrectiveAction: evaluation.plan_corrective_action,
+    commands.DropCorrectiveAction: evaluation.drop_corrective_action,
 }
 
 
@@ -109,6 +113,9 @@ _EVOLVERS: dict[type[Any], Callable[[State, Any], None]] = {
     events.AdversaryMoved: adversary.adversary_moved,
     events.RoundAssessed: control.round_assessed,
     events.ObservationRecorded: control.observation_recorded,
+    events.CapabilityRated: evaluation.capability_rated,
+    events.CorrectiveActionPlanned: evaluation.corrective_action_planned,
+    events.CorrectiveActionDropped: evaluation.corrective_action_dropped,
 }
 
 

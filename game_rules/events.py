@@ -17,12 +17,14 @@ from game_rules.rulesets import Procedure, ProposalKind, RulesetId
 from game_rules.state import (
     Attack,
     Choice,
+    CorrectiveAction,
     DiceRoll,
     Inject,
     InvocationStatus,
     Member,
     Message,
     Outcome,
+    Rating,
     Requirement,
     Role,
     RoundMetrics,
@@ -289,6 +291,25 @@ class ObservationRecorded(Frozen):
     """The seq the note is about: the latest event when it was written, unless the author named one."""
 
 
+class CapabilityRated(Frozen):
+    type: Literal["capability_rated"] = "capability_rated"
+    capability: str
+    rating: Rating
+    reason: str
+    by: str
+
+
+class CorrectiveActionPlanned(Frozen):
+    type: Literal["corrective_action_planned"] = "corrective_action_planned"
+    row: CorrectiveAction
+
+
+class CorrectiveActionDropped(Frozen):
+    type: Literal["corrective_action_dropped"] = "corrective_action_dropped"
+    item: str
+    by: str
+
+
 Event = Annotated[
     GameOpened
     | ConsultationRequested
@@ -325,6 +346,9 @@ Event = Annotated[
     | AdversaryMoved
     | RoundAssessed
     | ObservationRecorded
+    | CapabilityRated
+    | CorrectiveActionPlanned
+    | CorrectiveActionDropped
     | MselLineHeld,
     Field(discriminator="type"),
 ]

@@ -12,6 +12,14 @@ def _who(actor: str) -> str:
     return "The chair" if actor == CHAIR else actor
 
 
+def _article(noun: str) -> str:
+    return "an" if noun[:1] in "aeiou" else "a"
+
+
+def _evaluator(actor: str) -> str:
+    return "white cell" if actor == CHAIR else actor
+
+
 def describe(event: Event, rules: Ruleset | None) -> str:
     """Describe `event` in the words of the alliance's treaty (`rules`, None before the game opens)."""
     match event:
@@ -61,7 +69,8 @@ def describe(event: Event, rules: Ruleset | None) -> str:
             return f"{event.member} pledges {event.forces} force {unit} to {event.proposal}."
         case ev.SeatClaimed():
             head = " as its head" if event.head else ""
-            seat = f"the {event.member} delegation{head}" if event.member else f"a {event.role.replace('_', ' ')} seat"
+            role = event.role.replace("_", " ")
+            seat = f"the {event.member} delegation{head}" if event.member else f"{_article(role)} {role} seat"
             return f"{event.player} takes {seat}."
         case ev.SeatReassigned():
             return f"Seat {event.seat} is reassigned to {event.player}."
@@ -144,4 +153,15 @@ def describe(event: Event, rules: Ruleset | None) -> str:
         case ev.ObservationRecorded():
             about = f" on {event.member}" if event.member else ""
             return f"Observation by the {event.by}{about} (at event {event.about_seq}): {event.text}"
+        case ev.CapabilityRated():
+            return f"The {_evaluator(event.by)} rates {event.capability} {event.rating}: {event.reason}"
+        case ev.CorrectiveActionPlanned():
+            row = event.row
+            when = f", {row.start or '…'} to {row.completion or '…'}" if row.start or row.completion else ""
+            return (
+                f"The {_evaluator(row.by)} plans {row.item} for {row.capability}: {row.action} "
+                f"(responsible: {row.responsible}{when})."
+            )
+        case ev.CorrectiveActionDropped():
+            return f"The {_evaluator(event.by)} drops {event.item} from the improvement plan."
     raise AssertionError(f"no description for {type(event).__name__}")

@@ -11,18 +11,17 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 from game_rules import burden
 from game_rules import events as ev
 from game_rules.control import REWIND_KEEPS
 from game_rules.engine import replay, unfold
+from game_rules.evaluation import CAPABILITIES
 from game_rules.events import Event
 from game_rules.narrative import describe
 from game_rules.rulesets import RULESETS
-from game_rules.state import RoundMetrics, State
+from game_rules.state import Rating, RoundMetrics, State
 
-Rating = Literal["P", "S", "M", "U", "N/A"]
 RATING_MEANING = {
     "P": "performed without challenges",
     "S": "performed with some challenges",
@@ -87,8 +86,14 @@ class ProposalRecord:
 class Capability:
     name: str
     rating: Rating
+    """The evaluators' rating where they gave one, else the one the log suggests."""
     evidence: list[str]
     corrective_action: str
+    """The corrective action the evidence suggests; the improvement plan holds the evaluators' own."""
+    suggested: Rating | None = None
+    """What the log's evidence suggests (None: the log holds none, and only the evaluators rated it)."""
+    rated_by: str | None = None
+    reason: str = ""
 
 
 @dataclass
@@ -237,6 +242,25 @@ def _rate(value: float, p: float, s: float, m: float) -> Rating:
 
 
 def capabilities(state: State, proposals: list[ProposalRecord]) -> list[Capability]:
+    """Each capability the log gives evidence on, rated by it, then as the evaluators rated it (`state.ratings`),
+    with those only they rated after the others."""
+    suggested = {c.name: c for c in _suggested(state, proposals)}
+    out: list[Capability] = []
+    for name in [*suggested, *(n for n in CAPABILITIES if n in state.ratings and n not in suggested)]:
+        found = suggested.get(name)
+        judged = state.ratings.get(name)
+        capability = found or Capability(name, "N/A", ["no evidence in the log"], CAPABILITIES[name])
+        if judged is not None:
+            capability = replace(capability, rating=judged.rating, rated_by=judged.by, reason=judged.reason)
+        out.append(replace(capability, suggested=found.rating if found else None))
+    return out
+
+
+def _capability(name: str, rating: Rating, evidence: list[str]) -> Capability:
+    return Capability(name, rating, evidence, CAPABILITIES[name])
+
+
+def _suggested(state: State, proposals: list[ProposalRecord]) -> list[Capability]:
     out: list[Capability] = []
     serious = [i for i in state.injects if i.severity >= 3]
     latencies = [phases for _, phases in state.latencies]
@@ -249,7 +273,7 @@ def capabilities(state: State, proposals: list[ProposalRecord]) -> list[Capabili
         else:
             rating = "P" if mean_latency <= 1 else "S" if mean_latency <= 2 else "M"
         out.append(
-            Capability(
+            _capability(
                 "Consultation and situational awareness",
                 rating,
                 [
@@ -258,13 +282,12 @@ def capabilities(state: State, proposals: list[ProposalRecord]) -> list[Capabili
                     if mean_latency is not None
                     else "no serious inject drew a council response",
                 ],
-                "Agree in advance which incidents trigger an Article 4 request and who drafts it.",
             )
         )
     closed = [p for p in proposals if p.outcome != "pending"]
     adopted = [p for p in closed if p.outcome == "adopted"]
     out.append(
-        Capability(
+        _capability(
             "Council decision-making",
             _rate(len(adopted) / len(closed), 0.75, 0.5, 0.25) if closed else "U",
             [f"{len(adopted)} of {len(closed)} proposals adopted"]
@@ -273,7 +296,6 @@ def capabilities(state: State, proposals: list[ProposalRecord]) -> list[Capabili
                 for p in closed
                 if p.outcome != "adopted"
             ],
-            "Pre-negotiate texts in deliberation; use reservations rather than objections where possible.",
         )
     )
     deployments = [p for p in proposals if p.kind == "deploy_forces" and p.outcome == "adopted"]
@@ -281,32 +303,29 @@ def capabilities(state: State, proposals: list[ProposalRecord]) -> list[Capabili
         required = sum(p.requirement or 0 for p in deployments)
         short = sum(p.shortfall or 0 for p in deployments)
         out.append(
-            Capability(
+            _capability(
                 "Force generation",
                 _rate(1 - short / required, 1.0, 0.9, 0.7) if required else "N/A",
                 [f"{required} units required by {len(deployments)} adopted deployment(s); shortfall {short}"]
                 + [f"{p.id}: below fair share {', '.join(p.free_riders)}" for p in deployments if p.free_riders],
-                "Hold a force-generation conference before the council decides on a requirement.",
             )
         )
         fairness = state.assessments[-1].pledge_fairness if state.assessments else 1.0
         out.append(
-            Capability(
+            _capability(
                 "Burden-sharing",
                 _rate(fairness, 0.9, 0.75, 0.5),
                 [f"pledges against fair shares: {fairness:.0%} (capped per member)"],
-                "Publish fair shares with each requirement; review pledges against them each round.",
             )
         )
     reports = list(state.reports.values())
     if reports:
         shared = sum(1 for r in reports if r.shared_with)
         out.append(
-            Capability(
+            _capability(
                 "Intelligence sharing",
                 _rate(shared / len(reports), 0.5, 0.25, 0.1),
                 [f"{shared} of {len(reports)} reports shared; {len(state.sharing_agreements)} standing agreement(s)"],
-                "Conclude standing sharing agreements among the most exposed members before a crisis.",
             )
         )
     triggered = bool(state.threshold_crossed) or any(i.kind == "armed_attack" for i in state.injects)
@@ -314,12 +333,11 @@ def capabilities(state: State, proposals: list[ProposalRecord]) -> list[Capabili
     if triggered or invoked:
         confirmed = [i for i in invoked if i.status != "conditional"]
         out.append(
-            Capability(
+            _capability(
                 "Collective defence",
                 "P" if confirmed else "S" if invoked else "U",
                 [f"armed-attack threshold crossed for {', '.join(state.threshold_crossed) or 'nobody'}"]
                 + [f"invocation {i.key} for {i.victim}: {i.status}" for i in invoked],
-                "Rehearse the conditional-invocation and attribution steps (12 Sep and 2 Oct 2001).",
             )
         )
     return out

@@ -8,6 +8,7 @@ the same on the ten-thousandth event as on the first.  `decide` only reads.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
@@ -49,6 +50,8 @@ Role = Literal["delegation", "red_cell", "observer", "umpire", "facilitator"]
 """umpire: the control cell's analysts, read-only and seeing everything; observer: read-only, the public record."""
 Ruling = Literal["accepted", "modified", "rejected"]
 Strength = Literal["very_strong", "strong", "fair", "weak", "very_weak"]
+Rating = Literal["P", "S", "M", "U", "N/A"]
+"""An HSEEP capability rating: performed without challenges, with some, with major ones, unable; or not exercised."""
 """How convincing a matrix-game argument is, as the white cell rates it."""
 
 
@@ -225,6 +228,28 @@ class Observation(Frozen):
     round: int
 
 
+class CapabilityRating(Frozen):
+    """An evaluator's rating of a capability of the after-action report, which stands in place of the rules'."""
+
+    rating: Rating
+    reason: str
+    by: str
+
+
+class CorrectiveAction(Frozen):
+    """A row of the improvement plan: what is to change, who sees to it, and by when."""
+
+    item: str
+    capability: str
+    issue: str = ""
+    action: str
+    responsible: str
+    start: date | None = None
+    completion: date | None = None
+    by: str
+    dropped: bool = False
+
+
 class State(Record):
     title: str = ""
     ruleset: RulesetId | None = None
@@ -273,5 +298,10 @@ class State(Record):
     latencies: list[tuple[int, int]] = Field(default_factory=list)
     """(round, phases taken) for each answered serious inject."""
     observations: list[Observation] = Field(default_factory=list)
+    ratings: dict[str, CapabilityRating] = Field(default_factory=dict)
+    """The evaluators' ratings, by capability."""
+    improvement_plan: dict[str, CorrectiveAction] = Field(default_factory=dict)
+    """The improvement plan's rows, by item, in the order they were first planned; dropped rows stay, marked, so
+    that an item's name is never given twice."""
     seq: int = 0
     """How many events have been folded into this state."""

@@ -39,6 +39,10 @@ class Viewer(Frozen):
 
 FACILITATOR = Viewer(role="facilitator")
 
+HOTWASH = (ev.ObservationRecorded, ev.CapabilityRated, ev.CorrectiveActionPlanned, ev.CorrectiveActionDropped)
+"""The after-action work of the white cell, umpires and observers, which delegations read in the review once the
+game has ended."""
+
 
 def audience(event: Event) -> frozenset[str] | None:
     """The members an event is for, or None when it is public. The white cell sees every event."""
@@ -86,7 +90,7 @@ def may_see(viewer: Viewer, event: Event, state: State) -> bool:
     """Whether `viewer` may see `event`; `state` is any state in which an ActionRuled's action exists."""
     if viewer.omniscient:
         return True
-    if isinstance(event, ev.ObservationRecorded):
+    if isinstance(event, HOTWASH):
         return viewer.role in ("observer", "umpire")
     if isinstance(event, ev.MselLineHeld):  # the MSEL is the white cell's
         return False

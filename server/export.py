@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from game_rules import EVENT_ADAPTER, Refusal, State, decide, replay, state_hash
 from game_rules.commands import PauseGame
+from game_rules.evaluation import plan
 from game_rules.events import Event, GameOpened
 from game_rules.review import Review, review
 from game_rules.state import CHAIR, Message
@@ -96,8 +97,8 @@ def commands(stored: Sequence[StoredEvent]) -> dict[int, int]:
 
 def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
     """The tables an analyst opens in a spreadsheet: events (with the command each came of), positions, pledges,
-    metrics, messages (who wrote to whom), actions (free-form, as argued and as ruled) and seats (who played
-    what)."""
+    metrics, messages (who wrote to whom), actions (free-form, as argued and as ruled), seats (who played
+    what), capabilities (as rated, and as the log suggested) and the improvement plan."""
     command = commands(loaded.stored)
     tables: dict[str, list[list[Any]]] = {
         "events": [["seq", "command", "round", "phase", "type", "members", "description", "undone"]]
@@ -176,6 +177,24 @@ def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
     ]
     tables["seats"] = [["seat", "role", "member", "player", "head", "bot"]] + [
         [seat_id, s.role, s.member or "", s.player, s.head, s.bot] for seat_id, s in r.state.seats.items()
+    ]
+    tables["capabilities"] = [["capability", "rating", "suggested", "rated_by", "reason", "evidence"]] + [
+        [c.name, c.rating, c.suggested or "", c.rated_by or "", c.reason, "; ".join(c.evidence)] for c in r.capabilities
+    ]
+    tables["improvement_plan"] = [
+        ["item", "capability", "issue", "corrective_action", "responsible", "start", "completion", "planned_by"]
+    ] + [
+        [
+            row.item,
+            row.capability,
+            row.issue,
+            row.action,
+            row.responsible,
+            row.start or "",
+            row.completion or "",
+            row.by,
+        ]
+        for row in plan(r.state)
     ]
     out = {}
     for name, rows in tables.items():

@@ -56,7 +56,11 @@ def actor_for(seat: SeatRecord, command: Command) -> str | None:
     return None
 
 
-READ_ONLY = Refusal(code="read_only", reason="Observers and umpires watch; they only record observations.")
+READ_ONLY = Refusal(
+    code="read_only",
+    reason="Observers and umpires watch: they record hotwash notes, and umpires rate capabilities and plan corrective "
+    "actions.",
+)
 BY_ENDPOINT = {
     "reassign_seat": Refusal(
         code="reassign_by_endpoint",

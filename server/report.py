@@ -7,10 +7,11 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from game_rules.evaluation import plan
 from game_rules.metrics import national_score
 from game_rules.review import RATING_MEANING, Capability, Review
 from game_rules.rulesets import RULESETS
-from game_rules.state import RoundMetrics
+from game_rules.state import CHAIR, RoundMetrics
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,16 @@ def markdown(info: GameInfo, r: Review) -> str:
     out += [f"| {seat} | {players} |" for seat, players in _participants(r)] + [""]
     out += ["## Objectives", ""] + [f"- {o}" for o in info.objectives or ["(the scenario names none)"]] + [""]
     out += ["## Executive summary", ""] + [f"- {line}" for line in parts.summary] + [""]
-    out += ["## Analysis of capabilities", "", "| capability | rating | evidence |", "|---|---|---|"]
-    out += [f"| {c.name} | {c.rating} ({RATING_MEANING[c.rating]}) | {'; '.join(c.evidence)} |" for c in r.capabilities]
+    out += [
+        "## Analysis of capabilities",
+        "",
+        "| capability | rating | evidence | evaluators' judgement |",
+        "|---|---|---|---|",
+    ]
+    out += [
+        f"| {c.name} | {c.rating} ({RATING_MEANING[c.rating]}) | {_cell('; '.join(c.evidence))} | {_judgement(c)} |"
+        for c in r.capabilities
+    ]
     out += [
         "",
         "## Proposals",
@@ -225,15 +234,33 @@ def markdown(info: GameInfo, r: Review) -> str:
         "",
         "## Improvement plan",
         "",
-        "| issue | corrective action | responsible | start | completion |",
-        "|---|---|---|---|---|",
+        "| item | capability | issue | corrective action | responsible | start | completion |",
+        "|---|---|---|---|---|---|---|",
     ]
+    planned = plan(s)
     out += [
-        f"| {c.name} ({c.rating}) | {c.corrective_action} | to be assigned at the hotwash | | |" for c in parts.improve
+        f"| {row.item} | {row.capability} | {_cell(row.issue)} | {_cell(row.action)} | {_cell(row.responsible)} | "
+        f"{row.start or ''} | {row.completion or ''} |"
+        for row in planned
+    ]
+    # An area for improvement the evaluators have planned nothing for keeps the action its evidence suggests.
+    out += [
+        f"| - | {c.name} ({c.rating}) | {_cell('; '.join(c.evidence))} | {c.corrective_action} (suggested) | "
+        "to be assigned at the hotwash | | |"
+        for c in parts.improve
+        if not any(row.capability == c.name for row in planned)
     ]
     out += ["", "## National scores (secret objectives)", "", "| member | points | objectives met |", "|---|---|---|"]
     out += [f"| {m} | {pts} | {', '.join(met) or '-'} |" for m, (pts, met) in parts.scores.items()]
     return "\n".join(out) + "\n"
+
+
+def _judgement(c: Capability) -> str:
+    if c.rated_by is None:
+        return "as the log suggests"
+    by = "white cell" if c.rated_by == CHAIR else c.rated_by
+    suggested = "no rating" if c.suggested is None else c.suggested
+    return f"rated by the {by} (the log suggested {suggested}): {_cell(c.reason)}"
 
 
 def _cell(text: str) -> str:

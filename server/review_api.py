@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
+from game_rules.evaluation import CAPABILITIES, plan
 from game_rules.review import Review, state_at
 from game_rules.views import Viewer, view
 from server import export, report
@@ -69,6 +70,8 @@ async def summary(reviewed: ReviewDep) -> dict[str, Any]:
         "rounds": [m.model_dump() for m in r.rounds],
         "capabilities": [asdict(c) for c in r.capabilities],
         "observations": [o.model_dump() for o in r.state.observations],
+        "improvement_plan": [row.model_dump(mode="json", exclude={"dropped"}) for row in plan(r.state)],
+        "capability_names": list(CAPABILITIES),
         "seq": r.state.seq,
     }
 
@@ -107,7 +110,9 @@ EXPORT_TYPES: dict[int | str, dict[str, Any]] = {
 async def export_game(
     reviewed: ReviewDep,
     format: Literal["json", "csv", "md", "html"] = "json",
-    table: Literal["events", "positions", "pledges", "metrics", "messages", "actions", "seats"] = "events",
+    table: Literal[
+        "events", "positions", "pledges", "metrics", "messages", "actions", "seats", "capabilities", "improvement_plan"
+    ] = "events",
 ) -> Response:
     loaded, r = reviewed
     name = f"wargame-{loaded.game.id}"

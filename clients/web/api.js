@@ -78,6 +78,8 @@ export const api = {
   seatBots: (gameId, token) => call("POST", `/api/games/${gameId}/bots`, {}, token),
   release: (gameId, seatId, token) => call("DELETE", `/api/games/${gameId}/seats/${seatId}`, undefined, token),
   deleteGame: (gameId, token) => call("DELETE", `/api/games/${gameId}`, undefined, token),
+  /** Play a command as the seat over REST (the review's forms, which hold no socket). */
+  command: (gameId, command, token) => call("POST", `/api/games/${gameId}/commands`, command, token),
   timeline: (gameId, token) => call("GET", `/api/games/${gameId}/review/timeline`, undefined, token),
   /** A new game sharing this one's events up to `atSeq`; `seed` null keeps the dice of the original. */
   fork: (gameId, atSeq, seed, token) =>

@@ -21,6 +21,9 @@ const TABS = {
   red_cell: [["record", "Record"], ["council", "Council"]],
 };
 
+const REVIEWS_ANY_TIME = ["facilitator", "umpire", "observer"];
+/** Who may open the after-action review while the game is still played (delegations, once it has ended). */
+
 const PAGES = { dashboard: Dashboard, council: Council, messages: Messages, control: Control, everything: Everything, record: Record };
 
 function parseHash() {
@@ -170,7 +173,7 @@ function Game({ gameId, tab }) {
           >${label}${news[id] ? html` <span class="unread" data-testid=${`news-${id}`}>${news[id].join(" ")}</span>` : ""}</a
         >`,
       )}
-      ${(seat.role === "facilitator" || view?.status === "ended") &&
+      ${(REVIEWS_ANY_TIME.includes(seat.role) || view?.status === "ended") &&
       html`<a href=${`#/review/${gameId}`} data-testid="review-link">Review</a>`}
     </nav>
     <main id="main" tabindex="-1">

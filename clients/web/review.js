@@ -4,6 +4,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, credentials } from "./api.js";
 import { MetricCharts } from "./charts.js";
+import { Evaluation } from "./evaluation.js";
 import { html, number, words } from "./ui.js";
 
 async function get(gameId, token, path, params = []) {
@@ -25,6 +26,8 @@ const EXPORTS = [
   ["csv", "messages", "Messages (CSV)", "csv"],
   ["csv", "actions", "Actions (CSV)", "csv"],
   ["csv", "seats", "Seats (CSV)", "csv"],
+  ["csv", "capabilities", "Capabilities (CSV)", "csv"],
+  ["csv", "improvement_plan", "Improvement plan (CSV)", "csv"],
   ["md", null, "Report (Markdown)", "md"],
   ["html", null, "Report (HTML)", "html"],
 ];
@@ -328,6 +331,17 @@ export function Review({ gameId }) {
   }, [all, filters.round, filters.member, filters.type]);
 
   const assessments = useMemo(() => (summary ? summary.rounds : []), [summary]);
+  // A rating or a row of the plan is an event like any other: the summary and the timeline are read again.
+  const reload = () =>
+    Promise.all([get(gameId, token, "/review/summary"), get(gameId, token, "/review/timeline")]).then(
+      ([s, t]) => {
+        const [before, after] = [all, t].map((events) => (events?.length ? events[events.length - 1].seq : 1));
+        setSeq((now) => (now === before ? after : now)); // a scrubber at the end stays at the end
+        setSummary(s);
+        setAll(t);
+      },
+      (e) => setError(e.message),
+    );
 
   if (!seat) {
     return html`<main id="main" class="narrow" tabindex="-1">
@@ -373,6 +387,8 @@ export function Review({ gameId }) {
               <h2 id="proposals-h">Proposals, positions and pledges</h2>
               <${Proposals} summary=${summary} names=${names} />
             </section>
+            <${Evaluation} gameId=${gameId} token=${token} summary=${summary}
+              canEdit=${seat.role === "facilitator" || seat.role === "umpire"} onPlayed=${reload} />
             <${Exports} gameId=${gameId} token=${token} />
           </div>`}
     </main>

@@ -361,6 +361,18 @@ SAMPLES: list[Frame] = [
     {"type": "offer_sharing", "partner": "POL"},
     {"type": "adversary_move", "change": 1},
     {"type": "record_observation", "text": "fuzz", "member": "EST", "about_seq": 1},
+    {"type": "rate_capability", "capability": "Burden-sharing", "rating": "M", "reason": "fuzz"},
+    {
+        "type": "plan_corrective_action",
+        "item": "CA1",
+        "capability": "Burden-sharing",
+        "issue": "fuzz",
+        "action": "fuzz",
+        "responsible": "fuzz",
+        "start": "2027-01-01",
+        "completion": "2027-02-01",
+    },
+    {"type": "drop_corrective_action", "item": "CA1"},
 ]
 """Every command type but end_game (which would leave nothing else to fuzz), each in a valid form."""
 NASTY_STRINGS = [

@@ -176,6 +176,58 @@ async def test_the_report_holds_every_proposal_and_observation(played: Played) -
     assert all(c["rating"] in ("P", "S", "M", "U", "N/A") for c in summary["capabilities"])
 
 
+async def test_the_evaluators_ratings_and_plan_reach_the_summary_the_tables_and_the_report(played: Played) -> None:
+    game = f"/api/games/{played.game_id}"
+    async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:
+
+        async def command(body: dict[str, object]) -> httpx.Response:
+            return await client.post(f"{game}/commands", headers=auth(played.facilitator), json=body)
+
+        before = (await client.get(f"{game}/review/summary", headers=auth(played.facilitator))).json()
+        council = next(c for c in before["capabilities"] if c["name"] == "Council decision-making")
+        other = next(r for r in "PSMU" if r != council["rating"])
+        rated = await command(
+            {"type": "rate_capability", "capability": council["name"], "rating": other, "reason": "seen in the room"}
+        )
+        assert rated.status_code == 200, rated.text
+        plan = {"type": "plan_corrective_action", "capability": "Burden-sharing", "action": "Publish fair shares"}
+        late = await command({**plan, "responsible": "J5", "start": "2027-05-01", "completion": "2027-04-01"})
+        assert late.status_code == 409 and late.json()["error"]["code"] == "dates_out_of_order"
+        malformed = await command({**plan, "responsible": "J5", "start": "next spring"})
+        assert malformed.status_code == 422
+        planned = await command({**plan, "responsible": "J5", "start": "2027-01-15", "completion": "2027-03-01"})
+        assert planned.status_code == 200, planned.text
+        summary = (await client.get(f"{game}/review/summary", headers=auth(played.facilitator))).json()
+        tables = {}
+        for table in ("capabilities", "improvement_plan"):
+            response = await client.get(
+                f"{game}/export", params={"format": "csv", "table": table}, headers=auth(played.facilitator)
+            )
+            tables[table] = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+        md = (await client.get(f"{game}/export", params={"format": "md"}, headers=auth(played.facilitator))).text
+    after = next(c for c in summary["capabilities"] if c["name"] == "Council decision-making")
+    assert (after["rating"], after["suggested"], after["rated_by"]) == (other, council["rating"], "chair")
+    assert summary["improvement_plan"] == [
+        {
+            "item": "CA1",
+            "capability": "Burden-sharing",
+            "issue": "",
+            "action": "Publish fair shares",
+            "responsible": "J5",
+            "start": "2027-01-15",
+            "completion": "2027-03-01",
+            "by": "chair",
+        }
+    ]
+    assert summary["capability_names"][0] == "Consultation and situational awareness"
+    row = next(r for r in tables["capabilities"] if r["capability"] == "Council decision-making")
+    assert (row["rating"], row["suggested"], row["reason"]) == (other, council["rating"], "seen in the room")
+    assert [(r["item"], r["responsible"], r["completion"]) for r in tables["improvement_plan"]] == [
+        ("CA1", "J5", "2027-03-01")
+    ]
+    assert "| CA1 | Burden-sharing |  | Publish fair shares | J5 | 2027-01-15 | 2027-03-01 |" in md
+
+
 async def test_the_report_names_every_player_by_table_and_each_delegations_head() -> None:
     from game_rules import GameOpened, Member
     from game_rules import events as ev

@@ -103,6 +103,7 @@ AUTHORITY = frozenset(
         "not_a_member",
         "red_cell_only",
         "observers_only",
+        "evaluators_only",
         "chair_only",
         "not_your_report",
         "not_victim",
@@ -116,6 +117,10 @@ MEMBER_COMMANDS = NATIONAL_VOICE_COMMANDS | {"send_message", "propose_action", "
 
 
 CHAIR_AS_MEMBER = frozenset({"table_proposal", "confirm_attribution"})
+EVALUATION_COMMANDS = frozenset({"rate_capability", "plan_corrective_action", "drop_corrective_action"})
+"""The after-action report's ratings and improvement plan: the white cell's and the umpires'."""
+EVALUATION_ORDER = ("rate_capability", "plan_corrective_action", "drop_corrective_action")
+"""Probed in this order: the plan has a row to drop by then."""
 """By the rules the chair also tables drafts and records the attribution of an attack (docs/rules.md)."""
 
 
@@ -128,6 +133,8 @@ def expected_refusal(role: str, kind: str) -> str | None:
     """The authority refusal a role gets for a command type, or None where the role may send it."""
     if role == "bad_credential":
         return "bad_credential"
+    if kind in EVALUATION_COMMANDS:
+        return None if role in ("facilitator", "umpire") else "evaluators_only"
     if role in ("observer", "umpire"):
         return None if kind in ANY_TIME_COMMANDS else "read_only"
     if kind in SYSTEM_COMMANDS:
@@ -219,6 +226,14 @@ def samples(est_report: str, pol_report: str, pol_seat: str) -> dict[str, Frame]
         "offer_sharing": {"type": "offer_sharing", "partner": "POL"},
         "adversary_move": {"type": "adversary_move", "change": 1},
         "record_observation": {"type": "record_observation", "text": "note", "member": "EST"},
+        "rate_capability": {"type": "rate_capability", "capability": "Burden-sharing", "rating": "S", "reason": "r"},
+        "plan_corrective_action": {
+            "type": "plan_corrective_action",
+            "capability": "Burden-sharing",
+            "action": "Publish fair shares",
+            "responsible": "J5",
+        },
+        "drop_corrective_action": {"type": "drop_corrective_action", "item": "CA1"},
         "claim_seat": {"type": "claim_seat", "seat": "x", "role": "delegation", "member": "EST", "player": "p"},
         "start_game": {"type": "start_game"},
         "pause_game": {"type": "pause_game"},
@@ -298,7 +313,7 @@ async def test_every_command_against_every_role_is_refused_exactly_where_it_must
                     await matrix.probe(label, command)
             if view["phase"] == "council" and "close" not in done:
                 # The white cell's commands, mid-game, once the proposal they name exists; then the open ones.
-                for label in [*white_cell, "claim_seat", "record_observation"]:
+                for label in [*white_cell, "claim_seat", "record_observation", *EVALUATION_ORDER]:
                     if commands[label]["type"] not in ("end_game", "advance_phase"):
                         done.add(label)
                         await matrix.probe(label, commands[label])

@@ -25,6 +25,14 @@ class Table:
         self.log: list[Event] = [opening]
         self.state = evolve(State(), opening)
 
+    @classmethod
+    def started(cls, scenario: Scenario) -> Table:
+        """Started at t=1000 with one seat taken, Estonia's delegation: the first phase of round 1 is open."""
+        table = cls(scenario)
+        table.do(SYSTEM, type="claim_seat", seat="s-est", role="delegation", member="EST", player="Kaja")
+        table.do(CHAIR, type="start_game", at=1000.0)
+        return table
+
     def do(self, actor: str, **command: object) -> tuple[Event, ...]:
         decision = decide(self.state, COMMAND_ADAPTER.validate_python(command), actor)
         assert not isinstance(decision, Refusal), decision.reason

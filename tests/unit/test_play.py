@@ -9,7 +9,7 @@ import pytest
 from game_rules import events as ev
 from game_rules import replay, state_hash
 from game_rules.scenario import ScenarioError, parse_scenario
-from game_rules.state import CHAIR, SYSTEM
+from game_rules.state import CHAIR
 from game_rules.views import FACILITATOR, Viewer, may_see, view
 from tests.unit.scripted import Table
 
@@ -25,10 +25,7 @@ def Game() -> Table:
 
 @pytest.fixture
 def game() -> Table:
-    g = Table(SCENARIO)
-    g.do(SYSTEM, type="claim_seat", seat="s-est", role="delegation", member="EST", player="Kaja")
-    g.do(CHAIR, type="start_game", at=1000.0)
-    return g
+    return Table.started(SCENARIO)
 
 
 def test_nothing_is_played_before_the_start() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from fractions import Fraction
 from functools import cache
 from importlib import resources
@@ -38,15 +39,18 @@ from game_rules.commands import (
     ConcurWithReservation,
     ConfirmAttribution,
     DeliverInject,
+    DropCorrectiveAction,
     EndGame,
     ExtendPhase,
     HoldMselLine,
     InvokeCollectiveDefence,
     OfferSharing,
     PauseGame,
+    PlanCorrectiveAction,
     PledgeForces,
     ProposeAction,
     RaiseObjection,
+    RateCapability,
     ReassignSeat,
     RecordObservation,
     ReleaseSeat,
@@ -62,6 +66,7 @@ from game_rules.commands import (
     TableProposal,
 )
 from game_rules.engine import decide, evolve, fold, replay, state_hash
+from game_rules.evaluation import CAPABILITIES
 from game_rules.events import EVENT_ADAPTER, Event, GameEnded, GameOpened, GameRewound, ProposalClosed
 from game_rules.exercise import InjectKind
 from game_rules.phases import DEFAULT_PHASES, PhaseSpec
@@ -80,6 +85,7 @@ from game_rules.state import (
     Choice,
     GameStatus,
     Member,
+    Rating,
     Requirement,
     Role,
     Ruling,
@@ -119,6 +125,10 @@ RED_CELL_ONLY: tuple[type[BaseModel], ...] = (AdversaryMove,)
 # Hotwash notes: from the chair, umpires and observers, at any time, even after the end.
 OBSERVERS_ONLY: tuple[type[BaseModel], ...] = (RecordObservation,)
 NOTE_TAKERS = (CHAIR, OBSERVER, UMPIRE)
+# The evaluators' ratings and improvement plan: from the chair and umpires, at any time, even after the end.
+EVALUATORS_ONLY: tuple[type[BaseModel], ...] = (RateCapability, PlanCorrectiveAction, DropCorrectiveAction)
+EVALUATORS = (CHAIR, UMPIRE)
+HOTWASH = OBSERVERS_ONLY + EVALUATORS_ONLY
 MEMBERS_ONLY: tuple[type[BaseModel], ...] = (
     RequestConsultation,
     Concur,
@@ -217,6 +227,9 @@ attacks: st.SearchStrategy[Attack] = st.builds(
 proposal_ids: st.SearchStrategy[str] = st.sampled_from(PROPOSAL_IDS[:1] * 3 + PROPOSAL_IDS)
 procedures: st.SearchStrategy[Procedure | None] = st.none() | st.sampled_from(get_args(Procedure))
 short_text: st.SearchStrategy[str] = st.text(max_size=12)
+capabilities: st.SearchStrategy[str] = st.sampled_from((*CAPABILITIES, "Logistics"))
+items: st.SearchStrategy[str] = st.sampled_from(("CA1", "CA2", "CA3", "CA9"))
+dates: st.SearchStrategy[date] = st.dates(min_value=date(2026, 1, 1), max_value=date(2028, 12, 31))
 some_text: st.SearchStrategy[str] = st.text(min_size=1, max_size=12)
 # Any float > 0, infinity included (a JSON client can send 1e999): the schema must reject what the log
 # could not carry.
@@ -425,6 +438,26 @@ def commands(setting: Setting) -> st.SearchStrategy[Command]:
                 about_seq=st.none() | st.integers(min_value=1, max_value=MAX_STEPS * 3),
             ),
         ),
+        (
+            1,
+            st.builds(
+                RateCapability, capability=capabilities, rating=st.sampled_from(get_args(Rating)), reason=some_text
+            ),
+        ),
+        (
+            1,
+            st.builds(
+                PlanCorrectiveAction,
+                item=st.none() | items,
+                capability=capabilities,
+                issue=short_text,
+                action=some_text,
+                responsible=some_text,
+                start=st.none() | dates,
+                completion=st.none() | dates,
+            ),
+        ),
+        (1, st.builds(DropCorrectiveAction, item=items)),
     ]
     # Ending the game refuses everything after it: rare, so that games mostly go on being played.
     ending = st.builds(EndGame, reason=short_text)
@@ -576,6 +609,7 @@ def chunks(setting: Setting) -> st.SearchStrategy[list[Step]]:
     server = st.sampled_from((SYSTEM, SYSTEM, SYSTEM, CHAIR)) | anyone
     red_cell = st.sampled_from((RED_CELL, RED_CELL, RED_CELL, CHAIR)) | anyone
     note_takers = st.sampled_from(NOTE_TAKERS) | anyone
+    evaluators = st.sampled_from(EVALUATORS) | anyone
     command_strategy = commands(setting)
 
     @st.composite
@@ -587,6 +621,8 @@ def chunks(setting: Setting) -> st.SearchStrategy[list[Step]]:
             actors = red_cell
         elif isinstance(command, OBSERVERS_ONLY):
             actors = note_takers
+        elif isinstance(command, EVALUATORS_ONLY):
+            actors = evaluators
         else:
             actors = white_cell if isinstance(command, CHAIR_WORK) else anyone
         return [(draw(actors), command)]
@@ -656,7 +692,7 @@ def _json_round_trip(event: Event) -> Event:
 def test_every_command_type_is_generated() -> None:
     """The games below draw from every command the rules know; a new command needs a strategy here."""
     union = get_args(get_args(Command)[0])
-    covered = {*CHAIR_WORK, *MEMBERS_ONLY, *RED_CELL_ONLY, *OBSERVERS_ONLY}
+    covered = {*CHAIR_WORK, *MEMBERS_ONLY, *RED_CELL_ONLY, *HOTWASH}
     assert set(union) == covered, f"not generated: {set(union) - covered}; unknown: {covered - set(union)}"
 
 
@@ -737,6 +773,13 @@ def test_only_members_hold_positions_and_outcomes_follow_the_record(game: Game) 
     for note in state.observations:
         assert note.by in NOTE_TAKERS and (note.member is None or note.member in members), note
         assert 1 <= note.about_seq <= state.seq, note
+    for name, rating in state.ratings.items():
+        assert name in CAPABILITIES and rating.by in EVALUATORS and rating.reason.strip(), (name, rating)
+    for item, row in state.improvement_plan.items():
+        assert row.item == item and row.capability in CAPABILITIES and row.by in EVALUATORS, row
+        assert row.action.strip() and row.responsible.strip(), row
+        assert row.start is None or row.completion is None or row.start <= row.completion, row
+    assert list(state.improvement_plan) == [f"CA{n}" for n in range(1, len(state.improvement_plan) + 1)]
 
     for p in state.proposals.values():
         assert set(p.positions) <= members, p
@@ -785,7 +828,8 @@ def test_the_same_commands_give_the_same_game(game: Game) -> None:
 @given(games(), st.data())
 def test_a_rewind_brings_back_the_moment_it_names(game: Game, data: st.DataObject) -> None:
     """Whatever was played, a rewind to any earlier event gives that moment's state, less what cannot be undone
-    (seats, what was said) and the clock; and the log with the rewind replays to the live state."""
+    (seats, what was said, the evaluators' ratings and plan) and the clock; and the log with the rewind replays to
+    the live state."""
     played = play(game)
     if played.state.seq < 2:
         return
@@ -799,9 +843,11 @@ def test_a_rewind_brings_back_the_moment_it_names(game: Game, data: st.DataObjec
         state = fold(state, event, log)
         log.append(event)
     earlier = replay(log[:moment])
-    kept = {"seats", "messages", "announcements", "observations", "status", "deadline", "paused_remaining", "seq"}
+    hotwash = {"observations", "ratings", "improvement_plan"}
+    kept = {"seats", "messages", "announcements", *hotwash, "status", "deadline", "paused_remaining", "seq"}
     assert state.model_dump(exclude=kept) == earlier.model_dump(exclude=kept)
-    assert (state.seats, state.messages, state.observations) == (now.seats, now.messages, now.observations)
+    assert (state.seats, state.messages) == (now.seats, now.messages)
+    assert state.model_dump(include=hotwash) == now.model_dump(include=hotwash)
     assert state.announcements[:-1] == now.announcements
     before_the_start = earlier.status == "lobby" or earlier.phase is None
     assert state.status == ("running" if not state.phases else "lobby" if before_the_start else "paused")
@@ -832,11 +878,15 @@ def test_who_may_act_and_when(game: Game) -> None:
             assert not accepted, f"a cell or an observer acted as a member: {what}"
         if isinstance(command, OBSERVERS_ONLY) and actor not in NOTE_TAKERS:
             assert not accepted, f"a hotwash note from someone who does not take notes: {what}"
-        if actor in (OBSERVER, UMPIRE) and not isinstance(command, OBSERVERS_ONLY):
+        if isinstance(command, EVALUATORS_ONLY) and actor not in EVALUATORS:
+            assert not accepted, f"a rating or a plan from someone who does not evaluate: {what}"
+        if actor == OBSERVER and not isinstance(command, OBSERVERS_ONLY):
             assert not accepted, f"an observer did more than observe: {what}"
-        if ended and not isinstance(command, SERVER_ONLY + OBSERVERS_ONLY + (RewindGame,)):
+        if actor == UMPIRE and not isinstance(command, HOTWASH):
+            assert not accepted, f"an umpire did more than observe and evaluate: {what}"
+        if ended and not isinstance(command, SERVER_ONLY + HOTWASH + (RewindGame,)):
             assert not accepted, f"play went on after the end: {what}"
-        if phases and actor not in WHITE_CELL and accepted and not isinstance(command, OBSERVERS_ONLY):
+        if phases and actor not in WHITE_CELL and accepted and not isinstance(command, HOTWASH):
             assert step.status == "running", f"accepted while the game was {step.status}: {what}"
             assert step.phase is not None and command.type in phases[step.phase].allows, f"out of phase: {what}"
         if isinstance(decision, tuple) and any(isinstance(e, GameEnded) for e in decision):

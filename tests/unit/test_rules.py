@@ -318,6 +318,21 @@ def test_every_event_type_has_a_sentence() -> None:
         ev.SharingAgreed(members=("EST", "LVA")),
         ev.AdversaryMoved(round=1, from_level=1, to_level=2, by="script", draws=(0.1, 0.2), reason="weak"),
         ev.ObservationRecorded(by="umpire", text="Slow to consult", member="EST", about_seq=4),
+        ev.CapabilityRated(capability="Burden-sharing", rating="S", reason="pledges came late", by=CHAIR),
+        ev.CorrectiveActionPlanned.model_validate(
+            {
+                "row": {
+                    "item": "CA1",
+                    "capability": "Burden-sharing",
+                    "action": "Publish fair shares",
+                    "responsible": "Defence Planning",
+                    "start": "2027-01-15",
+                    "completion": "2027-03-01",
+                    "by": "umpire",
+                }
+            }
+        ),
+        ev.CorrectiveActionDropped(item="CA1", by=CHAIR),
         ev.GameRewound(to_seq=3, note="Estonia meant to concur"),
         ev.RoundAssessed.model_validate(
             {
@@ -343,6 +358,11 @@ def test_every_event_type_has_a_sentence() -> None:
     assert "The chair confirms attribution: invocation P1 is confirmed." in sentences
     assert "Inject I1 (information, to EST): Grid down" in sentences
     assert "The adversary escalates: level 1 to 2 (weak)." in sentences
+    assert "The white cell rates Burden-sharing S: pledges came late" in sentences
+    assert (
+        "The umpire plans CA1 for Burden-sharing: Publish fair shares (responsible: Defence Planning, 2027-01-15 to "
+        "2027-03-01)." in sentences
+    )
     assert "EST's services report on I1: adversary, confidence 70%." in sentences
 
 
