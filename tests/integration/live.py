@@ -299,9 +299,14 @@ async def live_server(database_url: str, **settings: Any) -> AsyncIterator[str]:
         await server.stop()
 
 
+IDLE_CONNECTIONS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=2.0)
+"""httpx's pool sizes, with idle connections let go well before Uvicorn closes them (`timeout_keep_alive`, 5 s):
+at equal timeouts a request sent on a connection idle for 5 s can meet the server's close (httpx.ReadError)."""
+
+
 def client(base_url: str) -> httpx.AsyncClient:
     """An HTTP client for the live server; proxies from the environment are ignored."""
-    return httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT, trust_env=False)
+    return httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT, trust_env=False, limits=IDLE_CONNECTIONS)
 
 
 def ws_base(base_url: str) -> str:
