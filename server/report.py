@@ -200,9 +200,9 @@ def markdown(info: GameInfo, r: Review) -> str:
         f"{'' if m.decision_latency is None else m.decision_latency} |"
         for m in r.rounds
     ]
-    out += ["", "## Strengths", ""] + [f"- {c.name}: {'; '.join(c.evidence)}" for c in parts.strengths]
+    out += ["", "## Strengths", ""] + [f"- {c.name}: {_grounds(c)}" for c in parts.strengths]
     out += ["", "## Areas for improvement", ""]
-    out += [f"- {c.name} ({c.rating}): {'; '.join(c.evidence)}" for c in parts.improve]
+    out += [f"- {c.name} ({c.rating}): {_grounds(c)}" for c in parts.improve]
     out += ["", "## Observations", ""]
     out += [
         f"- [{o.by}, round {o.round}, event {o.about_seq}{', ' + o.member if o.member else ''}] {o.text}"
@@ -255,12 +255,20 @@ def markdown(info: GameInfo, r: Review) -> str:
     return "\n".join(out) + "\n"
 
 
+def _evaluator(c: Capability) -> str:
+    return "white cell" if c.rated_by == CHAIR else str(c.rated_by)
+
+
 def _judgement(c: Capability) -> str:
     if c.rated_by is None:
         return "as the log suggests"
-    by = "white cell" if c.rated_by == CHAIR else c.rated_by
     suggested = "no rating" if c.suggested is None else c.suggested
-    return f"rated by the {by} (the log suggested {suggested}): {_cell(c.reason)}"
+    return f"rated by the {_evaluator(c)} (the log suggested {suggested}): {_cell(c.reason)}"
+
+
+def _grounds(c: Capability) -> str:
+    """Why a capability is a strength or an area for improvement: the log's evidence, and the evaluators' reason."""
+    return "; ".join([*c.evidence, *([f"{_evaluator(c)}: {c.reason}"] if c.rated_by else [])])
 
 
 def _cell(text: str) -> str:

@@ -154,4 +154,7 @@ def test_the_report_and_the_tables_carry_the_ratings_and_the_plan(game: Table) -
     md = markdown(GameInfo("g", "t", "s", "now", []), review(enumerate(game.log, start=1)))
     assert "(suggested)" not in md.split("## Improvement plan")[1], "a planned capability needs no suggestion"
     strengths = md.split("## Strengths")[1].split("##")[0]
-    assert "Intelligence sharing" in strengths, "rated P by the white cell, a strength whatever the log suggests"
+    assert (
+        "- Intelligence sharing: 0 of 6 reports shared; 0 standing agreement(s); white cell: shared by voice in the "
+        in (strengths)
+    ), "rated P by the white cell, a strength whatever the log suggests, with the white cell's reason"
