@@ -8,12 +8,13 @@ import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from game_rules import EVENT_ADAPTER, Refusal, State, decide, replay, state_hash
 from game_rules.commands import PauseGame
 from game_rules.evaluation import plan
-from game_rules.events import Event, GameOpened
+from game_rules.events import Event, GameEnded, GameOpened, GameStarted
 from game_rules.review import Review, review
 from game_rules.state import CHAIR, Message
 from server import auth, report
@@ -81,7 +82,30 @@ def to_json(loaded: Loaded, final: State) -> dict[str, Any]:
 def info(loaded: Loaded, r: Review) -> report.GameInfo:
     objectives = list(dict.fromkeys(e.objective for e in r.state.exercise.msel if e.objective))
     g = loaded.game
-    return report.GameInfo(g.id, g.title, g.scenario, g.created_at.isoformat(timespec="minutes"), objectives)
+    return report.GameInfo(
+        g.id, g.title, g.scenario, g.created_at.isoformat(timespec="minutes"), objectives, played(loaded, r.state)
+    )
+
+
+def played(loaded: Loaded, final: State) -> str:
+    """When play ran: from the first start to the end (the last one, if the white cell turned play back past an
+    earlier end), or to now if it has not ended, with how long that was."""
+    at = {s.seq: s.recorded_at for s in loaded.stored}
+    starts = [seq for seq, e in loaded.log if isinstance(e, GameStarted)]
+    ends = [seq for seq, e in loaded.log if isinstance(e, GameEnded)]
+    if not starts:
+        return "not started"
+    start = at[starts[0]]
+    if final.status != "ended" or not ends:
+        return f"from {_minute(start)}, still in play"
+    end = at[ends[-1]]
+    minutes = round((end - start).total_seconds() / 60)
+    took = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    return f"{_minute(start)} to {_minute(end)} ({took})"
+
+
+def _minute(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def commands(stored: Sequence[StoredEvent]) -> dict[int, int]:
@@ -100,11 +124,14 @@ def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
     metrics, messages (who wrote to whom), actions (free-form, as argued and as ruled), seats (who played
     what), capabilities (as rated, and as the log suggested) and the improvement plan."""
     command = commands(loaded.stored)
+    # UTC, in the form spreadsheets read as a date and time.
+    recorded = {s.seq: s.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") for s in loaded.stored}
     tables: dict[str, list[list[Any]]] = {
-        "events": [["seq", "command", "round", "phase", "type", "members", "description", "undone"]]
+        "events": [["seq", "recorded_at_utc", "command", "round", "phase", "type", "members", "description", "undone"]]
         + [
             [
                 e.seq,
+                recorded[e.seq],
                 command[e.seq],
                 e.round,
                 e.phase or "",

@@ -22,6 +22,8 @@ class GameInfo:
     created_at: str
     objectives: list[str]
     """The exercise objectives: the MSEL's objectives, in order, without repeats."""
+    played: str = "not started"
+    """When play ran, from its start to its end, with how long it took."""
 
 
 def _series(rounds: list[RoundMetrics]) -> dict[str, list[float]]:
@@ -142,7 +144,8 @@ def markdown(info: GameInfo, r: Review) -> str:
         f"| exercise | {info.title} |",
         f"| scenario | {info.scenario} |",
         f"| game | {info.game_id} |",
-        f"| started | {info.created_at} |",
+        f"| created | {info.created_at} |",
+        f"| played | {info.played} |",
         f"| ruleset | {s.ruleset} |",
         f"| rounds played | {len(r.rounds)} of {s.rounds} |",
         f"| participants | {len(s.seats)} (see Participants) |",

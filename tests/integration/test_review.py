@@ -7,10 +7,12 @@ import asyncio
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -101,6 +103,8 @@ async def test_csv_tables_parse_into_the_expected_tables(played: Played) -> None
         view = (await client.get(f"/api/games/{played.game_id}/view", headers=auth(played.facilitator))).json()
     assert len(tables["events"]) == summary["seq"]
     assert [int(r["seq"]) for r in tables["events"]] == list(range(1, summary["seq"] + 1))
+    stamps = [datetime.strptime(r["recorded_at_utc"], "%Y-%m-%d %H:%M:%S") for r in tables["events"]]
+    assert stamps == sorted(stamps) and stamps[-1] - stamps[0] < timedelta(minutes=10), "the bots' game, in order"
     # Each event names its command by the command's first event: a row starts one, or follows its predecessor's.
     command = [int(r["command"]) for r in tables["events"]]
     follows = zip(range(2, len(command) + 1), command[1:], command[:-1], strict=True)
@@ -172,6 +176,10 @@ async def test_the_report_holds_every_proposal_and_observation(played: Played) -
         assert proposal["id"] in page
     assert "Estonia slow to share its radar picture" in md and "Council chaired briskly" in page
     assert "| white cell | Chair (bot) |" in md and "| EST | EST bot |" in md
+    played_row = next(line for line in md.splitlines() if line.startswith("| played |"))
+    assert re.fullmatch(
+        r"\| played \| \d{4}-\d\d-\d\d \d\d:\d\d UTC to \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ min\) \|", played_row
+    ), played_row
     assert page.count("<svg") >= 2 and "<polyline" in page
     assert all(c["rating"] in ("P", "S", "M", "U", "N/A") for c in summary["capabilities"])
 
@@ -226,6 +234,25 @@ async def test_the_evaluators_ratings_and_plan_reach_the_summary_the_tables_and_
         ("CA1", "J5", "2027-03-01")
     ]
     assert "| CA1 | Burden-sharing |  | Publish fair shares | J5 | 2027-01-15 | 2027-03-01 |" in md
+
+
+async def test_the_report_says_when_play_ran() -> None:
+    from game_rules import GameOpened, Member, replay
+    from game_rules import events as ev
+    from server.store import StoredEvent
+
+    start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    log = [GameOpened(ruleset="nato", members=(Member(code="USA"),)), ev.GameStarted(), ev.GameEnded(reason="time")]
+    times = [start - timedelta(minutes=30), start, start + timedelta(hours=1, minutes=47, seconds=20)]
+    stored = [StoredEvent("g", n, e.type, "", at) for n, (e, at) in enumerate(zip(log, times, strict=True), start=1)]
+
+    def played(upto: int) -> str:
+        loaded = export.Loaded(None, stored[:upto], list(enumerate(log[:upto], start=1)))  # type: ignore[arg-type]
+        return export.played(loaded, replay(log[:upto]))
+
+    assert played(1) == "not started"
+    assert played(2) == "from 2027-03-01 09:00 UTC, still in play"
+    assert played(3) == "2027-03-01 09:00 UTC to 2027-03-01 10:47 UTC (1 h 47 min)"
 
 
 async def test_the_report_names_every_player_by_table_and_each_delegations_head() -> None:
