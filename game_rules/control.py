@@ -404,7 +404,7 @@ state carry over from before the rewind, and the events that make them stand wha
 def game_rewound(now: State, earlier: State, e: ev.GameRewound) -> State:
     """The state just after event `to_seq` (`earlier`), with what cannot be undone (`REWIND_KEEPS`) carried over
     from `now`.  A game in play comes back paused, with its phase's clock full, so that the room hears the ruling
-    before play goes on."""
+    before play goes on; free play comes back running.  Either way play goes on, even from a moment after an end."""
     back = earlier.model_copy(deep=True)
     for part in REWIND_KEEPS:
         setattr(back, part, getattr(now, part).copy())
@@ -414,6 +414,8 @@ def game_rewound(now: State, earlier: State, e: ev.GameRewound) -> State:
     elif back.phases and back.status != "lobby":
         remaining = back.paused_remaining if back.paused_remaining is not None else current_phase(back).seconds
         back.status, back.deadline, back.paused_remaining = "paused", None, remaining
+    elif not back.phases:  # free play has no pause: it plays on, whatever the moment it went back to
+        back.status = "running"
     back.seq = now.seq
     return back
 

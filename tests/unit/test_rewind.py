@@ -7,7 +7,7 @@ import pytest
 from game_rules import events as ev
 from game_rules import replay, state_hash
 from game_rules.review import review
-from game_rules.state import CHAIR, SYSTEM, State
+from game_rules.state import CHAIR, State
 from game_rules.views import Viewer, view
 from tests.unit.scripted import Table
 from tests.unit.test_play import SCENARIO
@@ -15,22 +15,23 @@ from tests.unit.test_play import SCENARIO
 
 @pytest.fixture
 def game() -> Table:
-    g = Table(SCENARIO)
-    g.do(SYSTEM, type="claim_seat", seat="s-est", role="delegation", member="EST", player="Kaja")
-    g.do(CHAIR, type="start_game", at=1000.0)
+    g = Table.started(SCENARIO)
     g.to("council")
     g.do("EST", type="table_proposal", proposal="P1", kind="joint_statement")
     return g
 
 
 def without_what_stays(state: State) -> State:
-    """The state less what a rewind carries over (seats, messages, announcements, notes) and its clock."""
+    """The state less what a rewind carries over (seats, messages, announcements, notes, ratings, the improvement
+    plan) and its clock."""
     return state.model_copy(
         update={
             "seats": {},
             "messages": [],
             "announcements": [],
             "observations": [],
+            "ratings": {},
+            "improvement_plan": {},
             "status": "-",
             "deadline": None,
             "paused_remaining": None,
@@ -119,6 +120,19 @@ def test_an_end_by_mistake_is_undone_and_play_goes_on(game: Table) -> None:
     assert "P1" in game.state.proposals
     game.do(CHAIR, type="resume_game", at=5000.0)
     game.do("USA", type="concur", proposal="P1")
+
+
+@pytest.mark.parametrize("phased", [True, False])
+def test_a_rewind_to_a_moment_after_the_end_brings_play_back(game: Table, phased: bool) -> None:
+    """Even to just after the end (a hotwash note written after it, say): phased play comes back paused, free
+    play (no phases, as in the adjudication vectors) running."""
+    table = game if phased else Table(SCENARIO.model_copy(update={"phases": ()}))
+    table.do(CHAIR, type="end_game")
+    the_end = table.state.seq
+    table.do(CHAIR, type="record_observation", text="The end came early")
+    table.do(CHAIR, type="rewind_game", to_seq=the_end, note="Play on")
+    assert table.state.status == ("paused" if phased else "running")
+    assert state_hash(replay(table.log)) == state_hash(table.state)
 
 
 def test_the_review_marks_what_was_undone_and_keeps_the_proposals_that_stand(game: Table) -> None:
