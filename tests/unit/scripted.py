@@ -152,11 +152,15 @@ class ScriptedGame:
                 continue
             for i, code in enumerate(codes):
                 if p.kind == "sanctions" and i == (r + 2) % len(codes):
-                    self.do(code, {"type": "object", "proposal": p.id})
+                    position: dict[str, Any] = {"type": "object"}
                 elif p.kind == "deploy_forces" and i == 3:
-                    self.do(code, {"type": "concur_with_reservation", "proposal": p.id, "reservation": "no combat"})
+                    position = {"type": "concur_with_reservation", "reservation": "no combat"}
                 else:
-                    self.do(code, {"type": "concur", "proposal": p.id})
+                    position = {"type": "concur"}
+                if p.procedure == "vote":  # the same minds, voting: yes, no, or an abstention for a reservation
+                    choice = {"concur": "yes", "object": "no"}.get(position["type"], "abstain")
+                    position = {"type": "vote", "choice": choice}
+                self.do(code, {**position, "proposal": p.id})
         if s.ruleset == "eu-42-7" and hit:
             self.do(hit[0], {"type": "invoke", "attack": {"kind": "armed"}})
 
