@@ -165,6 +165,9 @@ def render(outcome: GameOutcome, live_hash: str, replay: ReplayReport, wall_seco
         f"\n{len(outcome.proposals)} proposals: {len(adopted)} adopted ({', '.join(p.id for p in adopted) or '-'}), "
         f"{len(other)} not adopted ({', '.join(f'{p.id} {p.outcome}' for p in other) or '-'})"
     )
+    for i in outcome.invocations:
+        how = f"by proposal {i['key']}" if i.get("proposal") else "by the victim itself"
+        lines.append(f"Collective defence for {i['victim']} ({i['attack']['kind']} attack), {how}: {i['status']}")
     shortfalls = outcome.shortfalls
     if shortfalls:
         each = ", ".join(f"{pid} {short}" for pid, short in shortfalls.items())

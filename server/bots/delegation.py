@@ -76,15 +76,46 @@ ASKS = 0.6
 """How likely a front-line member's bot is to ask for consultation in a round, when it is its turn."""
 
 
+def publicly_hit(view: View) -> list[str]:
+    """The members targeted by injects every delegation has seen: where the alliance has no front line the bots
+    know, who is under attack in plain sight."""
+    members = set(view["members"])
+    return sorted({t for i in view.get("injects", []) if i.get("visible_to") is None for t in i["targets"]} & members)
+
+
 def consultation_lead(view: View, seed: int) -> str | None:
     """Who asks for consultation this round (joined by two other members it thinks exposed), or nobody: the first
-    front-line member, in an order drawn for the round, whose own draw says it would ask.  Both draws read only
+    front-line member (else the first member attacked in plain sight, else any), in an order drawn for the round,
+    whose own draw says it would ask.  Both draws read only
     what every delegation's view holds alike (injects reach some members and not others), so every bot works out
     the same one and no two ask at once: a co-requester asking as well would be refused."""
     round_ = view["round"]
-    order = sorted(set(view["members"]) & FRONT_LINE) or sorted(view["members"])
+    order = sorted(set(view["members"]) & FRONT_LINE) or publicly_hit(view) or sorted(view["members"])
     random.Random(f"{seed}:consulting:{round_}").shuffle(order)
     return next((m for m in order if random.Random(f"{seed}:{m}:consult:{round_}").random() < ASKS), None)
+
+
+ATTRIBUTED = 0.6
+"""The confidence in who attacked at which a victim's bot holds the attacker established."""
+
+
+def attack_on(view: View, member: str) -> dict[str, Any] | None:
+    """The attack `member` would invoke collective defence on, as its own view shows it: an armed attack on it, or
+    hostile acts whose cumulative effects the rules say have reached the armed-attack threshold; None if neither."""
+    armed = [i for i in view.get("injects", []) if i["kind"] == "armed_attack" and member in i["targets"]]
+    if not armed and member not in view.get("threshold_crossed", []):
+        return None
+    hits = armed or [i for i in view.get("injects", []) if member in i["targets"]]
+    readings = [
+        r["confidence"] if r["owner"] == member else r["shared_with"].get(member, 0.0)
+        for r in view.get("reports", [])
+        if r["inject"] in {i["id"] for i in hits} and r["attributed_to"] != "unknown"
+    ]
+    return {
+        "kind": "armed" if armed else "hybrid",
+        "in_treaty_area": True,
+        "attributed": max(readings, default=0.0) >= ATTRIBUTED,
+    }
 
 
 def _names(view: View, codes: Iterable[str]) -> str:
@@ -162,7 +193,7 @@ class DelegationBot(SeatBot):
         if view.get("status") != "running" or self.member not in view.get("members", {}):
             return []
         allows = _allows(view)
-        plan: Plan = []
+        plan: Plan = self._defence(view, allows)
         if "table_proposal" in allows:
             plan += self._council(view, allows)
         elif "request_consultation" in allows:
@@ -177,6 +208,42 @@ class DelegationBot(SeatBot):
         weights = _weights(view)
         share = float(weights[self.member] / sum(weights.values(), Fraction(0)))
         return float(me.get("defence_pct_gdp") or 2.0), share, self.member in exposed_members(view)
+
+    def _defence(self, view: View, allows: tuple[str, ...]) -> Plan:
+        """Collective defence for the bot's own member once it is attacked: the treaty's own way (the council's
+        decision, after a formal request where the treaty wants one, or the victim's invocation), and, where the
+        council invoked before the attacker was known, the attribution once the member's evidence is firm."""
+        rules = RULESETS.get(str(view.get("ruleset")))
+        attack = attack_on(view, self.member)
+        if rules is None or attack is None:
+            return []
+        mine = [i for i in view.get("invocations", []) if i["victim"] == self.member]
+        if mine:
+            return [
+                (f"confirm:{i['key']}", {"type": "confirm_attribution", "proposal": i["key"]})
+                for i in mine
+                if i["status"] == "conditional" and attack["attributed"] and "confirm_attribution" in allows
+            ]
+        if rules.defence == "unilateral":
+            return [("invoke", {"type": "invoke", "attack": attack})] if "invoke" in allows else []
+        if rules.defence_needs_request and self.member not in view.get("assistance_requested_by", []):
+            return [("request_assistance", {"type": "request_assistance"})] if "request_assistance" in allows else []
+        tabled = any(
+            p["kind"] == "invoke_collective_defence" and p.get("victim") == self.member and p["outcome"] == "pending"
+            for p in view.get("proposals", [])
+        )
+        if tabled or "table_proposal" not in allows:
+            return []
+        name = view["members"][self.member].get("name") or self.member
+        proposal = {
+            "type": "table_proposal",
+            "proposal": f"D{view['round']}-{self.member}",
+            "kind": "invoke_collective_defence",
+            "victim": self.member,
+            "attack": attack,
+            "text": f"The attack on {name} is an attack on all: {rules.defence_clause} applies.",
+        }
+        return [(f"invocation:{view['round']}", proposal)]
 
     def _deliberation(self, view: View, allows: tuple[str, ...]) -> Plan:
         round_ = view["round"]

@@ -72,6 +72,8 @@ class GameOutcome:
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     actions: list[dict[str, Any]] = field(default_factory=list)
     """The free-form actions as the facilitator saw them at the end: argued, rated, rolled for and ruled."""
+    invocations: list[dict[str, Any]] = field(default_factory=list)
+    """Collective defence as it stood at the end: key, victim, attack, status (conditional, confirmed, active)."""
     facilitator_key: str = field(default="", repr=False)
     """The game's facilitator credential, for reviewing or forking the game afterwards."""
 
@@ -216,5 +218,6 @@ async def play_game(
         elapsed_seconds=time.monotonic() - began,
         members=dict(final["members"]),
         actions=list(final.get("actions", [])),
+        invocations=list(final.get("invocations", [])),
         facilitator_key=str(created["facilitator_key"]),
     )

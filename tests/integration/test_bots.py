@@ -16,11 +16,12 @@ from fastapi import FastAPI
 
 from game_rules import COMMAND_ADAPTER, Refusal, state_hash
 from game_rules.engine import decide, evolve, replay
+from game_rules.scenario import parse_scenario
 from game_rules.state import CHAIR
 from game_rules.views import FACILITATOR, Viewer, view
 from server import scenarios
 from server.app import create_app
-from server.bots.delegation import consultation_lead, exposed_members
+from server.bots.delegation import DelegationBot, consultation_lead, exposed_members
 from server.bots.game import play_game, rest, websocket_url
 from server.bots.seat import BotError, SeatBot
 from server.bots.tables import BotSeats
@@ -28,6 +29,7 @@ from server.config import Settings
 from server.live_demo import running_server
 from server.lobby import Lobby
 from server.replay import replay_game
+from tests.unit.scripted import Table
 
 SCENARIO = "baltic-demo"
 SEED = 3
@@ -109,7 +111,7 @@ async def test_bots_play_a_whole_game_that_replays_to_the_live_state(live: LiveS
     assert report.final_hash == state_hash(state)
 
 
-@pytest.mark.parametrize("scenario", ["baltic-hybrid", "eu-solidarity", "grid-cyber"])
+@pytest.mark.parametrize("scenario", ["baltic-hybrid", "eu-solidarity", "grid-cyber", "rio-border"])
 def test_every_delegation_bot_names_the_same_member_to_ask_for_consultation(scenario: str) -> None:
     """Injects reach some members and not others, so the delegations' views differ; two bots that each thought it
     was their turn to ask would ask at once, and the rules would refuse the one that joined the other."""
@@ -126,6 +128,104 @@ def test_every_delegation_bot_names_the_same_member_to_ask_for_consultation(scen
         for seed in range(20):
             assert len({consultation_lead(v, seed) for v in views}) == 1, (state.round, state.phase, seed)
     assert seen_apart, "the delegations' views differ somewhere in the game"
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("scenario", "victim", "how", "status"),
+    [
+        ("eu-solidarity", "FIN", "the victim", "active"),  # Art. 42(7): the victim invokes alone
+        ("rio-border", "COL", "the council", "confirmed"),  # Art. 3: the Organ of Consultation votes it
+        ("grid-cyber", "LTU", "the council", "confirmed"),  # cumulative cyber attacks: the council, case by case
+    ],
+)
+async def test_a_bot_whose_member_is_attacked_seeks_collective_defence_the_treatys_way(
+    live: LiveServer, scenario: str, victim: str, how: str, status: str
+) -> None:
+    outcome = await play_game(live.base_url, scenario, SEED, 0.0)
+    assert outcome.status == "ended" and outcome.refusals == [], outcome.refusals
+    (invocation,) = outcome.invocations
+    assert (invocation["victim"], invocation["status"]) == (victim, status)
+    proposals = [p for p in outcome.proposals if p.kind == "invoke_collective_defence"]
+    if how == "the victim":
+        assert invocation["key"] == victim and proposals == []
+    else:
+        (proposal,) = proposals
+        assert (proposal.id, proposal.tabled_by, proposal.outcome) == (invocation["key"], victim, "adopted")
+
+
+STRIKE = """
+id: strike
+title: A strike on Estonia
+ruleset: {ruleset}
+rounds: 1
+members:
+  - {{code: EST, intelligence: 0.0}}
+  - {{code: USA, intelligence: 1.0}}
+  - {{code: POL}}
+exercise:
+  catalogue:
+    - {{id: strike, kind: armed_attack, title: Missiles hit Tapa, targets: [EST],
+       evidence: {{attributed_to: the adversary, confidence: 0.8}}}}
+"""
+"""Estonia's services read the evidence at 0.38-0.58, the United States' at 0.86 or more (game_rules/injects.py)."""
+
+
+def victims_plan(table: Table) -> dict[str, dict[str, Any]]:
+    """What Estonia's bot would send now, by decision key."""
+    bot = DelegationBot("EST", "unused", "ws://unused", SEED)
+    return dict(bot.plan(view(table.state, Viewer(role="delegation", member="EST"))))
+
+
+def struck(ruleset: str) -> Table:
+    table = Table(parse_scenario(STRIKE.format(ruleset=ruleset)))
+    table.do(CHAIR, type="start_game", at=0.0)
+    table.to("council")
+    table.do(CHAIR, type="inject", template="strike")
+    return table
+
+
+def test_a_victims_bot_invokes_conditionally_and_confirms_once_an_allys_evidence_is_shared() -> None:
+    table = struck("nato")
+    plan = victims_plan(table)
+    tabling = plan["invocation:1"]
+    assert (tabling["kind"], tabling["victim"], tabling["attack"]) == (
+        "invoke_collective_defence",
+        "EST",
+        {"kind": "armed", "in_treaty_area": True, "attributed": False},
+    )
+    table.do("EST", **tabling)
+    for member in ("EST", "USA", "POL"):
+        table.do(member, type="concur", proposal=tabling["proposal"])
+    table.do(CHAIR, type="close", proposal=tabling["proposal"])
+    assert table.state.invocations[tabling["proposal"]].status == "conditional"
+    assert not any(key.startswith("confirm:") for key in victims_plan(table)), "not on Estonia's own reading"
+    (american,) = [r for r in table.state.reports.values() if r.owner == "USA"]
+    table.do("USA", type="share_intelligence", report=american.id, to=["EST"])
+    confirming = victims_plan(table)[f"confirm:{tabling['proposal']}"]
+    table.do("EST", **confirming)
+    assert table.state.invocations[tabling["proposal"]].status == "confirmed"
+
+
+def defence(plan: dict[str, dict[str, Any]]) -> list[str]:
+    """The collective-defence steps in a bot's plan (not its messages, its own proposals or its positions)."""
+    return [
+        key for key in plan if key in ("invoke", "request_assistance") or key.startswith(("invocation:", "confirm:"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ruleset", "steps"),
+    [("csto", ["request_assistance", "invocation:1"]), ("eu-42-7", ["invoke"]), ("anzus", ["invoke"])],
+)
+def test_a_victims_bot_takes_the_treatys_steps_in_order(ruleset: str, steps: list[str]) -> None:
+    table = struck(ruleset)
+    for step in steps:
+        plan = victims_plan(table)
+        assert defence(plan) == [step]
+        table.do("EST", **plan[step])
+    assert defence(victims_plan(table)) == [], "nothing sought twice: invoked, or the invocation before the council"
 
 
 @pytest.mark.anyio
