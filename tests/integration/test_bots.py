@@ -111,7 +111,7 @@ async def test_bots_play_a_whole_game_that_replays_to_the_live_state(live: LiveS
     assert report.final_hash == state_hash(state)
 
 
-@pytest.mark.parametrize("scenario", ["baltic-hybrid", "eu-solidarity", "grid-cyber", "rio-border"])
+@pytest.mark.parametrize("scenario", ["baltic-hybrid", "eu-solidarity", "grid-cyber", "rio-border", "csto-border"])
 def test_every_delegation_bot_names_the_same_member_to_ask_for_consultation(scenario: str) -> None:
     """Injects reach some members and not others, so the delegations' views differ; two bots that each thought it
     was their turn to ask would ask at once, and the rules would refuse the one that joined the other."""
@@ -138,6 +138,7 @@ def test_every_delegation_bot_names_the_same_member_to_ask_for_consultation(scen
         ("eu-solidarity", "FIN", "the victim", "active"),  # Art. 42(7): the victim invokes alone
         ("rio-border", "COL", "the council", "confirmed"),  # Art. 3: the Organ of Consultation votes it
         ("grid-cyber", "LTU", "the council", "confirmed"),  # cumulative cyber attacks: the council, case by case
+        ("csto-border", "TJK", "the council", "confirmed"),  # Art. 4: at the victim's request (else refused)
     ],
 )
 async def test_a_bot_whose_member_is_attacked_seeks_collective_defence_the_treatys_way(

@@ -137,6 +137,8 @@ class ScriptedGame:
             self.do(codes[1], {"type": "table_proposal", "proposal": "C2", "kind": "common_funding", "amount": 300})
         hit = self._hit()
         if s.ruleset != "eu-42-7" and hit and r == s.rounds:
+            if s.ruleset == "csto":  # the council acts only at the victim's request
+                self.do(hit[0], {"type": "request_assistance"})
             self.do(
                 codes[0],
                 {

@@ -441,8 +441,8 @@ SHIPPED = scenarios.builtin()
 
 
 def test_the_shipped_scenarios_are_playable_seminars() -> None:
-    assert {"baltic-hybrid", "grid-cyber", "eu-solidarity", "rio-border"} <= set(SHIPPED)
-    assert {s.ruleset for s in SHIPPED.values()} >= {"nato", "eu-42-7", "rio"}
+    assert {"baltic-hybrid", "grid-cyber", "eu-solidarity", "rio-border", "csto-border"} <= set(SHIPPED)
+    assert {s.ruleset for s in SHIPPED.values()} >= {"nato", "eu-42-7", "rio", "csto"}
     for s in SHIPPED.values():
         assert 3 <= s.rounds <= 6 and 4 <= len(s.members) <= 12, s.id
         assert all(m.estimates for m in s.members), f"{s.id}: every member marks its estimated figures"
@@ -457,6 +457,7 @@ def test_the_shipped_scenarios_are_playable_seminars() -> None:
 GOLDEN = {
     "baltic-demo": "9d2df6f5785212678436de2ec696f0b7137cd32c675bf7e0eeea2bdf42f70097",
     "baltic-hybrid": "cfe1f466d2725a778ade7822277fb414e4c823db056fea9cbcf0e95550377c1f",
+    "csto-border": "8b4445fba199dbcb60e789aedcb4573690a28835f7b7622f3fc73eae7bc163c0",
     "eu-solidarity": "456d3e21f366257ff902dcb98f93a6fc63d7f438926358af46e048a3eed41a53",
     "grid-cyber": "4a283128ef6ac1cf14b12c4368a88dbc07f8c73792f5427705304f62b7ff9885",
     "rio-border": "3de44314acfbd4e6095415d88296c1274f2f7ea9c7a7c0a317184a01cca50607",
