@@ -16,8 +16,8 @@ from game_rules.refusal import Refusal
 from game_rules.state import CHAIR, UMPIRE, CapabilityRating, CorrectiveAction, State
 
 CAPABILITIES: dict[str, str] = {
-    "Consultation and situational awareness": "Agree in advance which incidents trigger an Article 4 request and "
-    "who drafts it.",
+    "Consultation and situational awareness": "Agree in advance which incidents trigger a request for consultation "
+    "and who drafts it.",
     "Council decision-making": "Pre-negotiate texts in deliberation; use reservations rather than objections where "
     "possible.",
     "Force generation": "Hold a force-generation conference before the council decides on a requirement.",
