@@ -31,6 +31,11 @@ when it falls short."""
 EVALUATORS = (CHAIR, UMPIRE)
 
 
+def evaluator(actor: str) -> str:
+    """How the timeline and the report name an evaluator: the chair is the white cell."""
+    return "white cell" if actor == CHAIR else actor
+
+
 def _not_an_evaluator(actor: str) -> Refusal | None:
     if actor in EVALUATORS:
         return None

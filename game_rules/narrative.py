@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from game_rules import events as ev
+from game_rules.evaluation import evaluator
 from game_rules.events import Event
 from game_rules.rulesets import RULESETS, Ruleset
 from game_rules.state import CHAIR, DiceRoll
@@ -14,10 +15,6 @@ def _who(actor: str) -> str:
 
 def _article(noun: str) -> str:
     return "an" if noun[:1] in "aeiou" else "a"
-
-
-def _evaluator(actor: str) -> str:
-    return "white cell" if actor == CHAIR else actor
 
 
 def describe(event: Event, rules: Ruleset | None) -> str:
@@ -154,14 +151,14 @@ def describe(event: Event, rules: Ruleset | None) -> str:
             about = f" on {event.member}" if event.member else ""
             return f"Observation by the {event.by}{about} (at event {event.about_seq}): {event.text}"
         case ev.CapabilityRated():
-            return f"The {_evaluator(event.by)} rates {event.capability} {event.rating}: {event.reason}"
+            return f"The {evaluator(event.by)} rates {event.capability} {event.rating}: {event.reason}"
         case ev.CorrectiveActionPlanned():
             row = event.row
             when = f", {row.start or '…'} to {row.completion or '…'}" if row.start or row.completion else ""
             return (
-                f"The {_evaluator(row.by)} plans {row.item} for {row.capability}: {row.action} "
+                f"The {evaluator(row.by)} plans {row.item} for {row.capability}: {row.action} "
                 f"(responsible: {row.responsible}{when})."
             )
         case ev.CorrectiveActionDropped():
-            return f"The {_evaluator(event.by)} drops {event.item} from the improvement plan."
+            return f"The {evaluator(event.by)} drops {event.item} from the improvement plan."
     raise AssertionError(f"no description for {type(event).__name__}")

@@ -7,11 +7,11 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from game_rules.evaluation import plan
+from game_rules.evaluation import evaluator, plan
 from game_rules.metrics import national_score
 from game_rules.review import RATING_MEANING, Capability, Review
 from game_rules.rulesets import RULESETS
-from game_rules.state import CHAIR, RoundMetrics
+from game_rules.state import RoundMetrics
 
 
 @dataclass(frozen=True)
@@ -258,20 +258,16 @@ def markdown(info: GameInfo, r: Review) -> str:
     return "\n".join(out) + "\n"
 
 
-def _evaluator(c: Capability) -> str:
-    return "white cell" if c.rated_by == CHAIR else str(c.rated_by)
-
-
 def _judgement(c: Capability) -> str:
     if c.rated_by is None:
         return "as the log suggests"
     suggested = "no rating" if c.suggested is None else c.suggested
-    return f"rated by the {_evaluator(c)} (the log suggested {suggested}): {_cell(c.reason)}"
+    return f"rated by the {evaluator(c.rated_by)} (the log suggested {suggested}): {_cell(c.reason)}"
 
 
 def _grounds(c: Capability) -> str:
     """Why a capability is a strength or an area for improvement: the log's evidence, and the evaluators' reason."""
-    return "; ".join([*c.evidence, *([f"{_evaluator(c)}: {c.reason}"] if c.rated_by else [])])
+    return "; ".join([*c.evidence, *([f"{evaluator(c.rated_by)}: {c.reason}"] if c.rated_by else [])])
 
 
 def _cell(text: str) -> str:

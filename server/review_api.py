@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from game_rules.evaluation import CAPABILITIES, plan
-from game_rules.review import Review, state_at
+from game_rules.review import RATING_MEANING, Review, state_at
 from game_rules.views import Viewer, view
 from server import export, report
 from server.api import GameCreated, LobbyDep, SeatDep, SeatOut
@@ -72,6 +72,7 @@ async def summary(reviewed: ReviewDep) -> dict[str, Any]:
         "observations": [o.model_dump() for o in r.state.observations],
         "improvement_plan": [row.model_dump(mode="json", exclude={"dropped"}) for row in plan(r.state)],
         "capability_names": list(CAPABILITIES),
+        "rating_meanings": RATING_MEANING,
         "seq": r.state.seq,
     }
 

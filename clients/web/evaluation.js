@@ -3,31 +3,34 @@
 // cell and umpires write them, during the hotwash or after; everyone who may open the review reads them.
 import { useState } from "preact/hooks";
 import { api } from "./api.js";
-import { html } from "./ui.js";
+import { CELLS, html } from "./ui.js";
 
-const RATINGS = {
-  P: "performed without challenges",
-  S: "performed with some challenges",
-  M: "performed with major challenges",
-  U: "unable to be performed",
-  "N/A": "not exercised",
-};
-const EVALUATORS = { chair: "white cell", umpire: "umpire" };
 const EMPTY_ROW = { item: null, capability: "", issue: "", action: "", responsible: "", start: "", completion: "" };
 
-/** Send one command for the review's seat; resolves to an error message, or "" once the command is played. */
-async function send(gameId, token, command) {
-  try {
-    await api.command(gameId, command, token);
-    return "";
-  } catch (e) {
-    return e.message;
+/** Commands played over REST for the review's seat: `play(command)` resolves to whether it was played; `error` is
+ * the last refusal's reason, `busy` true while one is on its way; `onPlayed` runs after each command played. */
+function useCommands(gameId, token, onPlayed) {
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  async function play(command) {
+    setBusy(true);
+    let refused = "";
+    try {
+      await api.command(gameId, command, token);
+    } catch (e) {
+      refused = e.message;
+    }
+    setBusy(false);
+    setError(refused);
+    if (!refused) onPlayed();
+    return !refused;
   }
+  return { play, error, busy };
 }
 
-const judged = (c) => `(${EVALUATORS[c.rated_by] || c.rated_by}; the log suggested ${c.suggested || "no rating"})`;
+const judged = (c) => `(${CELLS[c.rated_by] || c.rated_by}; the log suggested ${c.suggested || "no rating"})`;
 
-function Ratings({ capabilities }) {
+function Ratings({ capabilities, meanings }) {
   if (!capabilities.length) return html`<p class="hint">Nothing rated yet.</p>`;
   return html`<table data-testid="capabilities">
     <caption class="sr-only">Capabilities as rated</caption>
@@ -36,7 +39,7 @@ function Ratings({ capabilities }) {
     <tbody>${capabilities.map(
       (c) => html`<tr key=${c.name} data-testid="capability">
         <td>${c.name}</td>
-        <td><b title=${RATINGS[c.rating]}>${c.rating}</b> <span class="hint">${RATINGS[c.rating]}</span></td>
+        <td><b title=${meanings[c.rating]}>${c.rating}</b> <span class="hint">${meanings[c.rating]}</span></td>
         <td>${c.evidence.join("; ")}</td>
         <td>${c.rated_by
           ? html`${c.reason} <span class="hint">${judged(c)}</span>`
@@ -46,23 +49,17 @@ function Ratings({ capabilities }) {
   </table>`;
 }
 
-function RateForm({ gameId, token, names, capabilities, onPlayed }) {
+function RateForm({ gameId, token, names, meanings, capabilities, onPlayed }) {
   const [capability, setCapability] = useState(names[0]);
   const [rating, setRating] = useState("");
   const [reason, setReason] = useState("");
-  const [error, setError] = useState("");
-  const [busy, setBusy] = useState(false);
+  const { play, error, busy } = useCommands(gameId, token, onPlayed);
   const current = capabilities.find((c) => c.name === capability);
   async function rate(event) {
     event.preventDefault();
-    setBusy(true);
-    const refused = await send(gameId, token, { type: "rate_capability", capability, rating: rating || current?.rating || "P", reason });
-    setBusy(false);
-    setError(refused);
-    if (!refused) {
+    if (await play({ type: "rate_capability", capability, rating: rating || current?.rating || "P", reason })) {
       setReason("");
       setRating("");
-      onPlayed();
     }
   }
   return html`<form class="evaluation-form" onSubmit=${rate} aria-label="Rate a capability" data-testid="rate-form">
@@ -70,7 +67,7 @@ function RateForm({ gameId, token, names, capabilities, onPlayed }) {
       ${names.map((n) => html`<option key=${n} value=${n}>${n}</option>`)}
     </select></label>
     <label>Rating <select value=${rating || current?.rating || "P"} onChange=${(e) => setRating(e.currentTarget.value)}>
-      ${Object.entries(RATINGS).map(([r, meaning]) => html`<option key=${r} value=${r}>${r}: ${meaning}</option>`)}
+      ${Object.entries(meanings).map(([r, meaning]) => html`<option key=${r} value=${r}>${r}: ${meaning}</option>`)}
     </select></label>
     <label>Reason <input type="text" value=${reason} maxlength="2000" required
       onInput=${(e) => setReason(e.currentTarget.value)} /></label>
@@ -122,17 +119,9 @@ function PlanForm({ row, setRow, names, busy, onSubmit }) {
 /** The capabilities as rated and the improvement plan; with `canEdit`, the forms that rate and plan. */
 export function Evaluation({ gameId, token, summary, canEdit, onPlayed }) {
   const names = summary.capability_names || [];
+  const meanings = summary.rating_meanings || {};
   const [row, setRow] = useState(EMPTY_ROW);
-  const [error, setError] = useState("");
-  const [busy, setBusy] = useState(false);
-  async function play(command) {
-    setBusy(true);
-    const refused = await send(gameId, token, command);
-    setBusy(false);
-    setError(refused);
-    if (!refused) onPlayed();
-    return !refused;
-  }
+  const { play, error, busy } = useCommands(gameId, token, onPlayed);
   async function plan(event) {
     event.preventDefault();
     const command = {
@@ -155,9 +144,9 @@ export function Evaluation({ gameId, token, summary, canEdit, onPlayed }) {
     <h2 id="evaluation-h">Capabilities and improvement plan</h2>
     <p class="hint">The rules rate each capability from the log (P, S, M, U); the white cell and umpires have the last
       word, with their reason, and write the improvement plan. Both go into the report and the CSV exports.</p>
-    <${Ratings} capabilities=${summary.capabilities} />
-    ${canEdit && html`<${RateForm} gameId=${gameId} token=${token} names=${names} capabilities=${summary.capabilities}
-      onPlayed=${onPlayed} />`}
+    <${Ratings} capabilities=${summary.capabilities} meanings=${meanings} />
+    ${canEdit && html`<${RateForm} gameId=${gameId} token=${token} names=${names} meanings=${meanings}
+      capabilities=${summary.capabilities} onPlayed=${onPlayed} />`}
     <h3>Improvement plan</h3>
     <${Plan} plan=${summary.improvement_plan || []} canEdit=${canEdit} onEdit=${edit} onDrop=${drop} />
     ${canEdit && html`<${PlanForm} row=${row} setRow=${setRow} names=${names} busy=${busy} onSubmit=${plan} />`}

@@ -1,7 +1,7 @@
 // Panels several screens share: injects, announcements, intelligence reports, current metrics, outcomes, notes;
 // and how a free-form action reads, as argued and as ruled.
 import { useState } from "preact/hooks";
-import { html, memberList, memberName, number, percent, words, Refusal } from "./ui.js";
+import { CELLS, html, memberList, memberName, number, percent, words, Refusal } from "./ui.js";
 import { MetricCharts } from "./charts.js";
 
 export function Injects({ view, showAudience = false }) {
@@ -88,8 +88,6 @@ export function Outcomes({ view }) {
   </section>`;
 }
 
-const NOTE_TAKERS = { chair: "white cell", umpire: "umpire", observer: "observer" };
-
 /** Hotwash notes: the white cell, umpires and observers write down what they see as it happens, tagged to the
  * moment and, if it is about one, a member; the review and the after-action report list them. */
 export function Notes({ game, view }) {
@@ -113,7 +111,7 @@ export function Notes({ game, view }) {
     <ul class="plain notes">
       ${notes.map((o, n) => html`<li key=${notes.length - n} data-testid="note">
         <small>${"Round " + o.round + ", after event " + o.about_seq + (o.member ? " · " + memberName(view, o.member) : "") +
-          " · " + (NOTE_TAKERS[o.by] || o.by)}</small><br />${o.text}</li>`)}
+          " · " + (CELLS[o.by] || o.by)}</small><br />${o.text}</li>`)}
     </ul>
   </form>`;
 }

@@ -14,6 +14,9 @@ export const ROLE_NAMES = {
   facilitator: "Facilitator",
 };
 
+/** How the cells that are not a member state are named where they act: notes, ratings, the improvement plan. */
+export const CELLS = { chair: "white cell", umpire: "umpire", observer: "observer" };
+
 export const words = (s) => String(s ?? "").replaceAll("_", " ");
 
 export function memberName(view, code) {
