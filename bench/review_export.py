@@ -19,7 +19,7 @@ from pathlib import Path
 from game_rules import COMMAND_ADAPTER, EVENT_ADAPTER, Refusal, State, decide, evolve, state_hash
 from game_rules.events import Event
 from game_rules.state import CHAIR, SYSTEM
-from server import db, export, report, scenarios
+from server import db, export, report, scenarios, workbook
 from server.replay import replay_game
 from server.store import EventStore
 
@@ -104,8 +104,10 @@ async def run(n: int, url: str | None) -> None:
             r = export.reviewed(loaded)
         with timed("export json", rows):
             text = json.dumps(export.to_json(loaded, r.state))
-        with timed("export csv (4 tables)", rows):
+        with timed("export csv (every table)", rows):
             tables = export.csv_tables(loaded, r)
+        with timed("export xlsx (every table in one workbook)", rows):
+            book = workbook.workbook(export.info(loaded, r), export.tables(loaded, r))
         with timed("export markdown report", rows):
             md = report.markdown(export.info(loaded, r), r)
         with timed("export html report", rows):
@@ -115,6 +117,7 @@ async def run(n: int, url: str | None) -> None:
     print(f"Python {sys.version.split()[0]}; {len(log)} events; store {url.split(':')[0]}")
     print(
         f"json {len(text) / 1e6:.1f} MB, csv {sum(map(len, tables.values())) / 1e6:.1f} MB, "
+        f"xlsx {len(book) / 1e6:.1f} MB, "
         f"md {len(md) / 1e3:.0f} kB, html {len(page) / 1e3:.0f} kB; {len(r.proposals)} proposals"
     )
     for label, seconds in rows:

@@ -198,10 +198,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     msel_cmd.add_argument("csv", metavar="MSEL.csv")
     msel_cmd.add_argument("--scenario", default="baltic-hybrid", help="shipped scenario id or file to check against")
 
-    export_cmd = commands.add_parser("export", help="write a stored game as json, csv tables, or a report")
+    export_cmd = commands.add_parser(
+        "export", help="write a stored game as json, csv tables, a workbook of every table (xlsx), or a report"
+    )
     export_cmd.add_argument("game")
-    export_cmd.add_argument("--format", choices=["json", "csv", "html", "md"], default="json")
-    export_cmd.add_argument("--out", help="file (json, html, md) or folder (csv)")
+    export_cmd.add_argument("--format", choices=["json", "csv", "xlsx", "html", "md"], default="json")
+    export_cmd.add_argument("--out", help="file (json, xlsx, html, md) or folder (csv)")
     export_cmd.add_argument("--database-url")
     import_cmd = commands.add_parser("import", help="store an exported game (json) as a new game")
     import_cmd.add_argument("file")

@@ -119,14 +119,14 @@ def commands(stored: Sequence[StoredEvent]) -> dict[int, int]:
     return of
 
 
-def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
-    """The tables an analyst opens in a spreadsheet: events (with the command each came of), positions, pledges,
-    metrics, messages (who wrote to whom), actions (free-form, as argued and as ruled), seats (who played
-    what), capabilities (as rated, and as the log suggested) and the improvement plan."""
+def tables(loaded: Loaded, r: Review) -> dict[str, list[list[Any]]]:
+    """The tables an analyst opens in a spreadsheet, each a header row and its rows: events (with the command each
+    came of), positions, pledges, metrics, messages (who wrote to whom), actions (free-form, as argued and as ruled),
+    seats (who played what), capabilities (as rated, and as the log suggested) and the improvement plan.  Times are
+    UTC without a zone, as spreadsheets hold them."""
     command = commands(loaded.stored)
-    # UTC, in the form spreadsheets read as a date and time.
-    recorded = {s.seq: s.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") for s in loaded.stored}
-    tables: dict[str, list[list[Any]]] = {
+    recorded = {s.seq: s.recorded_at.astimezone(UTC).replace(tzinfo=None, microsecond=0) for s in loaded.stored}
+    sheets: dict[str, list[list[Any]]] = {
         "events": [["seq", "recorded_at_utc", "command", "round", "phase", "type", "members", "description", "undone"]]
         + [
             [
@@ -157,7 +157,7 @@ def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
         ],
     }
     members = list(r.state.members)
-    tables["metrics"] = [
+    sheets["metrics"] = [
         [
             "round",
             "cohesion",
@@ -183,12 +183,12 @@ def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
         ]
         for m in r.rounds
     ]
-    tables["messages"] = [["message", "round", "sender", "author", "to", "channel", "text"]] + [
+    sheets["messages"] = [["message", "round", "sender", "author", "to", "channel", "text"]] + [
         [m.id, m.round, m.sender, m.author or "", " ".join(m.recipients), _channel(m, members), m.text]
         for m in r.state.messages
     ]
     argued = ["action", "round", "member", "action_text", "result", "reasons"]
-    tables["actions"] = [[*argued, "strength", "target", "roll", "ruling", "note"]] + [
+    sheets["actions"] = [[*argued, "strength", "target", "roll", "ruling", "note"]] + [
         [
             a.id,
             a.round,
@@ -202,13 +202,13 @@ def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
         ]
         for a in r.state.actions.values()
     ]
-    tables["seats"] = [["seat", "role", "member", "player", "head", "bot"]] + [
+    sheets["seats"] = [["seat", "role", "member", "player", "head", "bot"]] + [
         [seat_id, s.role, s.member or "", s.player, s.head, s.bot] for seat_id, s in r.state.seats.items()
     ]
-    tables["capabilities"] = [["capability", "rating", "suggested", "rated_by", "reason", "evidence"]] + [
+    sheets["capabilities"] = [["capability", "rating", "suggested", "rated_by", "reason", "evidence"]] + [
         [c.name, c.rating, c.suggested or "", c.rated_by or "", c.reason, "; ".join(c.evidence)] for c in r.capabilities
     ]
-    tables["improvement_plan"] = [
+    sheets["improvement_plan"] = [
         ["item", "capability", "issue", "corrective_action", "responsible", "start", "completion", "planned_by"]
     ] + [
         [
@@ -223,10 +223,28 @@ def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
         ]
         for row in plan(r.state)
     ]
+    return sheets
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a CSV field as a formula: a player's text that begins so is written with a quote
+first (OWASP's advice against CSV injection), so that opening the file runs nothing a player wrote."""
+
+
+def _csv_field(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")  # the form spreadsheets read as a date and time
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
+    """`tables` as CSV files (RFC 4180, CRLF)."""
     out = {}
-    for name, rows in tables.items():
+    for name, rows in tables(loaded, r).items():
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+        csv.writer(buffer, lineterminator="\r\n").writerows([_csv_field(v) for v in row] for row in rows)
         out[name] = buffer.getvalue()
     return out
 

@@ -5,6 +5,7 @@ The white cell, umpires and observers may review a game at any time; delegations
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field
 from game_rules.evaluation import CAPABILITIES, plan
 from game_rules.review import RATING_MEANING, Review, state_at
 from game_rules.views import Viewer, view
-from server import export, report
+from server import export, report, workbook
 from server.api import GameCreated, LobbyDep, SeatDep, SeatOut
 from server.errors import ApiError
 from server.lobby import Lobby
@@ -96,10 +97,14 @@ async def state(
 
 EXPORT_TYPES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The game in the asked format: JSON (re-importable), one CSV table, or the report.",
+        "description": (
+            "The game in the asked format: JSON (re-importable), one CSV table, every table in one workbook, "
+            "or the report."
+        ),
         "content": {
             "application/json": {"schema": {"type": "object"}},
             "text/csv": {"schema": {"type": "string"}},
+            workbook.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
             "text/markdown": {"schema": {"type": "string"}},
             "text/html": {"schema": {"type": "string"}},
         },
@@ -110,12 +115,16 @@ EXPORT_TYPES: dict[int | str, dict[str, Any]] = {
 @router.get("/export", response_model=None, responses=EXPORT_TYPES)
 async def export_game(
     reviewed: ReviewDep,
-    format: Literal["json", "csv", "md", "html"] = "json",
+    format: Literal["json", "csv", "xlsx", "md", "html"] = "json",
     table: Literal[
         "events", "positions", "pledges", "metrics", "messages", "actions", "seats", "capabilities", "improvement_plan"
     ] = "events",
 ) -> Response:
-    loaded, r = reviewed
+    # Off the event loop: a long game's workbook takes a second or two to write, and live games share the loop.
+    return await asyncio.to_thread(_rendered, *reviewed, format, table)
+
+
+def _rendered(loaded: export.Loaded, r: Review, format: str, table: str) -> Response:
     name = f"wargame-{loaded.game.id}"
     if format == "json":
         body = json.dumps(export.to_json(loaded, r.state), ensure_ascii=False)
@@ -127,6 +136,9 @@ async def export_game(
             headers=_attachment(f"{name}-{table}.csv"),
         )
     info = export.info(loaded, r)
+    if format == "xlsx":
+        book = workbook.workbook(info, export.tables(loaded, r))
+        return Response(book, media_type=workbook.MEDIA_TYPE, headers=_attachment(f"{name}.xlsx"))
     if format == "md":
         return PlainTextResponse(report.markdown(info, r), media_type="text/markdown; charset=utf-8")
     return HTMLResponse(report.html_report(info, r))

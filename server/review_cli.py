@@ -7,7 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from server import export, report
+from server import export, report, workbook
 from server.progress import bar
 from server.store import EventStore
 
@@ -33,6 +33,11 @@ async def _export(database_url: str, game_id: str, fmt: str, out: str | None) ->
         for name, text in tables.items():
             (folder / f"{name}.csv").write_text(text, encoding="utf-8-sig", newline="")
         print(f"wrote {', '.join(f'{n}.csv' for n in tables)} to {folder}/")
+        return 0
+    if fmt == "xlsx":
+        path = Path(out or f"wargame-{game_id}.xlsx")
+        path.write_bytes(workbook.workbook(export.info(loaded, r), export.tables(loaded, r)))
+        print(f"wrote {path} ({len(loaded.stored)} events)")
         return 0
     if fmt == "json":
         text = json.dumps(export.to_json(loaded, r.state), ensure_ascii=False, indent=1)

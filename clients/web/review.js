@@ -19,6 +19,7 @@ async function get(gameId, token, path, params = []) {
 
 const EXPORTS = [
   ["json", null, "Whole game (JSON)", "json"],
+  ["xlsx", null, "Every table (Excel workbook)", "xlsx"],
   ["csv", "events", "Events (CSV)", "csv"],
   ["csv", "positions", "Positions (CSV)", "csv"],
   ["csv", "pledges", "Pledges (CSV)", "csv"],

@@ -5,12 +5,15 @@ opens `#/review/<game>` with the credential the client keeps in localStorage and
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from server.bots.game import GameOutcome, play_game
 from tests.browser.conftest import ThreadServer
@@ -143,6 +146,12 @@ def test_review_page(players: Callable[[str], Player], server: ThreadServer) -> 
     download = info.value
     assert download.suggested_filename == f"wargame-{outcome.game_id}-events.csv"
     expect(page.get_by_test_id("export-note")).to_contain_text("Saved")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Every table (Excel workbook)").click()
+    assert info.value.suggested_filename == f"wargame-{outcome.game_id}.xlsx"
+    book = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()), read_only=True)
+    assert book.sheetnames[:2] == ["game", "events"]
+    assert len(list(book["events"].iter_rows())) == outcome.events + 1  # the header and every event
 
     page.get_by_test_id("viewer").select_option("")
     white.shot("review")

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from game_rules import EVENT_ADAPTER, state_hash
 from game_rules.review import state_at
-from server import export
+from server import export, workbook
 from server.app import create_app
 from server.bots.game import play_game
 from server.config import Settings
@@ -182,6 +183,70 @@ async def test_the_report_holds_every_proposal_and_observation(played: Played) -
     ), played_row
     assert page.count("<svg") >= 2 and "<polyline" in page
     assert all(c["rating"] in ("P", "S", "M", "U", "N/A") for c in summary["capabilities"])
+
+
+def _same(cell: object, field: str) -> bool:
+    """Whether a workbook's cell holds what the CSV file's field says (a whole number of a float comes back an int;
+    the CSV file quotes a text that a spreadsheet would take for a formula, the workbook holds it as text)."""
+    if cell is None:
+        return field == ""
+    if isinstance(cell, datetime):
+        return cell.strftime("%Y-%m-%d %H:%M:%S") == field
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return float(field) == cell
+    return str(cell) == (field[1:] if field.startswith("'") else field)
+
+
+async def test_the_workbook_holds_every_table_as_the_csv_files_do_and_runs_nothing_a_player_wrote(
+    played: Played,
+) -> None:
+    game = f"/api/games/{played.game_id}"
+    action = '=HYPERLINK("http://evil.example/","Open the annex")'
+    async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:
+        planned = await client.post(
+            f"{game}/commands",
+            headers=auth(played.facilitator),
+            json={
+                "type": "plan_corrective_action",
+                "capability": "Burden-sharing",
+                "action": action,
+                "responsible": "+J5",
+            },
+        )
+        assert planned.status_code == 200, planned.text
+        answer = await client.get(f"{game}/export", params={"format": "xlsx"}, headers=auth(played.facilitator))
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"] == workbook.MEDIA_TYPE
+        assert answer.headers["content-disposition"] == f'attachment; filename="wargame-{played.game_id}.xlsx"'
+        book = load_workbook(io.BytesIO(answer.content))
+        names = book.sheetnames[1:]
+        csv_rows = {}
+        for table in names:
+            response = await client.get(
+                f"{game}/export", params={"format": "csv", "table": table}, headers=auth(played.facilitator)
+            )
+            assert response.status_code == 200, (table, response.text)
+            csv_rows[table] = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert book.sheetnames == [
+        "game", "events", "positions", "pledges", "metrics", "messages", "actions", "seats", "capabilities",
+        "improvement_plan",
+    ]  # fmt: skip
+    about = {row[0]: row[1] for row in book["game"].iter_rows(values_only=True)}
+    assert (about["game"], about["scenario"]) == (played.game_id, "baltic-demo")
+    for table, rows in csv_rows.items():
+        sheet = book[table]
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref is not None, table
+        cells = list(sheet.iter_rows(values_only=True))
+        assert len(cells) == len(rows) > 1, table
+        for got, want in zip(cells, rows, strict=True):
+            assert len(got) == len(want) and all(map(_same, got, want)), (table, got, want)
+    events = list(book["events"].iter_rows(min_row=2, values_only=True))
+    assert [e[0] for e in events] == list(range(1, len(events) + 1)), "seq as numbers"
+    assert all(isinstance(e[1], datetime) for e in events), "times as times"
+    row = next(r for r in book["improvement_plan"].iter_rows(min_row=2) if r[3].value == action)
+    assert (row[3].data_type, row[4].value, row[4].data_type) == ("s", "+J5", "s"), "text, not a formula"
+    plan_csv = next(r for r in csv_rows["improvement_plan"] if r[3].endswith(action))
+    assert (plan_csv[3], plan_csv[4]) == ("'" + action, "'+J5")
 
 
 async def test_the_evaluators_ratings_and_plan_reach_the_summary_the_tables_and_the_report(played: Played) -> None:
@@ -383,6 +448,9 @@ async def test_cli_export_fork_and_import(played: Played, tmp_path: Path) -> Non
     assert wargame("export", played.game_id, "--format", "csv", "--out", str(tmp_path / "csv")).returncode == 0
     rows = list(csv.reader((tmp_path / "csv" / "positions.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0][:5] == ["proposal", "kind", "procedure", "member", "position"]
+    assert wargame("export", played.game_id, "--format", "xlsx", "--out", str(tmp_path / "game.xlsx")).returncode == 0
+    book = load_workbook(tmp_path / "game.xlsx", read_only=True)
+    assert [c.value for c in next(book["positions"].iter_rows(max_row=1))][:2] == ["proposal", "kind"]
     imported = wargame("import", str(out))
     assert imported.returncode == 0 and "imported as game" in imported.stdout
     ends = [e["seq"] for e in json.loads(out.read_text())["events"] if e["ends_command"]]
