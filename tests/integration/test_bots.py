@@ -111,7 +111,9 @@ async def test_bots_play_a_whole_game_that_replays_to_the_live_state(live: LiveS
     assert report.final_hash == state_hash(state)
 
 
-@pytest.mark.parametrize("scenario", ["baltic-hybrid", "eu-solidarity", "grid-cyber", "rio-border", "csto-border"])
+@pytest.mark.parametrize(
+    "scenario", ["baltic-hybrid", "eu-solidarity", "grid-cyber", "rio-border", "csto-border", "anzus-pacific"]
+)
 def test_every_delegation_bot_names_the_same_member_to_ask_for_consultation(scenario: str) -> None:
     """Injects reach some members and not others, so the delegations' views differ; two bots that each thought it
     was their turn to ask would ask at once, and the rules would refuse the one that joined the other."""
@@ -136,6 +138,7 @@ def test_every_delegation_bot_names_the_same_member_to_ask_for_consultation(scen
     ("scenario", "victim", "how", "status"),
     [
         ("eu-solidarity", "FIN", "the victim", "active"),  # Art. 42(7): the victim invokes alone
+        ("anzus-pacific", "AUS", "the victim", "active"),  # Art. IV: each party acts by its constitutional processes
         ("rio-border", "COL", "the council", "confirmed"),  # Art. 3: the Organ of Consultation votes it
         ("grid-cyber", "LTU", "the council", "confirmed"),  # cumulative cyber attacks: the council, case by case
         ("csto-border", "TJK", "the council", "confirmed"),  # Art. 4: at the victim's request (else refused)
