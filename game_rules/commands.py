@@ -136,6 +136,14 @@ class ExtendPhase(Frozen):
     seconds: float = Field(gt=0, le=86_400)
 
 
+class SetRounds(Frozen):
+    """How many rounds the exercise runs, changed during play: one more for a seminar that wants it, or fewer for one
+    whose time is running out."""
+
+    type: Literal["set_rounds"] = "set_rounds"
+    rounds: int = Field(ge=1, le=20)
+
+
 class AdvancePhase(Frozen):
     """Move on from the phase named; naming it makes a second, stale advance harmless."""
 
@@ -316,6 +324,7 @@ Command = Annotated[
     | PauseGame
     | ResumeGame
     | ExtendPhase
+    | SetRounds
     | AdvancePhase
     | EndGame
     | RewindGame
@@ -344,6 +353,7 @@ WHITE_CELL_COMMANDS = frozenset(
         "pause_game",
         "resume_game",
         "extend_phase",
+        "set_rounds",
         "advance_phase",
         "end_game",
         "rewind_game",

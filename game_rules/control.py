@@ -175,7 +175,7 @@ MselStatus = Literal["delivered", "held", "held_delivered_by_hand", "due", "pass
 def msel_status(state: State) -> dict[int, MselStatus]:
     """Where each MSEL line stands for the white cell: delivered when its phase opened; held back (and its inject
     perhaps delivered by hand from the catalogue since); still due; or passed, its phase over without it (a line
-    put back on the schedule too late)."""
+    put back on the schedule too late) or in a round the white cell has cut from the exercise."""
     sources = {i.source for i in state.injects}
     by_hand = {i.template for i in state.injects if i.source == "white cell" and i.template}
     order = {p.name: n for n, p in enumerate(state.phases)}
@@ -186,7 +186,9 @@ def msel_status(state: State) -> dict[int, MselStatus]:
             return "delivered"
         if entry.number in state.msel_held:
             return "held_delivered_by_hand" if entry.inject in by_hand else "held"
-        due = state.status != "ended" and (entry.round, order.get(entry.phase, -1)) > now
+        due = (
+            state.status != "ended" and entry.round <= state.rounds and (entry.round, order.get(entry.phase, -1)) > now
+        )
         return "due" if due else "passed"
 
     return {entry.number: status(entry) for entry in state.exercise.msel}
@@ -218,6 +220,20 @@ def extend_phase(state: State, c: cmd.ExtendPhase, actor: str) -> Decision:
     if state.status not in ("running", "paused") or not state.phases:
         return Refusal(code="not_running", reason="There is no phase under way to extend.")
     return (ev.DeadlineExtended(seconds=c.seconds),)
+
+
+def set_rounds(state: State, c: cmd.SetRounds, actor: str) -> Decision:
+    if refusal := _no_phases(state):
+        return refusal
+    if c.rounds == state.rounds:
+        return Refusal(code="same_rounds", reason=f"The exercise already runs {state.rounds} rounds.")
+    if c.rounds < state.round:
+        return Refusal(
+            code="round_under_way",
+            reason=f"Play is in round {state.round}: the exercise can end with it, not before it "
+            f"(set {state.round} rounds, or end the exercise).",
+        )
+    return (ev.RoundsSet(rounds=c.rounds, was=state.rounds),)
 
 
 def advance_phase(state: State, c: cmd.AdvancePhase, actor: str) -> Decision:
@@ -382,6 +398,10 @@ def deadline_extended(state: State, e: ev.DeadlineExtended) -> None:
         state.deadline += e.seconds
     elif state.paused_remaining is not None:
         state.paused_remaining += e.seconds
+
+
+def rounds_set(state: State, e: ev.RoundsSet) -> None:
+    state.rounds = e.rounds
 
 
 def game_ended(state: State, e: ev.GameEnded) -> None:

@@ -178,6 +178,12 @@ class DeadlineExtended(Frozen):
     seconds: float
 
 
+class RoundsSet(Frozen):
+    type: Literal["rounds_set"] = "rounds_set"
+    rounds: int
+    was: int
+
+
 class GameEnded(Frozen):
     type: Literal["game_ended"] = "game_ended"
     reason: str
@@ -331,6 +337,7 @@ Event = Annotated[
     | GamePaused
     | GameResumed
     | DeadlineExtended
+    | RoundsSet
     | GameEnded
     | GameRewound
     | InjectDelivered

@@ -86,6 +86,8 @@ def describe(event: Event, rules: Ruleset | None) -> str:
             return "Play resumes."
         case ev.DeadlineExtended():
             return f"The facilitator extends the phase by {event.seconds:.0f} s."
+        case ev.RoundsSet():
+            return f"The facilitator sets the exercise to {event.rounds} rounds (it was {event.was})."
         case ev.GameEnded():
             return f"The exercise ends: {event.reason}."
         case ev.GameRewound():

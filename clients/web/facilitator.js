@@ -22,6 +22,7 @@ function PhaseControl({ game, view, seat }) {
         command=${{ type: "advance_phase", from_round: view.round, from_phase: view.phase }}
         >End the ${view.phase} phase now<//>`}
     </div>
+    ${view.phases.length > 0 && view.status !== "ended" && html`<${Rounds} game=${game} view=${view} />`}
     ${view.status !== "ended" && (ending
       ? html`<p class="buttons"><${ActButton} game=${game} id="end" kind="danger" command=${{ type: "end_game" }}>Really end the exercise<//>
           <button type="button" class="ghost" onClick=${() => setEnding(false)}>Keep playing</button></p>`
@@ -30,6 +31,22 @@ function PhaseControl({ game, view, seat }) {
     <${ConsoleElsewhere} game=${game} seat=${seat} />
     ${(view.status === "ended" || view.status === "lobby") && html`<${DeleteGame} game=${game} seat=${seat} />`}
   </section>`;
+}
+
+/** How many rounds the exercise runs: one more when the room wants it, fewer when class time runs short (never
+ * fewer than the round under way).  The MSEL lines of rounds cut are not delivered. */
+function Rounds({ game, view }) {
+  const [rounds, setRounds] = useState(view.rounds);
+  useEffect(() => setRounds(view.rounds), [view.rounds]);
+  const least = Math.max(1, view.round);
+  const valid = Number.isInteger(rounds) && rounds >= least && rounds <= 20;
+  return html`<p class="buttons">
+    <label>Rounds in the exercise <input type="number" min=${least} max="20" step="1" value=${rounds}
+      onInput=${(e) => setRounds(Number(e.target.value))} /></label>
+    <${ActButton} game=${game} id="rounds" disabled=${!valid || rounds === view.rounds}
+      command=${() => ({ type: "set_rounds", rounds })}>Set<//>
+    ${valid && rounds < view.rounds && html`<span class="hint">The scenario's events of the rounds cut are not delivered.</span>`}
+  </p>`;
 }
 
 /** The white cell's undo: play goes back to just before an event the facilitator picks, with the reason read to

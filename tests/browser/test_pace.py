@@ -43,3 +43,27 @@ def test_the_facilitator_sets_the_seminars_pace_when_creating_the_game(players: 
     assert 60 < white.seconds_left() <= 120, "two minutes of briefing, not the scenario's"
     expect(white.page.get_by_test_id("phase")).to_contain_text("Round 1 of 2")
     assert white.errors == []
+
+
+def test_the_facilitator_adds_a_round_during_play_and_every_seat_sees_it(players: Callable[[str], Player]) -> None:
+    from playwright.sync_api import expect
+
+    white = players("facilitator")
+    code = white.create_game("baltic-demo")
+    est = players("EST")
+    est.join(code, "delegation", "Kaja", member="EST")
+    white.page.get_by_role("button", name="Start the exercise").click()
+    est.wait_phase("Round 1 of 3")
+
+    rounds = white.page.get_by_label("Rounds in the exercise")
+    set_rounds = white.page.get_by_role("button", name="Set", exact=True)
+    expect(set_rounds).to_be_disabled()  # nothing to change yet
+    rounds.fill("4")
+    set_rounds.click()
+    est.wait_phase("Round 1 of 4")
+    expect(white.page.get_by_test_id("status").locator("..")).to_contain_text("round 1 of 4")
+    rounds.fill("2")
+    expect(white.page.get_by_text("The scenario's events of the rounds cut are not delivered.")).to_be_visible()
+    set_rounds.click()
+    est.wait_phase("Round 1 of 2")
+    assert white.errors == [] and est.errors == []

@@ -350,6 +350,7 @@ SAMPLES: list[Frame] = [
     {"type": "pause_game"},
     {"type": "resume_game"},
     {"type": "extend_phase", "seconds": 5},
+    {"type": "set_rounds", "rounds": 4},
     {"type": "advance_phase", "from_round": 1, "from_phase": "briefing"},
     {"type": "inject", "title": "fuzz", "visible_to": ["EST"]},
     {"type": "broadcast", "text": "fuzz"},

@@ -239,6 +239,7 @@ def samples(est_report: str, pol_report: str, pol_seat: str) -> dict[str, Frame]
         "pause_game": {"type": "pause_game"},
         "resume_game": {"type": "resume_game"},
         "extend_phase": {"type": "extend_phase", "seconds": 5},
+        "set_rounds": {"type": "set_rounds", "rounds": 2},  # one round less: the matrix still visits every phase
         "advance_phase": {"type": "advance_phase", "from_round": 99, "from_phase": "nowhere"},
         "end_game": {"type": "end_game"},
         # Not a moment behind the game: the white cell's is refused for that, not for authority, and play goes on.

@@ -8,6 +8,7 @@ import pytest
 
 from game_rules import events as ev
 from game_rules import replay, state_hash
+from game_rules.narrative import describe
 from game_rules.scenario import ScenarioError, parse_scenario
 from game_rules.state import CHAIR
 from game_rules.views import FACILITATOR, Viewer, may_see, view
@@ -173,3 +174,34 @@ def test_hotwash_observations_are_recorded_by_control_and_observers_at_any_time(
 
 
 OBSERVER_VIEWER = Viewer(role="observer")
+
+
+def test_the_white_cell_adds_a_round_to_the_exercise(game: Table) -> None:
+    rounds = SCENARIO.rounds
+    assert game.refused("EST", type="set_rounds", rounds=rounds + 1).code == "facilitator_only"
+    assert game.refused(CHAIR, type="set_rounds", rounds=rounds).code == "same_rounds"
+    (added,) = game.do(CHAIR, type="set_rounds", rounds=rounds + 1)
+    assert describe(added, None) == f"The facilitator sets the exercise to {rounds + 1} rounds (it was {rounds})."
+    assert game.state.rounds == rounds + 1 and view(game.state, EST)["rounds"] == rounds + 1
+    game.to("adjudication", rounds)
+    game.advance()
+    assert (game.state.status, game.state.round, game.state.phase) == ("running", rounds + 1, "briefing")
+    refusal = game.refused(CHAIR, type="set_rounds", rounds=rounds)
+    assert refusal.code == "round_under_way" and f"Play is in round {rounds + 1}" in refusal.reason
+    game.to("adjudication")
+    game.advance()
+    assert game.state.status == "ended" and len(game.state.assessments) == rounds + 1
+    assert game.log[-1] == ev.GameEnded(reason=f"round {rounds + 1} of {rounds + 1} complete")
+
+
+def test_the_white_cell_cuts_the_exercise_short_and_the_msel_of_the_rounds_cut_is_not_played(game: Table) -> None:
+    from game_rules.control import msel_status
+
+    later = [e.number for e in SCENARIO.exercise.msel if e.round > 1]
+    assert later and all(msel_status(game.state)[n] == "due" for n in later)
+    game.do(CHAIR, type="set_rounds", rounds=1)
+    assert all(msel_status(game.state)[n] == "passed" for n in later)
+    game.to("adjudication")
+    game.advance()
+    assert game.state.status == "ended" and len(game.state.assessments) == 1
+    assert not any(i.source.startswith("MSEL") and i.source != "MSEL #1" for i in game.state.injects)

@@ -61,6 +61,7 @@ from game_rules.commands import (
     RollForAction,
     RuleOnAction,
     SendMessage,
+    SetRounds,
     ShareIntelligence,
     StartGame,
     TableProposal,
@@ -107,6 +108,7 @@ WHITE_CELL_ONLY: tuple[type[BaseModel], ...] = (
     PauseGame,
     ResumeGame,
     ExtendPhase,
+    SetRounds,
     AdvancePhase,
     EndGame,
     RewindGame,
@@ -379,6 +381,7 @@ def commands(setting: Setting) -> st.SearchStrategy[Command]:
         (1, st.builds(PauseGame, at=clock)),
         (1, st.builds(ResumeGame, at=clock)),
         (1, st.builds(ExtendPhase, seconds=st.floats(min_value=1, max_value=86_400))),
+        (1, st.builds(SetRounds, rounds=st.integers(min_value=1, max_value=5))),
         (3, st.builds(RewindGame, to_seq=st.integers(min_value=1, max_value=8), note=some_text)),
         (
             2,

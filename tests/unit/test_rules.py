@@ -297,6 +297,7 @@ def test_every_event_type_has_a_sentence() -> None:
         ev.GamePaused(remaining=30.0),
         ev.GameResumed(deadline=130.0),
         ev.DeadlineExtended(seconds=60),
+        ev.RoundsSet(rounds=4, was=3),
         ev.GameEnded(reason="done"),
         ev.InjectDelivered.model_validate(
             {"inject": {"id": "I1", "title": "Grid down", "text": "", "visible_to": ["EST"], "round": 1}}
