@@ -1,7 +1,7 @@
 // The facilitator's console (white cell): phases, injects, rulings, broadcasts, seats; and the all-seeing view.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import qrcode from "qrcode-generator";
-import { api, credentials } from "./api.js";
+import { api, credentials, serverNow } from "./api.js";
 import { html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
 import { ActionText, Announcements, Injects, Metrics, Notes, Reports } from "./panels.js";
 import { download } from "./review.js";
@@ -22,6 +22,7 @@ function PhaseControl({ game, view, seat }) {
         command=${{ type: "advance_phase", from_round: view.round, from_phase: view.phase }}
         >End the ${view.phase} phase now<//>`}
     </div>
+    ${(running || view.status === "paused") && html`<${PlayLeft} view=${view} />`}
     ${view.phases.length > 0 && view.status !== "ended" && html`<${Rounds} game=${game} view=${view} />`}
     ${view.status !== "ended" && (ending
       ? html`<p class="buttons"><${ActButton} game=${game} id="end" kind="danger" command=${{ type: "end_game" }}>Really end the exercise<//>
@@ -31,6 +32,34 @@ function PhaseControl({ game, view, seat }) {
     <${ConsoleElsewhere} game=${game} seat=${seat} />
     ${(view.status === "ended" || view.status === "lobby") && html`<${DeleteGame} game=${game} seat=${seat} />`}
   </section>`;
+}
+
+/** Seconds of play left: the phase under way, the rest of its round and the rounds after it, at the phases' lengths
+ * (extensions and early ends from now on are not foreseen). */
+export function playLeft(view, now) {
+  const at = view.phases.findIndex((p) => p.name === view.phase);
+  const phase = view.paused_remaining ?? Math.max(0, view.deadline - now);
+  const seconds = (phases) => phases.reduce((total, p) => total + p.seconds, 0);
+  return phase + seconds(view.phases.slice(at + 1)) + (view.rounds - view.round) * seconds(view.phases);
+}
+
+function duration(seconds) {
+  const minutes = Math.round(seconds / 60);
+  return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min` : `${minutes} min`;
+}
+
+/** When the exercise ends at this pace, for a facilitator whose class time is fixed. */
+function PlayLeft({ view }) {
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => tick((n) => n + 1), 15_000);
+    return () => clearInterval(timer);
+  }, []);
+  const left = playLeft(view, serverNow());
+  const end = new Date(Date.now() + left * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return html`<p data-testid="play-left">${view.status === "paused"
+    ? `${duration(left)} of play left at this pace, once play resumes.`
+    : `At this pace the exercise ends in about ${duration(left)}, at ${end}.`}</p>`;
 }
 
 /** How many rounds the exercise runs: one more when the room wants it, fewer when class time runs short (never

@@ -3,6 +3,7 @@ round and the whole game will take, and the server keeps the new deadlines."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -45,6 +46,13 @@ def test_the_facilitator_sets_the_seminars_pace_when_creating_the_game(players: 
     assert white.errors == []
 
 
+def _minutes(text: str) -> int:
+    """The minutes of play a console's estimate names ("... in about 1 h 05 min, ..." or "17 min of play left")."""
+    found = re.search(r"(?:(\d+) h )?(\d+) min", text)
+    assert found, text
+    return int(found[1] or 0) * 60 + int(found[2])
+
+
 def test_the_facilitator_adds_a_round_during_play_and_every_seat_sees_it(players: Callable[[str], Player]) -> None:
     from playwright.sync_api import expect
 
@@ -54,6 +62,13 @@ def test_the_facilitator_adds_a_round_during_play_and_every_seat_sees_it(players
     est.join(code, "delegation", "Kaja", member="EST")
     white.page.get_by_role("button", name="Start the exercise").click()
     est.wait_phase("Round 1 of 3")
+    listed = next(
+        s for s in white.page.request.get(f"{white.base_url}/api/scenarios").json() if s["id"] == "baltic-demo"
+    )
+    round_minutes = sum(p["minutes"] for p in listed["phases"])
+    left = white.page.get_by_test_id("play-left")
+    expect(left).to_contain_text("At this pace the exercise ends in about")
+    assert abs(_minutes(left.inner_text()) - 3 * round_minutes) <= 1, (left.inner_text(), round_minutes)
 
     rounds = white.page.get_by_label("Rounds in the exercise")
     set_rounds = white.page.get_by_role("button", name="Set", exact=True)
@@ -61,9 +76,15 @@ def test_the_facilitator_adds_a_round_during_play_and_every_seat_sees_it(players
     rounds.fill("4")
     set_rounds.click()
     est.wait_phase("Round 1 of 4")
-    expect(white.page.get_by_test_id("status").locator("..")).to_contain_text("round 1 of 4")
+    status = white.page.get_by_test_id("status").locator("..")
+    expect(status).to_contain_text("round 1 of 4")
+    assert abs(_minutes(left.inner_text()) - 4 * round_minutes) <= 1, (left.inner_text(), round_minutes)
     rounds.fill("2")
     expect(white.page.get_by_text("The scenario's events of the rounds cut are not delivered.")).to_be_visible()
     set_rounds.click()
     est.wait_phase("Round 1 of 2")
+    expect(status).to_contain_text("round 1 of 2")
+    white.page.get_by_role("button", name="Pause").click()
+    expect(left).to_contain_text("of play left at this pace, once play resumes.")
+    assert abs(_minutes(left.inner_text()) - 2 * round_minutes) <= 1, (left.inner_text(), round_minutes)
     assert white.errors == [] and est.errors == []
