@@ -257,7 +257,7 @@ class DelegationBot(SeatBot):
         if "send_message" in allows:
             name = view["members"][self.member].get("name") or self.member
             if exposed:
-                text = f"{name} sees the threat on its border growing and asks allies for visible reassurance."
+                text = f"{name} sees the threat to its territory growing and asks allies for visible reassurance."
             elif defence >= HIGH_DEFENCE_PCT:
                 text = f"{name} stands ready to contribute forces to reassure {_names(view, exposed_members(view))}."
             elif share >= LARGE_SHARE:
@@ -270,9 +270,9 @@ class DelegationBot(SeatBot):
             name = view["members"][self.member].get("name") or self.member
             argument = {
                 "type": "propose_action",
-                "text": f"{name} moves its border guard and reservists to a higher state of readiness",
-                "result": "the next incursion is met at the border within the hour",
-                "reasons": f"{name} rehearsed it this year, and the incursions keep to the same corridors",
+                "text": f"{name} moves its border and coastal forces and reservists to a higher state of readiness",
+                "result": "the next intrusion, by land or sea, is met within the hour",
+                "reasons": f"{name} rehearsed it this year, and the intrusions keep to the same routes",
             }
             plan.append((key, argument))
         return plan
