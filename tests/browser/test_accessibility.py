@@ -190,3 +190,27 @@ def test_a_delegation_joins_and_plays_with_the_keyboard_alone(players: Callable[
     tab_to(page, page.get_by_role("button", name="Send"))
     keys.press("Enter")
     expect(page.get_by_test_id("thread")).to_contain_text("Estonia to Poland: may we consult?")
+
+
+def test_the_review_of_a_whole_game_meets_wcag_2_1_aa(players: Callable[[str], Player], server: ThreadServer) -> None:
+    """The review page full: every event of a game bots played to the end, its proposals, charts, the evaluators'
+    forms, the scrubber on a delegation's view, and a filtered timeline."""
+    from playwright.sync_api import expect
+
+    from tests.browser.test_review import played
+
+    outcome = played(server.url)
+    white = players("facilitator")
+    page = white.page
+    seat = {"token": outcome.facilitator_key, "role": "facilitator", "member": None, "player": "Chair (bot)"}
+    page.goto(f"{server.url}/#/")
+    page.evaluate("(seats) => localStorage.setItem('wargame.seats', seats)", json.dumps({outcome.game_id: seat}))
+    page.goto(f"{server.url}/#/review/{outcome.game_id}")
+    expect(page.get_by_test_id("timeline-row")).to_have_count(outcome.events)
+    audit = Audit()
+    audit.check("review, the whole game", page)
+    page.get_by_test_id("viewer").select_option("EST")
+    page.get_by_test_id("filter-member").select_option("EST")
+    expect(page.get_by_test_id("timeline-row")).not_to_have_count(outcome.events)
+    audit.check("review, Estonia's view and timeline", page)
+    assert not audit.found, audit.report()
