@@ -205,3 +205,11 @@ def test_the_white_cell_cuts_the_exercise_short_and_the_msel_of_the_rounds_cut_i
     game.advance()
     assert game.state.status == "ended" and len(game.state.assessments) == 1
     assert not any(i.source.startswith("MSEL") and i.source != "MSEL #1" for i in game.state.injects)
+
+
+def test_free_play_has_no_rounds_to_set() -> None:
+    from game_rules import COMMAND_ADAPTER, GameOpened, Member, Refusal, decide
+
+    state = replay([GameOpened(ruleset="nato", members=(Member(code="USA"), Member(code="DEU")))])
+    decision = decide(state, COMMAND_ADAPTER.validate_python({"type": "set_rounds", "rounds": 3}), CHAIR)
+    assert isinstance(decision, Refusal) and decision.code == "no_round_structure"
