@@ -402,6 +402,8 @@ def deadline_extended(state: State, e: ev.DeadlineExtended) -> None:
 
 def rounds_set(state: State, e: ev.RoundsSet) -> None:
     state.rounds = e.rounds
+    # Every seat is told, not only shown a new count in its header: the room plans its time by it.
+    state.announcements.append(f"The exercise now runs {e.rounds} rounds instead of {e.was}.")
 
 
 def game_ended(state: State, e: ev.GameEnded) -> None:

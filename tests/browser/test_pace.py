@@ -83,6 +83,7 @@ def test_the_facilitator_adds_a_round_during_play_and_every_seat_sees_it(players
     expect(white.page.get_by_text("The scenario's events of the rounds cut are not delivered.")).to_be_visible()
     set_rounds.click()
     est.wait_phase("Round 1 of 2")
+    expect(est.page.get_by_test_id("news")).to_contain_text("The exercise now runs 2 rounds instead of 4.")
     expect(status).to_contain_text("round 1 of 2")
     white.page.get_by_role("button", name="Pause").click()
     expect(left).to_contain_text("of play left at this pace, once play resumes.")

@@ -183,6 +183,9 @@ def test_the_white_cell_adds_a_round_to_the_exercise(game: Table) -> None:
     (added,) = game.do(CHAIR, type="set_rounds", rounds=rounds + 1)
     assert describe(added, None) == f"The facilitator sets the exercise to {rounds + 1} rounds (it was {rounds})."
     assert game.state.rounds == rounds + 1 and view(game.state, EST)["rounds"] == rounds + 1
+    assert (
+        view(game.state, EST)["announcements"][-1] == f"The exercise now runs {rounds + 1} rounds instead of {rounds}."
+    )
     game.to("adjudication", rounds)
     game.advance()
     assert (game.state.status, game.state.round, game.state.phase) == ("running", rounds + 1, "briefing")
