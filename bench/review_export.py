@@ -107,7 +107,7 @@ async def run(n: int, url: str | None) -> None:
         with timed("export csv (every table)", rows):
             tables = export.csv_tables(loaded, r)
         with timed("export xlsx (every table in one workbook)", rows):
-            book = workbook.workbook(export.info(loaded, r), export.tables(loaded, r))
+            book = workbook.workbook(loaded, r)
         with timed("export markdown report", rows):
             md = report.markdown(export.info(loaded, r), r)
         with timed("export html report", rows):

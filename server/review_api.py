@@ -135,10 +135,10 @@ def _rendered(loaded: export.Loaded, r: Review, format: str, table: str) -> Resp
             media_type="text/csv; charset=utf-8",
             headers=_attachment(f"{name}-{table}.csv"),
         )
-    info = export.info(loaded, r)
     if format == "xlsx":
-        book = workbook.workbook(info, export.tables(loaded, r))
+        book = workbook.workbook(loaded, r)
         return Response(book, media_type=workbook.MEDIA_TYPE, headers=_attachment(f"{name}.xlsx"))
+    info = export.info(loaded, r)
     if format == "md":
         return PlainTextResponse(report.markdown(info, r), media_type="text/markdown; charset=utf-8")
     return HTMLResponse(report.html_report(info, r))

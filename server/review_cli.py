@@ -36,7 +36,7 @@ async def _export(database_url: str, game_id: str, fmt: str, out: str | None) ->
         return 0
     if fmt == "xlsx":
         path = Path(out or f"wargame-{game_id}.xlsx")
-        path.write_bytes(workbook.workbook(export.info(loaded, r), export.tables(loaded, r)))
+        path.write_bytes(workbook.workbook(loaded, r))
         print(f"wrote {path} ({len(loaded.stored)} events)")
         return 0
     if fmt == "json":

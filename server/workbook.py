@@ -19,7 +19,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from server.report import GameInfo
+from game_rules.review import Review
+from server import export
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WIDEST = 60
@@ -28,14 +29,15 @@ TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 BOLD = Font(bold=True)
 
 
-def workbook(info: GameInfo, tables: dict[str, list[list[Any]]]) -> bytes:
+def workbook(loaded: export.Loaded, r: Review) -> bytes:
     """The workbook's bytes, streamed (openpyxl's write-only mode): a 10,000-event game's take about 2 s
     (docs/review.md), so callers in a server run it on a thread."""
+    info = export.info(loaded, r)
     book = Workbook(write_only=True)
     about = [["game", info.game_id], ["title", info.title], ["scenario", info.scenario], ["created", info.created_at]]
     about += [["played", info.played], *[["objective", objective] for objective in info.objectives]]
     _fill(book.create_sheet("game"), about, header=False)
-    for name, rows in tables.items():
+    for name, rows in export.tables(loaded, r).items():
         sheet = book.create_sheet(name)
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(rows[0]))}{max(len(rows), 2)}"
@@ -51,8 +53,8 @@ def _fill(sheet: WriteOnlyWorksheet, rows: list[list[Any]], header: bool) -> Non
     for row in rows:
         for c, value in enumerate(row, start=1):
             widths[c] = max(widths.get(c, 0), len(TIME_FORMAT) if isinstance(value, datetime) else len(str(value)))
+    dimensions = sheet.column_dimensions  # type: ignore[attr-defined]  # made by its _setup; not in the stubs
     for c, width in widths.items():
-        dimensions = sheet.column_dimensions  # type: ignore[attr-defined]  # made by its _setup; not in the stubs
         dimensions[get_column_letter(c)].width = min(WIDEST, width + 2)
     for r, row in enumerate(rows):
         sheet.append([_cell(sheet, value, bold=header and r == 0) for value in row])

@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import qrcode from "qrcode-generator";
 import { api, credentials, serverNow } from "./api.js";
-import { html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
+import { duration, html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
 import { ActionText, Announcements, Injects, Metrics, Notes, Reports } from "./panels.js";
 import { download } from "./review.js";
 
@@ -36,16 +36,11 @@ function PhaseControl({ game, view, seat }) {
 
 /** Seconds of play left: the phase under way, the rest of its round and the rounds after it, at the phases' lengths
  * (extensions and early ends from now on are not foreseen). */
-export function playLeft(view, now) {
+function playLeft(view, now) {
   const at = view.phases.findIndex((p) => p.name === view.phase);
   const phase = view.paused_remaining ?? Math.max(0, view.deadline - now);
   const seconds = (phases) => phases.reduce((total, p) => total + p.seconds, 0);
   return phase + seconds(view.phases.slice(at + 1)) + (view.rounds - view.round) * seconds(view.phases);
-}
-
-function duration(seconds) {
-  const minutes = Math.round(seconds / 60);
-  return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min` : `${minutes} min`;
 }
 
 /** When the exercise ends at this pace, for a facilitator whose class time is fixed. */
@@ -58,8 +53,8 @@ function PlayLeft({ view }) {
   const left = playLeft(view, serverNow());
   const end = new Date(Date.now() + left * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   return html`<p data-testid="play-left">${view.status === "paused"
-    ? `${duration(left)} of play left at this pace, once play resumes.`
-    : `At this pace the exercise ends in about ${duration(left)}, at ${end}.`}</p>`;
+    ? `${duration(left / 60)} of play left at this pace, once play resumes.`
+    : `At this pace the exercise ends in about ${duration(left / 60)}, at ${end}.`}</p>`;
 }
 
 /** How many rounds the exercise runs: one more when the room wants it, fewer when class time runs short (never

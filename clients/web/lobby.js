@@ -1,7 +1,7 @@
 // The lobby: resume a seat, create a game (facilitator), or join one by code and choose a seat.
 import { useEffect, useState } from "preact/hooks";
 import { api, credentials } from "./api.js";
-import { html, ROLE_NAMES, words } from "./ui.js";
+import { duration, html, ROLE_NAMES, words } from "./ui.js";
 
 const go = (gameId) => (location.hash = `#/game/${gameId}`);
 
@@ -30,11 +30,6 @@ function MySeats() {
 }
 
 const OWN = "(own file)"; // the radio value of the facilitator's own scenario file
-
-function duration(minutes) {
-  const m = Math.round(minutes);
-  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ""}`;
-}
 
 /** The rounds, and the minutes of each phase of a round: the scenario's unless the facilitator sets the
  * seminar's own pace (`pace`: `{rounds, minutes: {phase: minutes}}`, as typed). */

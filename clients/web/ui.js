@@ -19,6 +19,12 @@ export const CELLS = { chair: "white cell", umpire: "umpire", observer: "observe
 
 export const words = (s) => String(s ?? "").replaceAll("_", " ");
 
+/** Minutes as a reader says them: "45 min", "1 h", "2 h 15 min". */
+export function duration(minutes) {
+  const m = Math.round(minutes);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ""}`;
+}
+
 export function memberName(view, code) {
   return view?.members?.[code]?.name || code;
 }

@@ -1,14 +1,18 @@
 """One player at a browser: a Playwright context and page, the console errors it saw, and the steps
-every test takes through the client's screens (lobby, seats, tabs)."""
+every test takes through the client's screens (lobby, seats, tabs); and a whole game played by bots to review."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from game_rules.yaml12 import load as load_yaml
+from server.bots.game import GameOutcome, play_game
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "game_rules" / "scenarios"
 
@@ -144,6 +148,20 @@ class Player:
         form.get_by_role("button", name=re.compile(r"^Table P\d+$")).click()
         expect(self.page.locator("article.proposal")).to_have_count(before + 1)
 
+    def hold_chair(self, outcome: GameOutcome) -> None:
+        """Keep the credential of the facilitator's seat of a game bots played, as the client keeps a seat it took."""
+        seat = {
+            "token": outcome.facilitator_key,
+            "role": "facilitator",
+            "member": None,
+            "player": "Chair (bot)",
+            "title": outcome.title,
+        }
+        self.page.goto(f"{self.base_url}/#/")
+        self.page.evaluate(
+            "(seats) => localStorage.setItem('wargame.seats', seats)", json.dumps({outcome.game_id: seat})
+        )
+
     def shot(self, name: str, full_page: bool = True) -> None:
         self.page.screenshot(path=str(self.screenshots / f"{name}.png"), full_page=full_page)
 
@@ -155,3 +173,23 @@ class Player:
             self.page.locator("main").wait_for()
             texts.append(self.page.locator("body").inner_text())
         return "\n".join(texts)
+
+
+def played(base_url: str) -> GameOutcome:
+    """Play in a thread of its own: Playwright's sync API holds an event loop on the main thread."""
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["outcome"] = asyncio.run(play_game(base_url, "baltic-demo", seed=3, phase_pause=0.0))
+        except BaseException as error:
+            result["error"] = error
+
+    thread = threading.Thread(target=run, name="bots")
+    thread.start()
+    thread.join(90)
+    if "error" in result:
+        raise result["error"]
+    outcome: GameOutcome = result["outcome"]
+    assert outcome.status == "ended", outcome.status
+    return outcome

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import ThreadServer
-from tests.browser.players import Player
+from tests.browser.players import Player, played
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -197,14 +197,10 @@ def test_the_review_of_a_whole_game_meets_wcag_2_1_aa(players: Callable[[str], P
     forms, the scrubber on a delegation's view, and a filtered timeline."""
     from playwright.sync_api import expect
 
-    from tests.browser.test_review import played
-
     outcome = played(server.url)
     white = players("facilitator")
     page = white.page
-    seat = {"token": outcome.facilitator_key, "role": "facilitator", "member": None, "player": "Chair (bot)"}
-    page.goto(f"{server.url}/#/")
-    page.evaluate("(seats) => localStorage.setItem('wargame.seats', seats)", json.dumps({outcome.game_id: seat}))
+    white.hold_chair(outcome)
     page.goto(f"{server.url}/#/review/{outcome.game_id}")
     expect(page.get_by_test_id("timeline-row")).to_have_count(outcome.events)
     audit = Audit()

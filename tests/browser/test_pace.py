@@ -47,10 +47,10 @@ def test_the_facilitator_sets_the_seminars_pace_when_creating_the_game(players: 
 
 
 def _minutes(text: str) -> int:
-    """The minutes of play a console's estimate names ("... in about 1 h 05 min, ..." or "17 min of play left")."""
-    found = re.search(r"(?:(\d+) h )?(\d+) min", text)
+    """The minutes of play a console's estimate names ("... in about 1 h 5 min, ...", "1 h", "17 min of play left")."""
+    found = re.search(r"(\d+) h(?: (\d+) min)?|(\d+) min", text)
     assert found, text
-    return int(found[1] or 0) * 60 + int(found[2])
+    return int(found[1] or 0) * 60 + int(found[2] or found[3] or 0)
 
 
 def test_the_facilitator_adds_a_round_during_play_and_every_seat_sees_it(players: Callable[[str], Player]) -> None:

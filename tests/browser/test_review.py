@@ -4,42 +4,17 @@ opens `#/review/<game>` with the credential the client keeps in localStorage and
 
 from __future__ import annotations
 
-import asyncio
 import io
-import json
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
-from server.bots.game import GameOutcome, play_game
 from tests.browser.conftest import ThreadServer
-from tests.browser.players import Player
+from tests.browser.players import Player, played
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
-
-
-def played(base_url: str) -> GameOutcome:
-    """Play in a thread of its own: Playwright's sync API holds an event loop on the main thread."""
-    result: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            result["outcome"] = asyncio.run(play_game(base_url, "baltic-demo", seed=3, phase_pause=0.0))
-        except BaseException as error:
-            result["error"] = error
-
-    thread = threading.Thread(target=run, name="bots")
-    thread.start()
-    thread.join(90)
-    if "error" in result:
-        raise result["error"]
-    outcome: GameOutcome = result["outcome"]
-    assert outcome.status == "ended", outcome.status
-    return outcome
 
 
 def canvas_drawn() -> str:
@@ -56,17 +31,7 @@ def test_review_page(players: Callable[[str], Player], server: ThreadServer) -> 
     outcome = played(server.url)
     white = players("facilitator")
     page = white.page
-    seat = {
-        outcome.game_id: {
-            "token": outcome.facilitator_key,
-            "role": "facilitator",
-            "member": None,
-            "player": "Chair (bot)",
-            "title": outcome.title,
-        }
-    }
-    page.goto(f"{server.url}/#/")
-    page.evaluate("(seats) => localStorage.setItem('wargame.seats', seats)", json.dumps(seat))
+    white.hold_chair(outcome)
 
     # reachable from the facilitator's console
     page.goto(f"{server.url}/#/game/{outcome.game_id}")
