@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from server import api, db, deadlines, errors, review_api, ws
+from server import api, collector, db, deadlines, errors, review_api, ws
 from server.bots.tables import BotSeats
 from server.bus import make_bus
 from server.config import Settings, get_settings
@@ -79,11 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await bus.start(rooms.news, rooms.resync, rooms.presence)  # each (re)subscription re-reads every loaded game
         clock = asyncio.create_task(deadlines.enforce(rooms, time.time))
         keep_up = asyncio.create_task(rooms.keep_up(settings.bus_resync_seconds))
+        collecting = asyncio.create_task(collector.collect_between_commands())
         try:
             yield
         finally:
             await app.state.bots.stop()  # before the sockets close: a bot would only reconnect
-            for task in (clock, keep_up):
+            for task in (clock, keep_up, collecting):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
