@@ -6,18 +6,17 @@ The white cell, umpires and observers may review a game at any time; delegations
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from game_rules.evaluation import CAPABILITIES, plan
 from game_rules.review import RATING_MEANING, Review, state_at
 from game_rules.views import Viewer, view
-from server import export, report, workbook
+from server import documents, export, workbook
 from server.api import GameCreated, LobbyDep, SeatDep, SeatOut
 from server.errors import ApiError
 from server.lobby import Lobby
@@ -124,24 +123,20 @@ async def export_game(
     return await asyncio.to_thread(_rendered, *reviewed, format, table)
 
 
-def _rendered(loaded: export.Loaded, r: Review, format: str, table: str) -> Response:
+def _rendered(loaded: export.Loaded, r: Review, format: Literal["csv"] | documents.Format, table: str) -> Response:
     name = f"wargame-{loaded.game.id}"
-    if format == "json":
-        body = json.dumps(export.to_json(loaded, r.state), ensure_ascii=False)
-        return Response(body, media_type="application/json", headers=_attachment(f"{name}.json"))
     if format == "csv":
         return PlainTextResponse(
             "\ufeff" + export.csv_tables(loaded, r)[table],
             media_type="text/csv; charset=utf-8",
             headers=_attachment(f"{name}-{table}.csv"),
         )
-    if format == "xlsx":
-        book = workbook.workbook(loaded, r)
-        return Response(book, media_type=workbook.MEDIA_TYPE, headers=_attachment(f"{name}.xlsx"))
-    info = export.info(loaded, r)
-    if format == "md":
-        return PlainTextResponse(report.markdown(info, r), media_type="text/markdown; charset=utf-8")
-    return HTMLResponse(report.html_report(info, r))
+    made = documents.document(loaded, r, format)
+    # The report opens in the browser; the others are files to keep.
+    shown = made.suffix in ("md", "html")
+    return Response(
+        made.body, media_type=made.media_type, headers=None if shown else _attachment(f"{name}.{made.suffix}")
+    )
 
 
 def _attachment(filename: str) -> dict[str, str]:

@@ -6,17 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Literal
 
-from server import export, report, workbook
+from server import documents, export
 from server.progress import bar
 from server.store import EventStore
 
 
-def export_game(database_url: str, game_id: str, fmt: str, out: str | None) -> int:
+def export_game(database_url: str, game_id: str, fmt: Literal["csv"] | documents.Format, out: str | None) -> int:
     return asyncio.run(_export(database_url, game_id, fmt, out))
 
 
-async def _export(database_url: str, game_id: str, fmt: str, out: str | None) -> int:
+async def _export(database_url: str, game_id: str, fmt: Literal["csv"] | documents.Format, out: str | None) -> int:
     store = EventStore.from_url(database_url)
     try:
         loaded = await export.load(store, game_id, bar)
@@ -34,19 +35,9 @@ async def _export(database_url: str, game_id: str, fmt: str, out: str | None) ->
             (folder / f"{name}.csv").write_text(text, encoding="utf-8-sig", newline="")
         print(f"wrote {', '.join(f'{n}.csv' for n in tables)} to {folder}/")
         return 0
-    if fmt == "xlsx":
-        path = Path(out or f"wargame-{game_id}.xlsx")
-        path.write_bytes(workbook.workbook(loaded, r))
-        print(f"wrote {path} ({len(loaded.stored)} events)")
-        return 0
-    if fmt == "json":
-        text = json.dumps(export.to_json(loaded, r.state), ensure_ascii=False, indent=1)
-    elif fmt == "md":
-        text = report.markdown(export.info(loaded, r), r)
-    else:
-        text = report.html_report(export.info(loaded, r), r)
-    path = Path(out or f"wargame-{game_id}.{fmt}")
-    path.write_text(text, encoding="utf-8")
+    made = documents.document(loaded, r, fmt)
+    path = Path(out or f"wargame-{game_id}.{made.suffix}")
+    path.write_bytes(made.body)
     print(f"wrote {path} ({len(loaded.stored)} events)")
     return 0
 

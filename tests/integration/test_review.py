@@ -451,6 +451,15 @@ async def test_cli_export_fork_and_import(played: Played, tmp_path: Path) -> Non
     assert wargame("export", played.game_id, "--format", "xlsx", "--out", str(tmp_path / "game.xlsx")).returncode == 0
     book = load_workbook(tmp_path / "game.xlsx", read_only=True)
     assert [c.value for c in next(book["positions"].iter_rows(max_row=1))][:2] == ["proposal", "kind"]
+    # The file the command line writes is the one the API sends.
+    async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:
+        for fmt in ("json", "md", "html"):
+            path = tmp_path / f"game-copy.{fmt}"
+            assert wargame("export", played.game_id, "--format", fmt, "--out", str(path)).returncode == 0
+            sent = await client.get(
+                f"/api/games/{played.game_id}/export", params={"format": fmt}, headers=auth(played.facilitator)
+            )
+            assert sent.content == path.read_bytes(), fmt
     imported = wargame("import", str(out))
     assert imported.returncode == 0 and "imported as game" in imported.stdout
     ends = [e["seq"] for e in json.loads(out.read_text())["events"] if e["ends_command"]]
