@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import time
 from dataclasses import dataclass
+
+log = logging.getLogger("wargame.collector")
 
 PERIOD = 0.005
 """Seconds between looks at the allocation counts while the server is busy: a look costs a few microseconds."""
@@ -45,22 +48,31 @@ class Collector:
         count0, count1, count2 = gc.get_count()
         if count0 < self.young:
             if self.pending * 4 > self.settled and now - self.last_young >= QUIET:
-                return self.full()
+                return self.full("a quiet moment")
             return None
         self.last_young = now
         if count1 < self.middle:
             gc.collect(0)
             return 0
         if count2 >= self.old and self.pending >= max(self.settled, 1):
-            return self.full()
+            return self.full("the oldest generation doubled")
         # What a middle collection does not free moves into the oldest generation.
         young = len(gc.get_objects(0)) + len(gc.get_objects(1))
         self.pending += max(0, young - gc.collect(1))
         return 1
 
-    def full(self) -> int:
-        gc.collect(2)
+    def full(self, why: str = "asked") -> int:
+        started = time.perf_counter()
+        freed = gc.collect(2)
         self.settled = len(gc.get_objects(2))
+        log.debug(
+            "full collection, %s: %d objects freed, %d kept, %.1f ms",
+            why,
+            freed,
+            self.settled,
+            (time.perf_counter() - started) * 1000,
+            extra={"pending": self.pending},
+        )
         self.pending = 0
         return 2
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import weakref
 from collections.abc import Iterator
 
@@ -103,7 +104,8 @@ def old_garbage() -> weakref.ref[Node]:
     return ref
 
 
-def test_a_full_collection_waits_for_a_quiet_moment(automatic_off: None) -> None:
+def test_a_full_collection_waits_for_a_quiet_moment(automatic_off: None, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="wargame.collector")
     collector = Collector(young=200, middle=1, old=1)
     collector.full()
     keep: list[object] = []
@@ -115,6 +117,7 @@ def test_a_full_collection_waits_for_a_quiet_moment(automatic_off: None) -> None
     assert collector.step(now + 2 * QUIET) == 2
     assert ref() is None
     assert collector.pending == 0
+    assert "full collection, a quiet moment" in caplog.records[-1].getMessage()  # LOG_LEVEL=debug tells when
 
 
 def test_under_steady_load_a_full_collection_runs_once_the_old_generation_doubled(automatic_off: None) -> None:
