@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await bus.start(rooms.news, rooms.resync, rooms.presence)  # each (re)subscription re-reads every loaded game
         clock = asyncio.create_task(deadlines.enforce(rooms, time.time))
         keep_up = asyncio.create_task(rooms.keep_up(settings.bus_resync_seconds))
-        collecting = asyncio.create_task(collector.collect_between_commands())
+        collecting = asyncio.create_task(collector.collect_between_commands(rooms.last_used))
         try:
             yield
         finally:

@@ -8,9 +8,9 @@ that arrives while it runs.
 
 Full collections walk every live game and socket (tens of milliseconds with a thousand sockets).  CPython's own
 rule starts one once the objects that reached the oldest generation since the last full collection are a quarter
-of those that were there after it (and ten middle collections have run); this task waits for a quiet moment (no
-young collection due for `QUIET` seconds) to start it, unless they have grown to as many again, so that memory stays
-bounded under steady load.
+of those that were there after it (and ten middle collections have run); this task waits for a quiet moment (for
+`QUIET` seconds no young collection due and nothing done for a player) to start it, unless they have grown to as
+many again, so that memory stays bounded under steady load.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import asyncio
 import gc
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 log = logging.getLogger("wargame.collector")
 
@@ -29,6 +30,9 @@ IDLE = 0.2
 """Seconds between looks at most, while nothing is being allocated."""
 QUIET = 1.0
 """Seconds without a young collection due after which a pending full collection runs."""
+HELD_UP = 0.02
+"""Seconds past its time a look may come before the debug log says what held the event loop up was not a
+collection (a slow flush of the store, the machine)."""
 
 
 @dataclass
@@ -42,12 +46,16 @@ class Collector:
     pending: int = 0
     """Objects moved into the oldest generation since then."""
     last_young: float = 0.0
+    activity: Callable[[], float] = field(default=lambda: float("-inf"))
+    """When the server last did something for a player (`time.monotonic`): a moment is quiet only after both
+    it and the last young collection are `QUIET` seconds past.  (Young collections alone do not tell: a command
+    leaves only a few new objects behind, so at 100 commands a second one may be due only every second or two.)"""
 
     def step(self, now: float) -> int | None:
         """Collect what is due now; the generation collected, or None."""
         count0, count1, count2 = gc.get_count()
         if count0 < self.young:
-            if self.pending * 4 > self.settled and now - self.last_young >= QUIET:
+            if self.pending * 4 > self.settled and now - max(self.last_young, self.activity()) >= QUIET:
                 return self.full("a quiet moment")
             return None
         self.last_young = now
@@ -77,21 +85,27 @@ class Collector:
         return 2
 
 
-async def collect_between_commands(period: float = PERIOD, idle: float = IDLE) -> None:
+async def collect_between_commands(
+    activity: Callable[[], float] = lambda: float("-inf"), period: float = PERIOD, idle: float = IDLE
+) -> None:
     """Run for as long as the server does; automatic collection is back on when it stops.  Where collection is
     already off (another server in the same process collects, or the host turned it off), it does nothing."""
     if not gc.isenabled():
         return
-    collector = Collector(*gc.get_threshold(), settled=len(gc.get_objects(2)))
+    collector = Collector(*gc.get_threshold(), settled=len(gc.get_objects(2)), activity=activity)
     gc.disable()
     wait = period
     try:
         while True:
             seen = gc.get_count()[0]
+            asleep = time.monotonic()
             await asyncio.sleep(wait)
+            now = time.monotonic()
+            if now - asleep - wait > HELD_UP:  # no collection ran meanwhile: something else held the loop
+                log.debug("the event loop was held up %.1f ms", (now - asleep - wait) * 1000)
             # An idle server looks less and less often (its own looks allocate a few objects each).
             busy = gc.get_count()[0] - seen > collector.young // 50
-            collector.step(time.monotonic())
+            collector.step(now)
             wait = period if busy else min(idle, wait * 2)
     finally:
         gc.enable()

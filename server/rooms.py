@@ -600,6 +600,10 @@ class Rooms:
     def loaded(self) -> list[Room]:
         return list(self._rooms.values())
 
+    def last_used(self) -> float:
+        """When a command, a socket or a request last came to any game here (`time.monotonic`)."""
+        return max((room.used for room in self._rooms.values()), default=float("-inf"))
+
     async def get(self, game_id: str) -> Room | None:
         room = self._rooms.get(game_id)
         if room is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 import weakref
 from collections.abc import Iterator
 
@@ -56,6 +57,20 @@ async def test_the_task_turns_automatic_collection_off_and_frees_cycles_itself()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert gc.isenabled()
+
+
+@pytest.mark.anyio
+async def test_a_callback_that_holds_the_loop_up_is_told_at_debug_level(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="wargame.collector")
+    task = asyncio.create_task(collect_between_commands(period=0.001))
+    await asyncio.sleep(0.01)
+    time.sleep(0.1)  # what a stalled flush does to the event loop
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    held = [r.getMessage() for r in caplog.records if "held up" in r.getMessage()]
+    assert any(float(message.split()[-2]) >= 50 for message in held), held
 
 
 @pytest.mark.anyio
@@ -144,4 +159,19 @@ def test_a_quiet_moment_does_not_wait_for_ten_middle_collections(automatic_off: 
     now = busy_until_a_quarter(collector, keep)
     ref = old_garbage()
     assert collector.step(now + 2 * QUIET) == 2
+    assert ref() is None
+
+
+def test_a_moment_with_commands_is_not_quiet_even_without_young_collections(automatic_off: None) -> None:
+    """At 100 commands a second a young collection may be due only every second or two: what the rooms did tells."""
+    last_command = [0.0]
+    collector = Collector(young=200, middle=1, old=1_000, activity=lambda: last_command[0])
+    collector.full()
+    keep: list[object] = []
+    now = busy_until_a_quarter(collector, keep)
+    ref = old_garbage()
+    last_command[0] = now + 1.5 * QUIET
+    assert collector.step(now + 2 * QUIET) is None
+    assert ref() is not None
+    assert collector.step(now + 3 * QUIET) == 2
     assert ref() is None
