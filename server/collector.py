@@ -20,7 +20,7 @@ import gc
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 log = logging.getLogger("wargame.collector")
 
@@ -29,10 +29,16 @@ PERIOD = 0.005
 IDLE = 0.2
 """Seconds between looks at most, while nothing is being allocated."""
 QUIET = 1.0
-"""Seconds without a young collection due after which a pending full collection runs."""
+"""Seconds without a young collection due and without anything done for a player, after which a pending full
+collection runs."""
 HELD_UP = 0.02
 """Seconds past its time a look may come before the debug log says what held the event loop up was not a
 collection (a slow flush of the store, the machine)."""
+
+
+def never() -> float:
+    """The activity of a server with no games: a moment is quiet whenever no young collection is due."""
+    return float("-inf")
 
 
 @dataclass
@@ -46,7 +52,7 @@ class Collector:
     pending: int = 0
     """Objects moved into the oldest generation since then."""
     last_young: float = 0.0
-    activity: Callable[[], float] = field(default=lambda: float("-inf"))
+    activity: Callable[[], float] = never
     """When the server last did something for a player (`time.monotonic`): a moment is quiet only after both
     it and the last young collection are `QUIET` seconds past.  (Young collections alone do not tell: a command
     leaves only a few new objects behind, so at 100 commands a second one may be due only every second or two.)"""
@@ -86,7 +92,7 @@ class Collector:
 
 
 async def collect_between_commands(
-    activity: Callable[[], float] = lambda: float("-inf"), period: float = PERIOD, idle: float = IDLE
+    activity: Callable[[], float] = never, period: float = PERIOD, idle: float = IDLE
 ) -> None:
     """Run for as long as the server does; automatic collection is back on when it stops.  Where collection is
     already off (another server in the same process collects, or the host turned it off), it does nothing."""

@@ -10,6 +10,8 @@ from typing import Literal
 from game_rules.review import Review
 from server import export, report, workbook
 
+ExportFormat = Literal["json", "csv", "xlsx", "md", "html"]
+"""What an export may be asked for: `csv` is a file per table (`export.csv_tables`), the rest one document each."""
 Format = Literal["json", "xlsx", "md", "html"]
 
 

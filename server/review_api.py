@@ -114,7 +114,7 @@ EXPORT_TYPES: dict[int | str, dict[str, Any]] = {
 @router.get("/export", response_model=None, responses=EXPORT_TYPES)
 async def export_game(
     reviewed: ReviewDep,
-    format: Literal["json", "csv", "xlsx", "md", "html"] = "json",
+    format: documents.ExportFormat = "json",
     table: Literal[
         "events", "positions", "pledges", "metrics", "messages", "actions", "seats", "capabilities", "improvement_plan"
     ] = "events",
@@ -123,7 +123,7 @@ async def export_game(
     return await asyncio.to_thread(_rendered, *reviewed, format, table)
 
 
-def _rendered(loaded: export.Loaded, r: Review, format: Literal["csv"] | documents.Format, table: str) -> Response:
+def _rendered(loaded: export.Loaded, r: Review, format: documents.ExportFormat, table: str) -> Response:
     name = f"wargame-{loaded.game.id}"
     if format == "csv":
         return PlainTextResponse(
@@ -132,11 +132,9 @@ def _rendered(loaded: export.Loaded, r: Review, format: Literal["csv"] | documen
             headers=_attachment(f"{name}-{table}.csv"),
         )
     made = documents.document(loaded, r, format)
-    # The report opens in the browser; the others are files to keep.
-    shown = made.suffix in ("md", "html")
-    return Response(
-        made.body, media_type=made.media_type, headers=None if shown else _attachment(f"{name}.{made.suffix}")
-    )
+    if format in ("md", "html"):  # the report opens in the browser; the others are files to keep
+        return Response(made.body, media_type=made.media_type)
+    return Response(made.body, media_type=made.media_type, headers=_attachment(f"{name}.{made.suffix}"))
 
 
 def _attachment(filename: str) -> dict[str, str]:

@@ -6,18 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Literal
 
 from server import documents, export
 from server.progress import bar
 from server.store import EventStore
 
 
-def export_game(database_url: str, game_id: str, fmt: Literal["csv"] | documents.Format, out: str | None) -> int:
+def export_game(database_url: str, game_id: str, fmt: documents.ExportFormat, out: str | None) -> int:
     return asyncio.run(_export(database_url, game_id, fmt, out))
 
 
-async def _export(database_url: str, game_id: str, fmt: Literal["csv"] | documents.Format, out: str | None) -> int:
+async def _export(database_url: str, game_id: str, fmt: documents.ExportFormat, out: str | None) -> int:
     store = EventStore.from_url(database_url)
     try:
         loaded = await export.load(store, game_id, bar)
