@@ -185,9 +185,11 @@ def played(base_url: str) -> GameOutcome:
         except BaseException as error:
             result["error"] = error
 
-    thread = threading.Thread(target=run, name="bots")
+    thread = threading.Thread(target=run, name="bots", daemon=True)
     thread.start()
     thread.join(90)
+    if thread.is_alive():
+        raise TimeoutError("the bots' game had not ended after 90 s")
     if "error" in result:
         raise result["error"]
     outcome: GameOutcome = result["outcome"]

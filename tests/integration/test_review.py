@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import get_args
 
 import httpx
 import pytest
@@ -21,7 +22,7 @@ from openpyxl import load_workbook
 
 from game_rules import EVENT_ADAPTER, state_hash
 from game_rules.review import state_at
-from server import export, workbook
+from server import cli, documents, export, workbook
 from server.app import create_app
 from server.bots.game import play_game
 from server.config import Settings
@@ -498,3 +499,11 @@ async def test_cli_export_fork_and_import(played: Played, tmp_path: Path) -> Non
     assert wargame("delete", copy_id).returncode == 1
     document = json.loads(out.read_text())
     assert EVENT_ADAPTER.validate_python(document["events"][0]["event"]).type == "game_opened"
+
+
+def test_cli_offers_every_export_format_the_api_does(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["export", "any-game", "--format", "none"])
+    offered = re.search(r"choose from (.*)\)", capsys.readouterr().err)
+    assert offered is not None
+    assert sorted(re.findall(r"\w+", offered.group(1))) == sorted(get_args(documents.ExportFormat))
