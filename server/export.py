@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from game_rules import EVENT_ADAPTER, Refusal, State, decide, replay, state_hash
 from game_rules.commands import PauseGame
@@ -119,14 +119,20 @@ def commands(stored: Sequence[StoredEvent]) -> dict[int, int]:
     return of
 
 
-def tables(loaded: Loaded, r: Review) -> dict[str, list[list[Any]]]:
+TableName = Literal[
+    "events", "positions", "pledges", "metrics", "messages", "actions", "seats", "capabilities", "improvement_plan"
+]
+"""The tables `tables` makes, in its order: the API offers each as a CSV file."""
+
+
+def tables(loaded: Loaded, r: Review) -> dict[TableName, list[list[Any]]]:
     """The tables an analyst opens in a spreadsheet, each a header row and its rows: events (with the command each
     came of), positions, pledges, metrics, messages (who wrote to whom), actions (free-form, as argued and as ruled),
     seats (who played what), capabilities (as rated, and as the log suggested) and the improvement plan.  Times are
     UTC without a zone, as spreadsheets hold them."""
     command = commands(loaded.stored)
     recorded = {s.seq: s.recorded_at.astimezone(UTC).replace(tzinfo=None, microsecond=0) for s in loaded.stored}
-    sheets: dict[str, list[list[Any]]] = {
+    sheets: dict[TableName, list[list[Any]]] = {
         "events": [["seq", "recorded_at_utc", "command", "round", "phase", "type", "members", "description", "undone"]]
         + [
             [
@@ -239,7 +245,7 @@ def _csv_field(value: Any) -> Any:
     return value
 
 
-def csv_tables(loaded: Loaded, r: Review) -> dict[str, str]:
+def csv_tables(loaded: Loaded, r: Review) -> dict[TableName, str]:
     """`tables` as CSV files (RFC 4180, CRLF)."""
     out = {}
     for name, rows in tables(loaded, r).items():

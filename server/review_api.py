@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse, Response
@@ -115,15 +115,13 @@ EXPORT_TYPES: dict[int | str, dict[str, Any]] = {
 async def export_game(
     reviewed: ReviewDep,
     format: documents.ExportFormat = "json",
-    table: Literal[
-        "events", "positions", "pledges", "metrics", "messages", "actions", "seats", "capabilities", "improvement_plan"
-    ] = "events",
+    table: export.TableName = "events",
 ) -> Response:
     # Off the event loop: a long game's workbook takes a second or two to write, and live games share the loop.
     return await asyncio.to_thread(_rendered, *reviewed, format, table)
 
 
-def _rendered(loaded: export.Loaded, r: Review, format: documents.ExportFormat, table: str) -> Response:
+def _rendered(loaded: export.Loaded, r: Review, format: documents.ExportFormat, table: export.TableName) -> Response:
     name = f"wargame-{loaded.game.id}"
     if format == "csv":
         return PlainTextResponse(

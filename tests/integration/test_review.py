@@ -88,6 +88,24 @@ async def test_export_import_replays_to_the_same_hash_and_altered_files_are_refu
         assert refused.status_code == 422 and refused.json()["error"]["code"] == "bad_export"
 
 
+async def test_the_api_offers_every_table_and_only_those(played: Played) -> None:
+    store = EventStore.from_url(played.url)
+    try:
+        loaded = await export.load(store, played.game_id)
+    finally:
+        await store.dispose()
+    assert loaded is not None
+    assert list(export.tables(loaded, export.reviewed(loaded))) == list(get_args(export.TableName))
+    async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:
+        for table in (*get_args(export.TableName), "secrets"):
+            response = await client.get(
+                f"/api/games/{played.game_id}/export",
+                params={"format": "csv", "table": table},
+                headers=auth(played.facilitator),
+            )
+            assert response.status_code == (422 if table == "secrets" else 200), table
+
+
 async def test_csv_tables_parse_into_the_expected_tables(played: Played) -> None:
     async with httpx.AsyncClient(base_url=played.base, timeout=30) as client:
         summary = (
