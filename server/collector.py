@@ -85,7 +85,6 @@ class Collector:
             freed,
             self.settled,
             (time.perf_counter() - started) * 1000,
-            extra={"pending": self.pending},
         )
         self.pending = 0
         return 2
@@ -107,8 +106,9 @@ async def collect_between_commands(
             asleep = time.monotonic()
             await asyncio.sleep(wait)
             now = time.monotonic()
-            if now - asleep - wait > HELD_UP:  # no collection ran meanwhile: something else held the loop
-                log.debug("the event loop was held up %.1f ms", (now - asleep - wait) * 1000)
+            late = now - asleep - wait
+            if late > HELD_UP:  # no collection ran meanwhile: something else held the loop
+                log.debug("the event loop was held up %.1f ms", late * 1000)
             # An idle server looks less and less often (its own looks allocate a few objects each).
             busy = gc.get_count()[0] - seen > collector.young // 50
             collector.step(now)
