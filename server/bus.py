@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import psycopg
@@ -43,8 +43,8 @@ News = Callable[[str, int, Sequence[Carried]], None]
 Resync = Callable[[], None]
 """Called when notifications may have been missed (a (re)subscription): re-read every loaded game."""
 Presence = Callable[[str, str, frozenset[str], float], None]
-"""Called with `(process, game_id, seats, ttl)` for every announcement heard: for `ttl` seconds, those seats of the
-game have a socket open to that process (and no others do)."""
+"""Called with `(process, game_id, seats, ttl)` for every game an announcement names: for `ttl` seconds, those seats of
+the game have a socket open to that process (and no others do)."""
 
 DEFAULT_CHANNEL = "wargame:events"
 RETRY_MIN = 0.1
@@ -122,9 +122,40 @@ def encode(game_id: str, seq: int, carried: Sequence[Carried] | None = None) -> 
     return json.dumps(message, separators=(",", ":"))
 
 
-def encode_presence(process: str, game_id: str, seats: frozenset[str], ttl: float) -> str:
-    message = {"game_id": game_id, "process": process, "present": sorted(seats), "ttl": ttl}
-    return json.dumps(message, separators=(",", ":"))
+def encode_presence(process: str, ttl: float, games: Mapping[str, frozenset[str]]) -> str:
+    """One announcement for several games of one process: a process repeats every game's every few seconds, and
+    a message per game cost each receiver a read and a parse per game, all in one turn of its event loop."""
+    present = {game_id: sorted(seats) for game_id, seats in games.items()}
+    return json.dumps({"process": process, "ttl": ttl, "present": present}, separators=(",", ":"))
+
+
+def encode_presences(
+    process: str, ttl: float, games: Mapping[str, frozenset[str]], limit: int | None
+) -> tuple[list[str], list[str]]:
+    """The announcements of these games, as few as fit in `limit` bytes each; and the games that do not fit
+    in one even alone."""
+    if limit is None:
+        return ([encode_presence(process, ttl, games)] if games else []), []
+    messages: list[str] = []
+    too_big: list[str] = []
+    envelope = len(encode_presence(process, ttl, {}))
+    part: dict[str, frozenset[str]] = {}
+    size = envelope
+    for game_id, seats in games.items():
+        # `"game":["seat",...]` as it stands between the braces of `present` (ASCII: json.dumps escapes the rest)
+        entry = len(json.dumps({game_id: sorted(seats)}, separators=(",", ":"))) - 2
+        if envelope + entry > limit:
+            too_big.append(game_id)
+            continue
+        comma = 1 if part else 0
+        if size + comma + entry > limit:
+            messages.append(encode_presence(process, ttl, part))
+            part, size, comma = {}, envelope, 0
+        part[game_id] = seats
+        size += comma + entry
+    if part:
+        messages.append(encode_presence(process, ttl, part))
+    return messages, too_big
 
 
 def decode(data: bytes | str) -> tuple[str, int, tuple[Carried, ...]] | None:
@@ -135,8 +166,8 @@ def decode(data: bytes | str) -> tuple[str, int, tuple[Carried, ...]] | None:
     return None if message is None else _news(message)
 
 
-def decode_presence(data: bytes | str) -> tuple[str, str, frozenset[str], float] | None:
-    """The `(process, game_id, seats, ttl)` of an announcement, or None for anything else."""
+def decode_presence(data: bytes | str) -> tuple[str, float, dict[str, frozenset[str]]] | None:
+    """The `(process, ttl, seats per game)` of an announcement, or None for anything else."""
     message = _object(data)
     return None if message is None else _presence(message)
 
@@ -149,15 +180,16 @@ def _object(data: bytes | str) -> dict[str, Any] | None:
     return message if isinstance(message, dict) else None
 
 
-def _presence(message: dict[str, Any]) -> tuple[str, str, frozenset[str], float] | None:
-    process, game_id, seats, ttl = (message.get(k) for k in ("process", "game_id", "present", "ttl"))
-    if not (isinstance(process, str) and isinstance(game_id, str) and isinstance(seats, list)):
+def _presence(message: dict[str, Any]) -> tuple[str, float, dict[str, frozenset[str]]] | None:
+    process, present, ttl = (message.get(k) for k in ("process", "present", "ttl"))
+    if not (isinstance(process, str) and isinstance(present, dict)):
         return None
-    if not all(isinstance(seat, str) for seat in seats):
-        return None
+    for seats in present.values():
+        if not (isinstance(seats, list) and all(isinstance(seat, str) for seat in seats)):
+            return None
     if not isinstance(ttl, int | float) or isinstance(ttl, bool) or not 0 < ttl < float("inf"):
         return None
-    return process, game_id, frozenset(seats), float(ttl)
+    return process, float(ttl), {game_id: frozenset(seats) for game_id, seats in present.items()}
 
 
 def _news(message: dict[str, Any]) -> tuple[str, int, tuple[Carried, ...]] | None:
@@ -318,10 +350,17 @@ class RemoteBus:
         """Every pending notification and announcement as messages; nothing is pending afterwards."""
         news, self._pending = self._pending, {}
         present, self._present = self._present, {}
-        announcements = [encode_presence(p, game_id, seats, ttl) for (p, game_id), (seats, ttl) in present.items()]
-        if not all(map(self._fits, announcements)):
-            log.warning("a game's seats do not fit in one announcement on this bus; not announced")
-            announcements = [a for a in announcements if self._fits(a)]
+        grouped: dict[tuple[str, float], dict[str, frozenset[str]]] = {}
+        for (process, game_id), (seats, ttl) in present.items():
+            grouped.setdefault((process, ttl), {})[game_id] = seats
+        announcements: list[str] = []
+        for (process, ttl), games in grouped.items():
+            messages, too_big = encode_presences(process, ttl, games, self.message_limit)
+            announcements += messages
+            if too_big:
+                log.warning(
+                    "the seats of %d game(s) do not fit in one announcement on this bus; not announced", len(too_big)
+                )
         return [self._message(game_id, seq, carried) for game_id, (seq, carried) in news.items()] + announcements
 
     def _message(self, game_id: str, seq: int, carried: Sequence[Carried] | None) -> str:
@@ -346,7 +385,9 @@ class RemoteBus:
         if "present" in message:
             presence = _presence(message)
             if presence is not None and self._on_presence is not None:
-                self._on_presence(*presence)
+                process, ttl, games = presence
+                for game_id, seats in games.items():
+                    self._on_presence(process, game_id, seats, ttl)
             return
         news = _news(message)
         if news is not None and self._on_news is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -42,6 +43,7 @@ from server.bus import (
     decode_presence,
     encode,
     encode_presence,
+    encode_presences,
     make_bus,
 )
 from server.config import Settings
@@ -109,16 +111,43 @@ def test_messages_carry_a_game_a_seq_and_the_events_and_anything_else_is_ignored
         assert decode(message) == ("abc", 12, ())
 
 
-def test_announcements_name_a_process_a_game_its_seats_and_how_long_and_anything_else_is_ignored() -> None:
-    message = encode_presence("p1", "abc", frozenset({"s2", "s1"}), 15.0)
-    assert json.loads(message) == {"game_id": "abc", "process": "p1", "present": ["s1", "s2"], "ttl": 15.0}
-    assert decode_presence(message) == ("p1", "abc", frozenset({"s1", "s2"}), 15.0)
-    assert decode_presence(encode_presence("p1", "abc", frozenset(), 5)) == ("p1", "abc", frozenset(), 5.0)
+def test_announcements_name_a_process_its_games_their_seats_and_how_long_and_anything_else_is_ignored() -> None:
+    message = encode_presence("p1", 15.0, {"abc": frozenset({"s2", "s1"}), "def": frozenset()})
+    assert json.loads(message) == {"process": "p1", "ttl": 15.0, "present": {"abc": ["s1", "s2"], "def": []}}
+    assert decode_presence(message) == ("p1", 15.0, {"abc": frozenset({"s1", "s2"}), "def": frozenset()})
     assert decode(message) is None and decode_presence(encode("abc", 12)) is None  # neither is taken for the other
-    good = {"game_id": "abc", "process": "p1", "present": ["s1"], "ttl": 15}
-    for broken in ({"present": [1]}, {"present": "s1"}, {"ttl": 0}, {"ttl": True}, {"ttl": "15"}, {"process": 3}):
+    good = {"process": "p1", "ttl": 15, "present": {"abc": ["s1"]}}
+    for broken in (
+        {"present": {"abc": [1]}},
+        {"present": {"abc": "s1"}},
+        {"present": ["s1"]},
+        {"ttl": 0},
+        {"ttl": True},
+        {"ttl": "15"},
+        {"process": 3},
+    ):
         assert decode_presence(json.dumps({**good, **broken})) is None
     assert decode_presence(b"[]") is None and decode_presence(b"nope") is None
+
+
+def test_a_process_announces_its_games_in_as_few_messages_as_the_bus_carries() -> None:
+    games = {f"game{n:02}": frozenset({f"seat{n}a", f"seat{n}b"}) for n in range(40)}
+    [everything], none = encode_presences("p1", 15.0, games, None)
+    assert none == [] and decode_presence(everything) == ("p1", 15.0, games)
+    for limit in (len(everything), len(everything) - 1, 400, 7900):
+        messages, too_big = encode_presences("p1", 15.0, games, limit)
+        assert too_big == [] and all(len(m.encode()) <= limit for m in messages)
+        decoded = [decode_presence(m) for m in messages]
+        assert {g: s for d in decoded if d is not None for g, s in d[2].items()} == games
+        # Filled up: no two neighbours would have fitted in one.
+        for first, second in itertools.pairwise(decoded):
+            assert first is not None and second is not None
+            assert len(encode_presence("p1", 15.0, {**first[2], **second[2]})) > limit
+    assert len(encode_presences("p1", 15.0, games, len(everything))[0]) == 1
+    assert len(encode_presences("p1", 15.0, games, len(everything) - 1)[0]) == 2
+    crowded = {"big": frozenset(f"seat{n}" for n in range(50)), **games}
+    messages, too_big = encode_presences("p1", 15.0, crowded, 400)
+    assert too_big == ["big"] and all("big" not in (decode_presence(m) or ("", 0, {}))[2] for m in messages)
 
 
 async def test_the_redis_bus_joins_pending_events_while_they_follow_and_fit() -> None:
