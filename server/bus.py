@@ -123,8 +123,8 @@ def encode(game_id: str, seq: int, carried: Sequence[Carried] | None = None) -> 
 
 
 def encode_presence(process: str, ttl: float, games: Mapping[str, frozenset[str]]) -> str:
-    """One announcement for several games of one process: a process repeats every game's every few seconds, and
-    a message per game cost each receiver a read and a parse per game, all in one turn of its event loop."""
+    """One announcement for several games of one process.  A process repeats all its games' every few seconds; a
+    message per game would cost each receiver a read and a parse per game, all in one turn of its event loop."""
     present = {game_id: sorted(seats) for game_id, seats in games.items()}
     return json.dumps({"process": process, "ttl": ttl, "present": present}, separators=(",", ":"))
 
