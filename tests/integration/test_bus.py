@@ -997,6 +997,90 @@ async def test_two_processes_keep_every_seat_gapless_across_a_redis_restart(
         await start_redis()  # whatever happened, leave Redis running
 
 
+def _children(parent: int) -> list[int]:
+    """The processes whose parent is `parent` (from /proc)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                # the parent's pid is the second field after the command, which may hold spaces and parentheses
+                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == parent:
+                    children.append(int(entry.name))
+    return children
+
+
+def _connections_held(pids: list[int], port: int) -> dict[int, int]:
+    """How many established TCP connections to `port` each of these processes holds (from /proc)."""
+    established = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rpartition(":")[2], 16) == port and fields[3] == "01":
+            established.add(f"socket:[{fields[9]}]")
+    held = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            held[pid] = sum(os.readlink(fd) in established for fd in Path(f"/proc/{pid}/fd").iterdir())
+    return held
+
+
+@pytest.mark.timeout(180)
+@live
+@pytest.mark.skipif(not Path("/proc/net/tcp").is_file(), reason="tells the workers' sockets apart through /proc")
+async def test_wargame_serve_with_two_workers_plays_one_game_across_both(database_url: str, anyio_backend: str) -> None:
+    """`wargame serve --workers 2` as an operator starts it: migrations once, each worker an app from the
+    environment, one port; seats on both workers see every event in order, and SIGTERM ends all of it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "BUS_CHANNEL": f"wargame:test:{uuid.uuid4().hex}"}
+    command = ["serve", "--workers", "2", "--port", str(port), "--database-url", database_url, "--bus-url", REDIS_URL]
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server.cli", *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    lines: list[bytes] = []
+
+    async def read_output() -> None:
+        assert server.stdout is not None
+        async for line in server.stdout:
+            lines.append(line)
+
+    reader = asyncio.create_task(read_output())
+    try:
+        # Each worker takes connections once its app has started.
+        await until(lambda: sum(b"Application startup complete" in line for line in lines) == 2, 60)
+        async with client(url) as http:
+            game = await create_game(http)
+            keys = [await claim_seat(http, game, "delegation", "EST", f"Player {n}") for n in range(24)]
+        workers = _children(server.pid)
+        # The kernel hands each new connection to either worker: open seats until both hold some.
+        async with contextlib.AsyncExitStack() as stack:
+            seats: list[Seat] = []
+            for name, token in [("fac", game.facilitator_key), *((f"EST {n}", k.token) for n, k in enumerate(keys))]:
+                seat = await open_seat(url, game.game_id, token, name)
+                stack.push_async_callback(seat.close)
+                seats.append(seat)
+                held = _connections_held(workers, port)
+                if len(seats) >= 4 and sum(count > 0 for count in held.values()) == 2:
+                    break
+            assert sum(count > 0 for count in held.values()) == 2, f"every seat on one worker: {held}"
+            fac, *delegates = seats
+            started = await fac.ack({"type": "start_game"})
+            await all_reach(seats, started)
+            last = await send_messages(delegates, 5, "hello")
+            await all_reach(seats, last)
+            assert_gapless(seats, last)
+            assert all(seat.events == delegates[0].events for seat in delegates)  # one member, one view
+    finally:
+        if server.returncode is None:
+            server.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(server.wait(), 60)
+        await reader
+    output = b"".join(lines).decode()
+    assert server.returncode == 0, output
+    assert "Traceback" not in output, output
+
+
 @pytest.mark.timeout(180)
 @live
 async def test_two_processes_advance_a_passed_deadline_exactly_once(database_url: str, anyio_backend: str) -> None:
