@@ -299,6 +299,14 @@ async def live_server(database_url: str, **settings: Any) -> AsyncIterator[str]:
         await server.stop()
 
 
+def free_port() -> int:
+    """A port nothing listens on now, for a server started as its own command (`wargame serve --port`)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 IDLE_CONNECTIONS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=2.0)
 """httpx's pool sizes, with idle connections let go well before Uvicorn closes them (`timeout_keep_alive`, 5 s):
 at equal timeouts a request sent on a connection idle for 5 s can meet the server's close (httpx.ReadError)."""

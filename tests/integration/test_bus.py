@@ -50,7 +50,18 @@ from server.config import Settings
 from server.lobby import Lobby, viewer_for
 from server.rooms import DELETED, RELEASED, Accepted, Connection, Room, Rooms
 from server.store import EventStore, SeatRecord, StoredEvent
-from tests.integration.live import Frame, Seat, Tap, bearer, claim_seat, client, create_game, rest_command, ws_base
+from tests.integration.live import (
+    Frame,
+    Seat,
+    Tap,
+    bearer,
+    claim_seat,
+    client,
+    create_game,
+    free_port,
+    rest_command,
+    ws_base,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -1029,9 +1040,7 @@ def _connections_held(pids: list[int], port: int) -> dict[int, int]:
 async def test_wargame_serve_with_two_workers_plays_one_game_across_both(database_url: str, anyio_backend: str) -> None:
     """`wargame serve --workers 2` as an operator starts it: migrations once, each worker an app from the
     environment, one port; seats on both workers see every event in order, and SIGTERM ends all of it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "BUS_CHANNEL": f"wargame:test:{uuid.uuid4().hex}"}
     command = ["serve", "--workers", "2", "--port", str(port), "--database-url", database_url, "--bus-url", REDIS_URL]
@@ -1074,8 +1083,13 @@ async def test_wargame_serve_with_two_workers_plays_one_game_across_both(databas
     finally:
         if server.returncode is None:
             server.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(server.wait(), 60)
-        await reader
+        try:
+            await asyncio.wait_for(server.wait(), 60)
+        finally:
+            if server.returncode is None:  # never left running behind a failed test
+                server.kill()
+                await server.wait()
+            await reader
     output = b"".join(lines).decode()
     assert server.returncode == 0, output
     assert "Traceback" not in output, output

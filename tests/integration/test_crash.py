@@ -17,7 +17,6 @@ import os
 import random
 import re
 import signal
-import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -44,6 +43,7 @@ from tests.integration.live import (
     claim_seat,
     client,
     create_game,
+    free_port,
     rest_view,
     scaled,
     ws_base,
@@ -501,13 +501,6 @@ async def test_readyz_answers_503_while_the_database_does_not(database_url: str,
             assert (await http.get("/readyz")).status_code == 200
     finally:
         await live.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def test_wargame_serve_writes_json_lines_masks_credentials_and_stops_cleanly_on_sigterm(
