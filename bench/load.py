@@ -622,6 +622,7 @@ async def run_game_server(args: argparse.Namespace, workdir: Path) -> Result:
     env = {k: v for k, v in os.environ.items() if k not in ("BUS_URL", "WORKERS", "DATABASE_URL")}
     env["DATABASE_URL"] = args.database_url
     env["WS_PER_MESSAGE_DEFLATE"] = "true" if args.deflate else "false"
+    env["SQLITE_FLUSH_INTERVAL"] = str(args.sqlite_flush_interval)
     if args.processes > 1:
         env["BUS_URL"] = args.bus_url
         env["BUS_CHANNEL"] = f"wargame:bench:{uuid.uuid4().hex}"
@@ -729,6 +730,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--deflate", action="store_true", help="both servers compress frames (the clients always offer it)"
     )
     parser.add_argument(
+        "--sqlite-flush-interval",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="the game server's SQLITE_FLUSH_INTERVAL (default 0: every commit flushed before it is shown)",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -812,7 +820,8 @@ async def main_async(args: argparse.Namespace) -> int:
                     reset_database(given_database)
                 else:  # a new file each round, as a new database each round on PostgreSQL
                     args.database_url = f"sqlite+aiosqlite:///{workdir / f'load-{round_}.db'}"
-                print(f"game server store: {args.database_url}", flush=True)
+                flush = f", flushed every {args.sqlite_flush_interval:g} s" if args.sqlite_flush_interval else ""
+                print(f"game server store: {args.database_url}{flush}", flush=True)
                 results.append(await run_game_server(args, workdir))
     print()
     print(HEADER)

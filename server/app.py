@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(db.upgrade, settings.database_url)
-        store = EventStore.from_url(settings.database_url)
+        store = EventStore.from_url(settings.database_url, settings.sqlite_flush_interval)
         bus = make_bus(settings.bus_url, settings.bus_channel)
         rooms = Rooms(store, time.time, bus)
         app.state.settings = settings

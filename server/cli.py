@@ -86,6 +86,7 @@ def serve(
     bus_url: str | None = None,
     json_logs: bool | None = None,
     scenarios: str | None = None,
+    sqlite_flush_interval: float | None = None,
 ) -> int:
     import os
 
@@ -95,14 +96,17 @@ def serve(
     from server.app import create_app
     from server.config import Settings
 
-    given = {"host": host, "port": port, "database_url": database_url, "workers": workers, "bus_url": bus_url}
-    given["json_logs"] = json_logs
-    given["scenarios"] = scenarios
+    given: dict[str, object] = {"host": host, "port": port, "database_url": database_url, "workers": workers}
+    given |= {"bus_url": bus_url, "json_logs": json_logs, "scenarios": scenarios}
+    given["sqlite_flush_interval"] = sqlite_flush_interval
     overrides = {k: v for k, v in given.items() if v is not None}
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:  # e.g. several workers on the in-process bus
-        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        problems = "; ".join(
+            ": ".join([*(str(part).upper() for part in e["loc"]), str(e["msg"]).removeprefix("Value error, ")])
+            for e in error.errors()
+        )
         print(f"wargame serve: {problems}", file=sys.stderr)
         return 2
     from server import logs, wire
@@ -112,9 +116,14 @@ def serve(
     log_config = logs.log_config(settings.json_logs, settings.log_level)
     bus = logs.hide_password(settings.bus_url) if settings.bus_url else "in-process"
     here = "127.0.0.1" if settings.host in WILDCARDS else settings.host
+    flush = ""
+    if settings.sqlite_flush_interval and settings.database_url.startswith("sqlite"):
+        flush = f"; flushed every {settings.sqlite_flush_interval:g} s"
+    elif settings.sqlite_flush_interval:
+        flush = "; SQLITE_FLUSH_INTERVAL ignored: PostgreSQL's synchronous_commit decides"
     banner = (
         f"Alliance crisis wargame on http://{here}:{settings.port}  "
-        f"(store: {logs.hide_password(settings.database_url)}; workers: {settings.workers}; bus: {bus})"
+        f"(store: {logs.hide_password(settings.database_url)}{flush}; workers: {settings.workers}; bus: {bus})"
     )
     print(logs.line(banner) if settings.json_logs else banner, flush=True)
     urls, advice = reach(settings.host, settings.port, settings.public_url)
@@ -184,6 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--json-logs", action="store_true", default=None, help="one JSON object per log line (default: $JSON_LOGS)"
     )
     serve_cmd.add_argument("--scenarios", metavar="DIR", help="a folder of scenario files to offer besides the shipped")
+    serve_cmd.add_argument(
+        "--sqlite-flush-interval",
+        type=float,
+        metavar="SECONDS",
+        help="flush SQLite's log every SECONDS instead of at every commit: faster under load, but a power cut loses "
+        "the last SECONDS of play (default: $SQLITE_FLUSH_INTERVAL or 0, every commit)",
+    )
 
     replay_cmd = commands.add_parser("replay", help="rebuild a stored game from its events")
     replay_cmd.add_argument("game")
@@ -256,7 +272,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return vectors_run(args.paths)
     if args.command == "serve":
         return serve(
-            args.host, args.port, args.database_url, args.workers, args.bus_url, args.json_logs, args.scenarios
+            args.host,
+            args.port,
+            args.database_url,
+            args.workers,
+            args.bus_url,
+            args.json_logs,
+            args.scenarios,
+            args.sqlite_flush_interval,
         )
     if args.command == "replay":
         return replay(args.game, args.verify, args.database_url)

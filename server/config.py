@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     """Frames a seat may send back to back before `commands_per_second` applies."""
     flood_limit: int = Field(default=200, ge=1)
     """Frames over the rate a socket may send at once (refilled at the rate) before it is closed with 1008."""
+    sqlite_flush_interval: float = Field(default=0.0, ge=0, le=1.0)
+    """SQLite: 0 = every commit is flushed to the disk before any seat is shown its events, so a power cut loses
+    nothing anyone saw.  A number of seconds (0.05): commits are flushed together at most that long after they were
+    made (server/flush.py), so a command costs less under heavy load (docs/performance.md) but a power cut or a crash
+    of the machine loses the commands of the last interval, which the room may have seen; a crash of the server
+    process still loses nothing.  PostgreSQL decides this with its own `synchronous_commit`."""
     json_logs: bool = False
     """One JSON object per log line (server/logs.py); `wargame serve --json-logs` sets it too."""
     log_level: str = Field(default="info", pattern="(?i)^(critical|error|warning|info|debug)$")

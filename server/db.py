@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config
@@ -16,36 +16,46 @@ from server.config import normalise_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+Synchronous = Literal["FULL", "NORMAL"]
+
 
 def _is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+def _sqlite_pragmas(
+    dbapi_connection: Any,
+    _record: Any,
+    busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    synchronous: Synchronous = "FULL",
+) -> None:
     # WAL lets readers run while one writer appends; the busy timeout makes writers queue, not fail.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, *, synchronous: Synchronous = "FULL") -> AsyncEngine:
+    """`synchronous` (SQLite only): "FULL" flushes the write-ahead log at every commit; "NORMAL" leaves the flush to
+    checkpoints (and to server/flush.py)."""
     url = normalise_database_url(url)
     if not _is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True)
     engine = create_async_engine(url)
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, synchronous=synchronous))
     return engine
 
 
-def make_sqlite_writer(engine: AsyncEngine, *, wait: bool = True) -> Engine:
+def make_sqlite_writer(engine: AsyncEngine, *, wait: bool = True, synchronous: Synchronous = "FULL") -> Engine:
     """A plain (sync) engine on the same SQLite file, with one connection, for appends.  `wait=False`: one whose
     writes fail at once (SQLITE_BUSY) while another connection is writing, instead of waiting their turn."""
     writer = create_engine(sync_url(engine.url.render_as_string(hide_password=False)), pool_size=1, max_overflow=0)
-    event.listen(
-        writer, "connect", functools.partial(_sqlite_pragmas, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS if wait else 0)
-    )
+    timeout = SQLITE_BUSY_TIMEOUT_MS if wait else 0
+    pragmas = functools.partial(_sqlite_pragmas, busy_timeout_ms=timeout, synchronous=synchronous)
+    event.listen(writer, "connect", pragmas)
     return writer
 
 

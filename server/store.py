@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Literal, cast, get_args
 
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Update,
     bindparam,
     delete,
+    event,
     func,
     insert,
     select,
@@ -37,7 +39,8 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from server.db import make_engine, make_sqlite_writer
+from server.db import Synchronous, make_engine, make_sqlite_writer
+from server.flush import LogFlusher
 from server.tables import EventRow, GameRow, SeatRow, SnapshotRow, utcnow
 
 GameStatus = Literal["lobby", "running", "paused", "ended"]
@@ -190,28 +193,39 @@ def _snapshot(row: SnapshotRow) -> Snapshot:
 
 
 class EventStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, flush_interval: float = 0.0) -> None:
+        """`flush_interval` (SQLite files only): 0 when the engine's connections flush every commit; otherwise
+        the seconds between flushes of the write-ahead log by a `LogFlusher` (`EventStore.from_url`)."""
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._sqlite = (
-            _SqliteAppends(engine)
-            if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
-            else None
-        )
+        database = engine.url.database or ""
+        sqlite_file = engine.dialect.name == "sqlite" and database not in ("", ":memory:")
+        self.flusher = LogFlusher(Path(database), flush_interval) if sqlite_file and flush_interval else None
+        if self.flusher is not None:
+            event.listen(engine.sync_engine, "commit", self._committed)
+        self._sqlite = _SqliteAppends(engine, self.flusher) if sqlite_file else None
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @classmethod
-    def from_url(cls, url: str) -> EventStore:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, flush_interval: float = 0.0) -> EventStore:
+        """`flush_interval`: see `Settings.sqlite_flush_interval` (ignored on PostgreSQL, whose own
+        `synchronous_commit` decides)."""
+        return cls(make_engine(url, synchronous="NORMAL" if flush_interval else "FULL"), flush_interval)
 
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
 
+    def _committed(self, _connection: object) -> None:
+        if self.flusher is not None:
+            self.flusher.committed()
+
     async def dispose(self) -> None:
         if self._sqlite is not None:
             self._sqlite.dispose()
         await self._engine.dispose()
+        if self.flusher is not None:
+            self.flusher.stop()
 
     async def ping(self) -> None:
         """A trivial query: raises if the database does not answer."""
@@ -501,9 +515,11 @@ class _SqliteAppends:
     The two statements run on the driver's connection, compiled once from the same SQLAlchemy constructs as
     everywhere else: SQLAlchemy's execution layer around them cost more than the statements themselves."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._now = make_sqlite_writer(engine, wait=False)
-        self._waiting = make_sqlite_writer(engine)
+    def __init__(self, engine: AsyncEngine, flusher: LogFlusher | None) -> None:
+        synchronous: Synchronous = "FULL" if flusher is None else "NORMAL"
+        self._now = make_sqlite_writer(engine, wait=False, synchronous=synchronous)
+        self._waiting = make_sqlite_writer(engine, synchronous=synchronous)
+        self._flusher = flusher
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-append")
         dialect = self._now.dialect
         self._claim = _positional(_CLAIM, dialect)
@@ -551,6 +567,8 @@ class _SqliteAppends:
             ]
             connection.executemany(self._insert.sql, [self._insert.values(row) for row in rows])
             connection.commit()
+            if self._flusher is not None:
+                self._flusher.committed()
         except sqlite3.IntegrityError as clash:  # as SQLAlchemy would raise it, for EventStore.append
             connection.rollback()
             raise IntegrityError(self._insert.sql, None, clash) from clash

@@ -84,7 +84,7 @@ export class GameSocket {
         this.lastSeq = Math.max(this.lastSeq ?? 0, frame.seq);
         return; // the view that follows a batch carries the change
       case "view":
-        this.lastSeq = Math.max(this.lastSeq ?? 0, frame.seq);
+        this.lastSeq = frame.seq; // the server's word, even below what we had seen (docs/protocol.md)
         this.view = frame.view;
         break;
       case "update":

@@ -235,8 +235,10 @@ uvicorn.Server(config).run(sockets=[sock])
 class ProcessServer:
     """The app in a child process, for the crash nothing survives but the database: SIGKILL."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, settings: dict[str, str] | None = None) -> None:
+        """`settings`: environment variables the server's `Settings` read, besides the database."""
         self.database_url = database_url
+        self.settings = settings or {}
         self._process: asyncio.subprocess.Process | None = None
         self.port = 0
 
@@ -246,7 +248,12 @@ class ProcessServer:
 
     async def start(self) -> str:
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", _CHILD, self.database_url, stdout=asyncio.subprocess.PIPE
+            sys.executable,
+            "-c",
+            _CHILD,
+            self.database_url,
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, **self.settings},
         )
         assert self._process.stdout is not None
         try:

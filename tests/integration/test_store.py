@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -468,3 +469,106 @@ async def test_an_append_while_another_connection_writes_waits_its_turn_off_the_
         other.close()
     assert [event.seq for event in stored] == [2]
     assert [(e.seq, e.type) for e in await store.read(game.id)] == [(1, "a"), (2, "b")]
+
+
+async def _synchronous(store: EventStore) -> tuple[int, int]:
+    """SQLite's `synchronous` on the store's pooled connections and on its append connection (2 FULL, 1 NORMAL)."""
+    async with store.engine.connect() as connection:
+        pooled = (await connection.execute(text("PRAGMA synchronous"))).scalar()
+    assert store._sqlite is not None
+    with store._sqlite._now.connect() as connection:  # before any append checks the one connection out for good
+        appends = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    assert isinstance(pooled, int) and isinstance(appends, int)
+    return pooled, appends
+
+
+async def test_sqlite_flushes_every_commit_unless_given_an_interval(store: EventStore, migrated_url: str) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's flush")
+    assert store.flusher is None
+    assert await _synchronous(store) == (2, 2)
+    timed = EventStore.from_url(migrated_url, flush_interval=0.05)
+    try:
+        assert timed.flusher is not None and timed.flusher.interval == 0.05
+        assert await _synchronous(timed) == (1, 1)
+    finally:
+        await timed.dispose()
+
+
+async def test_with_a_flush_interval_the_commits_since_the_last_flush_are_flushed_together(migrated_url: str) -> None:
+    if not migrated_url.startswith("sqlite"):
+        pytest.skip("SQLite's flush")
+    store = EventStore.from_url(migrated_url, flush_interval=3600)  # flushed here by hand, and when disposed
+    flusher = store.flusher
+    assert flusher is not None
+    try:
+        game = await _new_game(store)  # a commit of the pooled connections
+        for seq in range(3):  # commits of the append connection
+            await store.append(game.id, seq, [("a", "{}")])
+        assert (flusher.pending, flusher.flushes) == (4, 0)
+        flusher.flush()
+        assert (flusher.pending, flusher.flushes) == (0, 1)
+        flusher.flush()  # nothing committed since: no flush
+        assert flusher.flushes == 1
+        await store.read(game.id)  # reads commit nothing
+        flusher.flush()
+        assert flusher.flushes == 1
+        await store.append(game.id, 3, [("b", "{}")])
+        assert flusher.pending == 1
+    finally:
+        await store.dispose()
+    assert (flusher.pending, flusher.flushes) == (0, 2), "what was committed is flushed when the store closes"
+    reopened = EventStore.from_url(migrated_url)
+    try:
+        assert [e.type for e in await reopened.read(game.id)] == ["a", "a", "a", "b"]
+    finally:
+        await reopened.dispose()
+
+
+async def test_with_a_flush_interval_commits_are_flushed_on_a_timer(migrated_url: str) -> None:
+    if not migrated_url.startswith("sqlite"):
+        pytest.skip("SQLite's flush")
+    store = EventStore.from_url(migrated_url, flush_interval=0.02)
+    flusher = store.flusher
+    assert flusher is not None
+    try:
+        game = await _new_game(store)
+        for seq in range(20):
+            await store.append(game.id, seq, [("a", "{}")])
+        async with asyncio.timeout(30):
+            while flusher.pending:
+                await asyncio.sleep(0.01)
+        flushed = flusher.flushes
+        assert flushed >= 1
+        await asyncio.sleep(0.2)  # ten intervals with nothing committed
+        assert flusher.flushes == flushed
+    finally:
+        await store.dispose()
+
+
+def _serve(*options: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SQLITE_FLUSH_INTERVAL"}
+    command = [sys.executable, "-m", "server.cli", "serve", "--port", "1", *options]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_wargame_serve_says_how_its_store_is_flushed_and_refuses_an_interval_over_a_second(tmp_path: Path) -> None:
+    def banner(*options: str) -> str:
+        server = _serve(*options)
+        try:
+            assert server.stdout is not None
+            return server.stdout.readline()  # printed before the server starts
+        finally:
+            server.kill()
+            server.communicate(timeout=30)
+
+    sqlite = f"sqlite+aiosqlite:///{tmp_path / 'wargame.db'}"
+    assert "flushed every 0.05 s" in banner("--database-url", sqlite, "--sqlite-flush-interval", "0.05")
+    assert "flushed" not in banner("--database-url", sqlite)
+    elsewhere = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    assert "SQLITE_FLUSH_INTERVAL ignored" in banner("--database-url", elsewhere, "--sqlite-flush-interval", "0.05")
+
+    refused = _serve("--database-url", sqlite, "--sqlite-flush-interval", "5")
+    _, err = refused.communicate(timeout=60)
+    assert refused.returncode == 2
+    assert "SQLITE_FLUSH_INTERVAL: Input should be less than or equal to 1" in err
