@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -16,7 +16,9 @@ from server.config import normalise_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
-Synchronous = Literal["FULL", "NORMAL"]
+BACKSTOP_CHECKPOINT_PAGES = 10_000
+"""The pages of write-ahead log after which a commit checkpoints it itself (SQLite's default is 1,000): only if the
+checkpoints of server/flush.py, every second, fall behind."""
 
 
 def _is_sqlite(url: str) -> bool:
@@ -27,34 +29,36 @@ def _sqlite_pragmas(
     dbapi_connection: Any,
     _record: Any,
     busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
-    synchronous: Synchronous = "FULL",
+    timed_flush: bool = False,
 ) -> None:
     # WAL lets readers run while one writer appends; the busy timeout makes writers queue, not fail.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA synchronous={synchronous}")
+    # server/flush.py checkpoints the log from a thread of its own (and, with `timed_flush`, flushes it).
+    cursor.execute(f"PRAGMA synchronous={'NORMAL' if timed_flush else 'FULL'}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.close()
 
 
-def make_engine(url: str, *, synchronous: Synchronous = "FULL") -> AsyncEngine:
-    """`synchronous` (SQLite only): "FULL" flushes the write-ahead log at every commit; "NORMAL" leaves the flush to
-    checkpoints (and to server/flush.py)."""
+def make_engine(url: str, *, timed_flush: bool = False) -> AsyncEngine:
+    """`timed_flush` (SQLite only): commits do not flush the write-ahead log, nor checkpoint it: a `LogFlusher`
+    does both (server/flush.py)."""
     url = normalise_database_url(url)
     if not _is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True)
     engine = create_async_engine(url)
-    event.listen(engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, synchronous=synchronous))
+    event.listen(engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, timed_flush=timed_flush))
     return engine
 
 
-def make_sqlite_writer(engine: AsyncEngine, *, wait: bool = True, synchronous: Synchronous = "FULL") -> Engine:
+def make_sqlite_writer(engine: AsyncEngine, *, wait: bool = True, timed_flush: bool = False) -> Engine:
     """A plain (sync) engine on the same SQLite file, with one connection, for appends.  `wait=False`: one whose
     writes fail at once (SQLITE_BUSY) while another connection is writing, instead of waiting their turn."""
     writer = create_engine(sync_url(engine.url.render_as_string(hide_password=False)), pool_size=1, max_overflow=0)
     timeout = SQLITE_BUSY_TIMEOUT_MS if wait else 0
-    pragmas = functools.partial(_sqlite_pragmas, busy_timeout_ms=timeout, synchronous=synchronous)
+    pragmas = functools.partial(_sqlite_pragmas, busy_timeout_ms=timeout, timed_flush=timed_flush)
     event.listen(writer, "connect", pragmas)
     return writer
 

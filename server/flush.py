@@ -1,32 +1,49 @@
-"""SQLite's write-ahead log flushed to the disk on a timer (`SQLITE_FLUSH_INTERVAL`), instead of at every commit.
+"""A thread of the store that keeps SQLite's write-ahead log: copies it into the database once a second while
+commits come (a checkpoint), and, with `SQLITE_FLUSH_INTERVAL`, flushes it to the disk on a timer instead of at
+every commit.
 
-By default every commit flushes the log before it returns, so a seat is never shown an event a power cut could take
-back.  Under load that flush is most of a command's time (docs/performance.md, "The flush's share").  With an
-interval, the server's connections commit with `synchronous=NORMAL` (written to the operating system, not flushed:
-a crash of the server process loses nothing, and SQLite keeps the database consistent whatever happens) and this
-thread flushes the log once in every interval in which something was committed: a power cut or a crash of the
-machine loses at most the commits of the last interval, some of which the room may have seen.
+Checkpoints: left to SQLite, the commit that finds the log a thousand pages long copies it, flushing the log and the
+database on its way, and every game waits for that command (every few seconds under load; for as long as the disk
+takes, on a slow one).  Here they run beside the event loop, and SQLite's own stays only as a backstop.
+
+Flushes: by default every commit flushes the log before it returns, so a seat is never shown an event a power cut
+could take back.  Under load that flush is most of a command's time (docs/performance.md, "The flush's share").
+With an interval, the server's connections commit with `synchronous=NORMAL` (written to the operating system, not
+flushed: a crash of the server process loses nothing, and SQLite keeps the database consistent whatever happens)
+and this thread flushes the log once in every interval in which something was committed: a power cut or a crash of
+the machine loses at most the commits of the last interval, some of which the room may have seen.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 log = logging.getLogger("wargame.store")
 
+CHECKPOINT_PERIOD = 1.0
+"""Seconds between checkpoints while commits come: a few hundred commits' pages at a conference's pace."""
+
 
 class LogFlusher:
-    """Flushes `<database>-wal` every `interval` seconds when commits were counted (`committed`) since the last
-    flush, and once more when stopped."""
+    """Checkpoints `<database>-wal` every `CHECKPOINT_PERIOD` seconds and, with an `interval`, flushes it every
+    `interval` seconds, each when commits were counted (`committed`) since; both once more when stopped."""
 
     def __init__(self, database: Path, interval: float) -> None:
-        if interval <= 0:
-            raise ValueError("a flush interval is a positive number of seconds")
+        """`interval` 0: the commits flush the log themselves, and this thread only checkpoints it."""
+        if interval < 0:
+            raise ValueError("a flush interval is a number of seconds")
         self.interval = interval
-        self._log = Path(f"{database.resolve()}-wal")
+        self._database = database.resolve()
+        self._log = Path(f"{self._database}-wal")
+        self._checkpointer: sqlite3.Connection | None = None
+        self._checkpointed = time.monotonic()
+        self.checkpoints = 0
+        """Checkpoints done (for tests and the log)."""
         self._lock = threading.Lock()
         self._committed = 0
         self._flushed = 0
@@ -52,12 +69,13 @@ class LogFlusher:
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join()
-        if self._file is not None:
-            os.close(self._file)
-            self._file = None
+        self._close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
 
     def _run(self) -> None:
-        while not self._stopping.wait(self.interval):
+        while not self._stopping.wait(self.interval or CHECKPOINT_PERIOD):
             self.flush()
         self.flush()
 
@@ -67,7 +85,9 @@ class LogFlusher:
         if target == self._flushed:
             return
         try:
-            file = self._open()
+            if not self.interval or time.monotonic() - self._checkpointed >= CHECKPOINT_PERIOD:
+                self.checkpoint()
+            file = self._open() if self.interval else None
             if file is not None:
                 os.fdatasync(file)
         except OSError:
@@ -76,6 +96,21 @@ class LogFlusher:
             self._close()
         self._flushed = target
         self.flushes += 1
+
+    def checkpoint(self) -> None:
+        """Copy what the log holds into the database, without waiting for readers or writers (a passive
+        checkpoint: what they hold is copied next time)."""
+        if self._checkpointer is None:
+            # A connection of its own, opened by whichever thread comes first; FULL: the log is flushed before it
+            # is copied, and the database after.
+            self._checkpointer = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False)
+            self._checkpointer.execute("PRAGMA synchronous=FULL")
+        try:
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:
+            log.exception("could not checkpoint %s", self._database)
+        self._checkpointed = time.monotonic()
+        self.checkpoints += 1
 
     def _open(self) -> int | None:
         """The log as it is now: SQLite deletes it when its last connection closes and makes a new one after."""

@@ -39,7 +39,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from server.db import Synchronous, make_engine, make_sqlite_writer
+from server.db import make_engine, make_sqlite_writer
 from server.flush import LogFlusher
 from server.tables import EventRow, GameRow, SeatRow, SnapshotRow, utcnow
 
@@ -194,13 +194,13 @@ def _snapshot(row: SnapshotRow) -> Snapshot:
 
 class EventStore:
     def __init__(self, engine: AsyncEngine, flush_interval: float = 0.0) -> None:
-        """`flush_interval` (SQLite files only): 0 when the engine's connections flush every commit; otherwise
-        the seconds between flushes of the write-ahead log by a `LogFlusher` (`EventStore.from_url`)."""
+        """On a SQLite file, a `LogFlusher` checkpoints the log; `flush_interval` 0 when the engine's connections
+        flush every commit, otherwise the seconds between the `LogFlusher`'s flushes (`EventStore.from_url`)."""
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         database = engine.url.database or ""
         sqlite_file = engine.dialect.name == "sqlite" and database not in ("", ":memory:")
-        self.flusher = LogFlusher(Path(database), flush_interval) if sqlite_file and flush_interval else None
+        self.flusher = LogFlusher(Path(database), flush_interval) if sqlite_file else None
         if self.flusher is not None:
             event.listen(engine.sync_engine, "commit", self._committed)
         self._sqlite = _SqliteAppends(engine, self.flusher) if sqlite_file else None
@@ -210,7 +210,7 @@ class EventStore:
     def from_url(cls, url: str, flush_interval: float = 0.0) -> EventStore:
         """`flush_interval`: see `Settings.sqlite_flush_interval` (ignored on PostgreSQL, whose own
         `synchronous_commit` decides)."""
-        return cls(make_engine(url, synchronous="NORMAL" if flush_interval else "FULL"), flush_interval)
+        return cls(make_engine(url, timed_flush=bool(flush_interval)), flush_interval)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -516,9 +516,9 @@ class _SqliteAppends:
     everywhere else: SQLAlchemy's execution layer around them cost more than the statements themselves."""
 
     def __init__(self, engine: AsyncEngine, flusher: LogFlusher | None) -> None:
-        synchronous: Synchronous = "FULL" if flusher is None else "NORMAL"
-        self._now = make_sqlite_writer(engine, wait=False, synchronous=synchronous)
-        self._waiting = make_sqlite_writer(engine, synchronous=synchronous)
+        timed = flusher is not None and flusher.interval > 0
+        self._now = make_sqlite_writer(engine, wait=False, timed_flush=timed)
+        self._waiting = make_sqlite_writer(engine, timed_flush=timed)
         self._flusher = flusher
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-append")
         dialect = self._now.dialect

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from server.db import make_engine
+from server.db import BACKSTOP_CHECKPOINT_PAGES, make_engine
+from server.flush import CHECKPOINT_PERIOD
 from server.store import (
     EventStore,
     GameRecord,
@@ -471,31 +472,37 @@ async def test_an_append_while_another_connection_writes_waits_its_turn_off_the_
     assert [(e.seq, e.type) for e in await store.read(game.id)] == [(1, "a"), (2, "b")]
 
 
-async def _synchronous(store: EventStore) -> tuple[int, int]:
-    """SQLite's `synchronous` on the store's pooled connections and on its append connection (2 FULL, 1 NORMAL)."""
+async def _pragmas(store: EventStore) -> list[tuple[object, object]]:
+    """SQLite's `synchronous` (2 FULL, 1 NORMAL) and `wal_autocheckpoint`, on the store's pooled connections and on
+    its append connection."""
+    found = []
     async with store.engine.connect() as connection:
-        pooled = (await connection.execute(text("PRAGMA synchronous"))).scalar()
+        found.append(tuple([(await connection.execute(text(f"PRAGMA {p}"))).scalar() for p in _FLUSH_PRAGMAS]))
     assert store._sqlite is not None
     with store._sqlite._now.connect() as connection:  # before any append checks the one connection out for good
-        appends = connection.exec_driver_sql("PRAGMA synchronous").scalar()
-    assert isinstance(pooled, int) and isinstance(appends, int)
-    return pooled, appends
+        found.append(tuple([connection.exec_driver_sql(f"PRAGMA {p}").scalar() for p in _FLUSH_PRAGMAS]))
+    return found
+
+
+_FLUSH_PRAGMAS = ("synchronous", "wal_autocheckpoint")
 
 
 async def test_sqlite_flushes_every_commit_unless_given_an_interval(store: EventStore, migrated_url: str) -> None:
     if store.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's flush")
-    assert store.flusher is None
-    assert await _synchronous(store) == (2, 2)
+    assert store.flusher is not None and store.flusher.interval == 0
+    assert await _pragmas(store) == [(2, BACKSTOP_CHECKPOINT_PAGES)] * 2
     timed = EventStore.from_url(migrated_url, flush_interval=0.05)
     try:
         assert timed.flusher is not None and timed.flusher.interval == 0.05
-        assert await _synchronous(timed) == (1, 1)
+        assert await _pragmas(timed) == [(1, BACKSTOP_CHECKPOINT_PAGES)] * 2
     finally:
         await timed.dispose()
 
 
-async def test_with_a_flush_interval_the_commits_since_the_last_flush_are_flushed_together(migrated_url: str) -> None:
+async def test_with_a_flush_interval_the_commits_since_the_last_flush_are_flushed_together(
+    migrated_url: str, tmp_path: Path
+) -> None:
     if not migrated_url.startswith("sqlite"):
         pytest.skip("SQLite's flush")
     store = EventStore.from_url(migrated_url, flush_interval=3600)  # flushed here by hand, and when disposed
@@ -515,6 +522,16 @@ async def test_with_a_flush_interval_the_commits_since_the_last_flush_are_flushe
         assert flusher.flushes == 1
         await store.append(game.id, 3, [("b", "{}")])
         assert flusher.pending == 1
+        flusher.checkpoint()  # the log copied into the database file: a copy of that file alone holds the events
+        assert flusher.checkpoints == 1
+        database = Path(str(store.engine.url.database))
+        copy = tmp_path / "copy.db"
+        copy.write_bytes(database.read_bytes())
+        alone = sqlite3.connect(copy)
+        try:
+            assert alone.execute("SELECT count(*) FROM events WHERE game_id = ?", (game.id,)).fetchone() == (4,)
+        finally:
+            alone.close()
     finally:
         await store.dispose()
     assert (flusher.pending, flusher.flushes) == (0, 2), "what was committed is flushed when the store closes"
@@ -542,6 +559,12 @@ async def test_with_a_flush_interval_commits_are_flushed_on_a_timer(migrated_url
         assert flushed >= 1
         await asyncio.sleep(0.2)  # ten intervals with nothing committed
         assert flusher.flushes == flushed
+        async with asyncio.timeout(30):  # commits for longer than a checkpoint's period
+            seq = 20
+            while not flusher.checkpoints:
+                await store.append(game.id, seq, [("a", "{}")])
+                seq += 1
+                await asyncio.sleep(CHECKPOINT_PERIOD / 100)
     finally:
         await store.dispose()
 
@@ -572,3 +595,25 @@ def test_wargame_serve_says_how_its_store_is_flushed_and_refuses_an_interval_ove
     _, err = refused.communicate(timeout=60)
     assert refused.returncode == 2
     assert "SQLITE_FLUSH_INTERVAL: Input should be less than or equal to 1" in err
+
+
+async def test_the_log_is_checkpointed_off_the_commands_path(store: EventStore) -> None:
+    """Every second in which something was committed, a thread of the store copies the log into the database: the
+    commit that finds the log long no longer does it (nor waits for the flushes of both files) while every game
+    waits.  SQLite's own checkpoint stays as a backstop, ten times further out."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's log")
+    flusher = store.flusher
+    assert flusher is not None
+    game = await _new_game(store)
+    async with asyncio.timeout(30):
+        seq = 0
+        while not flusher.checkpoints:
+            await store.append(game.id, seq, [("a", "{}")])
+            seq += 1
+            await asyncio.sleep(CHECKPOINT_PERIOD / 100)
+    await asyncio.sleep(CHECKPOINT_PERIOD * 1.5)  # what came while it ran, checkpointed a second later
+    checkpoints = flusher.checkpoints
+    assert checkpoints in (1, 2)
+    await asyncio.sleep(CHECKPOINT_PERIOD * 2.5)  # nothing committed: nothing to checkpoint
+    assert flusher.checkpoints == checkpoints
