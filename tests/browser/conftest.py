@@ -59,10 +59,11 @@ class ThreadServer:
     Playwright's sync API owns the test's main thread, so the server cannot share its loop.
     """
 
-    def __init__(self, database_url: str, host: str = "127.0.0.1", public_address: str = "") -> None:
+    def __init__(self, database_url: str, host: str = "127.0.0.1", public_address: str = "", port: int = 0) -> None:
+        """`port`: one a stopped server listened on, to start it again where the browsers look for it."""
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, 0))
+        self.sock.bind((host, port))
         self.port = self.sock.getsockname()[1]
         public_url = f"http://{public_address}:{self.port}" if public_address else ""
         self.app = create_app(Settings(database_url=database_url, host=host, port=0, public_url=public_url))

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -130,6 +133,82 @@ def test_a_command_whose_answer_a_drop_swallowed_is_sent_again_and_played_once(
     white.tab("Messages")
     expect(white.page.get_by_text("Said once, heard once")).to_have_count(1)
     assert est.errors == [] and white.errors == []
+
+
+def test_a_browser_ahead_of_a_server_that_lost_its_last_moments_goes_on_from_where_the_server_is(
+    players: Callable[[str], Player], server: ThreadServer, tmp_path: Path
+) -> None:
+    """A power cut with SQLITE_FLUSH_INTERVAL set loses the last commands, which browsers may have seen: after the
+    restart a browser takes the view it is sent as where the game stands, and resumes from there next time."""
+    from playwright.sync_api import expect
+
+    from tests.browser.conftest import ThreadServer
+
+    white = players("facilitator")
+    code = white.create_game()
+    game_id = white.page.url.split("/game/")[1].split("/")[0]
+    est = players("EST")
+    hellos: list[dict[str, Any]] = []
+    seen: list[int] = []
+
+    def watch(ws: Any) -> None:
+        ws.on("framesent", lambda payload: _note(payload, "hello", hellos))
+        ws.on("framereceived", lambda payload: _seq(payload, seen))
+
+    est.page.on("websocket", watch)
+    est.join(code, "delegation", "Kaja", member="EST")
+    white.page.get_by_role("button", name="Start the exercise").click()
+    est.wait_phase("briefing")
+    est.tab("Dashboard")
+    white.tab("Control")
+    white.page.get_by_label("Announcement to every seat").fill("Kept on disk.")
+    white.page.get_by_role("button", name="Broadcast to all").click()
+    expect(est.announcement("Kept on disk.")).to_be_visible()
+    kept = max(seen)
+    for lost in ("Lost with the power.", "Lost too.", "Lost as well."):
+        white.page.get_by_label("Announcement to every seat").fill(lost)
+        white.page.get_by_role("button", name="Broadcast to all").click()
+        expect(est.announcement(lost)).to_be_visible()
+    ahead = max(seen)
+    assert ahead >= kept + 3
+
+    # The machine goes down, and comes back with the log as it was at `kept`.
+    before = len(hellos)
+    server.stop()
+    database = str(tmp_path / "wargame.db")
+    with sqlite3.connect(database) as db:
+        db.execute("DELETE FROM events WHERE game_id = ? AND seq > ?", (game_id, kept))
+        db.execute("DELETE FROM snapshots WHERE game_id = ? AND seq > ?", (game_id, kept))
+        db.execute("UPDATE games SET last_seq = ? WHERE id = ?", (kept, game_id))
+    seen.clear()
+    with ThreadServer(f"sqlite+aiosqlite:///{database}", port=server.port) as again:
+        _wait_for(lambda: len(hellos) > before, est)
+        est.connected()
+        assert hellos[-1]["since"] == ahead  # what it had seen: the server has less
+        expect(est.announcement("Kept on disk.")).to_be_visible()
+        expect(est.announcement("Lost with the power.")).to_have_count(0)
+        white.connected()
+        white.page.get_by_label("Announcement to every seat").fill("After the restart.")
+        white.page.get_by_role("button", name="Broadcast to all").click()
+        expect(est.announcement("After the restart.")).to_be_visible()
+        now = max(seen)
+        assert kept < now < ahead  # the seqs after the lost ones are new events
+
+        seat_id = est.page.evaluate(f"() => JSON.parse(localStorage.getItem('wargame.seats'))['{game_id}'].seat_id")
+        resumed = len(hellos)
+        again.drop_connections(game_id, seat_id)
+        _wait_for(lambda: len(hellos) > resumed, est)
+        est.connected()
+        assert hellos[-1]["since"] == now, "it resumes from where the server is, not from what the server lost"
+    assert [e for e in est.errors if not NETWORK_DOWN.search(e)] == []
+
+
+def _wait_for(condition: Callable[[], bool], player: Player, seconds: float = 30) -> None:
+    """Until `condition` holds, letting the page run (its socket's frames are noted meanwhile)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the browser did not get there"
+        player.page.wait_for_timeout(50)
 
 
 def _note(payload: str | bytes, kind: str, into: list[dict[str, Any]]) -> None:
