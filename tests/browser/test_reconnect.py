@@ -26,22 +26,7 @@ NETWORK_DOWN = re.compile(r"WebSocket connection to '.*' failed|net::ERR_INTERNE
 def test_reconnects_with_since_after_a_network_drop(players: Callable[[str], Player], server: ThreadServer) -> None:
     from playwright.sync_api import expect
 
-    white = players("facilitator")
-    code = white.create_game()
-    game_id = white.page.url.split("/game/")[1].split("/")[0]
-    est = players("EST")
-
-    hellos: list[dict[str, Any]] = []
-    seen: list[int] = []
-
-    def watch(ws: Any) -> None:
-        ws.on("framesent", lambda payload: _note(payload, "hello", hellos))
-        ws.on("framereceived", lambda payload: _seq(payload, seen))
-
-    est.page.on("websocket", watch)
-    est.join(code, "delegation", "Kaja", member="EST")
-    white.page.get_by_role("button", name="Start the exercise").click()
-    est.wait_phase("briefing")
+    white, est, game_id, hellos, seen = _started_with_estonia_watched(players)
     assert len(hellos) == 1 and "since" not in hellos[0]
 
     # The network goes: the socket is cut and new connections fail until it comes back.
@@ -144,21 +129,7 @@ def test_a_browser_ahead_of_a_server_that_lost_its_last_moments_goes_on_from_whe
 
     from tests.browser.conftest import ThreadServer
 
-    white = players("facilitator")
-    code = white.create_game()
-    game_id = white.page.url.split("/game/")[1].split("/")[0]
-    est = players("EST")
-    hellos: list[dict[str, Any]] = []
-    seen: list[int] = []
-
-    def watch(ws: Any) -> None:
-        ws.on("framesent", lambda payload: _note(payload, "hello", hellos))
-        ws.on("framereceived", lambda payload: _seq(payload, seen))
-
-    est.page.on("websocket", watch)
-    est.join(code, "delegation", "Kaja", member="EST")
-    white.page.get_by_role("button", name="Start the exercise").click()
-    est.wait_phase("briefing")
+    white, est, game_id, hellos, seen = _started_with_estonia_watched(players)
     est.tab("Dashboard")
     white.tab("Control")
     white.page.get_by_label("Announcement to every seat").fill("Kept on disk.")
@@ -201,6 +172,29 @@ def test_a_browser_ahead_of_a_server_that_lost_its_last_moments_goes_on_from_whe
         est.connected()
         assert hellos[-1]["since"] == now, "it resumes from where the server is, not from what the server lost"
     assert [e for e in est.errors if not NETWORK_DOWN.search(e)] == []
+
+
+def _started_with_estonia_watched(
+    players: Callable[[str], Player],
+) -> tuple[Player, Player, str, list[dict[str, Any]], list[int]]:
+    """A started game, the white cell's browser and Estonia's; the hellos Estonia's browser sends and the seqs it
+    receives are noted as they come."""
+    white = players("facilitator")
+    code = white.create_game()
+    game_id = white.page.url.split("/game/")[1].split("/")[0]
+    est = players("EST")
+    hellos: list[dict[str, Any]] = []
+    seen: list[int] = []
+
+    def watch(ws: Any) -> None:
+        ws.on("framesent", lambda payload: _note(payload, "hello", hellos))
+        ws.on("framereceived", lambda payload: _seq(payload, seen))
+
+    est.page.on("websocket", watch)
+    est.join(code, "delegation", "Kaja", member="EST")
+    white.page.get_by_role("button", name="Start the exercise").click()
+    est.wait_phase("briefing")
+    return white, est, game_id, hellos, seen
 
 
 def _wait_for(condition: Callable[[], bool], player: Player, seconds: float = 30) -> None:
