@@ -4,7 +4,8 @@ every commit.
 
 Checkpoints: left to SQLite, the commit that finds the log a thousand pages long copies it, flushing the log and the
 database on its way, and every game waits for that command (every few seconds under load; for as long as the disk
-takes, on a slow one).  Here they run beside the event loop, and SQLite's own stays only as a backstop.
+takes, on a slow one).  Here they run beside the event loop, and SQLite's own stays only as a backstop.  The write
+that starts the log over after a checkpoint, which flushes the log's new header, is made here too.
 
 Flushes: by default every commit flushes the log before it returns, so a seat is never shown an event a power cut
 could take back.  Under load that flush is most of a command's time (docs/performance.md, "The flush's share").
@@ -103,12 +104,20 @@ class LogFlusher:
         if self._checkpointer is None:
             # A connection of its own, opened by whichever thread comes first; FULL: the log is flushed before it
             # is copied, and the database after.
-            self._checkpointer = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False)
+            self._checkpointer = sqlite3.connect(
+                self._database, isolation_level=None, check_same_thread=False, timeout=CHECKPOINT_PERIOD
+            )
             self._checkpointer.execute("PRAGMA synchronous=FULL")
         try:
-            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error:
-            log.exception("could not checkpoint %s", self._database)
+            busy, frames, copied = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if not busy and 0 < frames == copied:
+                # All of it is in the database now, so the next write starts the log over, and flushes the log's new
+                # header before anything else.  That write is made here (the database's user_version set to itself)
+                # rather than in some command's commit, which would wait for the flush.
+                (version,) = self._checkpointer.execute("PRAGMA user_version").fetchone()
+                self._checkpointer.execute(f"PRAGMA user_version={int(version)}")
+        except sqlite3.Error as problem:  # another process checkpointing, say: the next one copies what is left
+            log.warning("could not checkpoint %s: %s", self._database, problem)
         self._checkpointed = time.monotonic()
         self.checkpoints += 1
 

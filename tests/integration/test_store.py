@@ -532,6 +532,12 @@ async def test_with_a_flush_interval_the_commits_since_the_last_flush_are_flushe
             assert alone.execute("SELECT count(*) FROM events WHERE game_id = ?", (game.id,)).fetchone() == (4,)
         finally:
             alone.close()
+        # And the log was started over by the store's thread (one page written), not left for the next commit.
+        looking = sqlite3.connect(database)
+        try:
+            assert looking.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone() == (0, 1, 1)
+        finally:
+            looking.close()
     finally:
         await store.dispose()
     assert (flusher.pending, flusher.flushes) == (0, 2), "what was committed is flushed when the store closes"
