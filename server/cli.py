@@ -96,9 +96,16 @@ def serve(
     from server.app import create_app
     from server.config import Settings
 
-    given: dict[str, object] = {"host": host, "port": port, "database_url": database_url, "workers": workers}
-    given |= {"bus_url": bus_url, "json_logs": json_logs, "scenarios": scenarios}
-    given["sqlite_flush_interval"] = sqlite_flush_interval
+    given: dict[str, object] = {
+        "host": host,
+        "port": port,
+        "database_url": database_url,
+        "workers": workers,
+        "bus_url": bus_url,
+        "json_logs": json_logs,
+        "scenarios": scenarios,
+        "sqlite_flush_interval": sqlite_flush_interval,
+    }
     overrides = {k: v for k, v in given.items() if v is not None}
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
@@ -110,6 +117,7 @@ def serve(
         print(f"wargame serve: {problems}", file=sys.stderr)
         return 2
     from server import logs, wire
+    from server.db import is_sqlite
     from server.network import WILDCARDS, reach
 
     # Structured (or plain) lines for our loggers and Uvicorn's; SIGTERM waits for what is in flight.
@@ -117,10 +125,12 @@ def serve(
     bus = logs.hide_password(settings.bus_url) if settings.bus_url else "in-process"
     here = "127.0.0.1" if settings.host in WILDCARDS else settings.host
     flush = ""
-    if settings.sqlite_flush_interval and settings.database_url.startswith("sqlite"):
-        flush = f"; flushed every {settings.sqlite_flush_interval:g} s"
-    elif settings.sqlite_flush_interval:
-        flush = "; SQLITE_FLUSH_INTERVAL ignored: PostgreSQL's synchronous_commit decides"
+    if settings.sqlite_flush_interval:
+        flush = (
+            f"; flushed every {settings.sqlite_flush_interval:g} s"
+            if is_sqlite(settings.database_url)
+            else "; SQLITE_FLUSH_INTERVAL ignored: PostgreSQL's synchronous_commit decides"
+        )
     banner = (
         f"Alliance crisis wargame on http://{here}:{settings.port}  "
         f"(store: {logs.hide_password(settings.database_url)}{flush}; workers: {settings.workers}; bus: {bus})"

@@ -21,7 +21,7 @@ BACKSTOP_CHECKPOINT_PAGES = 10_000
 checkpoints of server/flush.py, every second, fall behind."""
 
 
-def _is_sqlite(url: str) -> bool:
+def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
@@ -46,7 +46,7 @@ def make_engine(url: str, *, timed_flush: bool = False) -> AsyncEngine:
     """`timed_flush` (SQLite only): commits do not flush the write-ahead log, nor checkpoint it: a `LogFlusher`
     does both (server/flush.py)."""
     url = normalise_database_url(url)
-    if not _is_sqlite(url):
+    if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True)
     engine = create_async_engine(url)
     event.listen(engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, timed_flush=timed_flush))

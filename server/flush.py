@@ -49,7 +49,7 @@ class LogFlusher:
         self._committed = 0
         self._flushed = 0
         self.flushes = 0
-        """Flushes done (for tests and the log)."""
+        """Looks that found commits to make durable: flushes, with an interval (for tests and the log)."""
         self._file: int | None = None
         self._inode = 0
         self._stopping = threading.Event()

@@ -201,8 +201,8 @@ class EventStore:
         database = engine.url.database or ""
         sqlite_file = engine.dialect.name == "sqlite" and database not in ("", ":memory:")
         self.flusher = LogFlusher(Path(database), flush_interval) if sqlite_file else None
-        if self.flusher is not None:
-            event.listen(engine.sync_engine, "commit", self._committed)
+        if (flusher := self.flusher) is not None:  # the appends count their own commits (_SqliteAppends)
+            event.listen(engine.sync_engine, "commit", lambda _connection: flusher.committed())
         self._sqlite = _SqliteAppends(engine, self.flusher) if sqlite_file else None
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -215,10 +215,6 @@ class EventStore:
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
-
-    def _committed(self, _connection: object) -> None:
-        if self.flusher is not None:
-            self.flusher.committed()
 
     async def dispose(self) -> None:
         if self._sqlite is not None:

@@ -472,6 +472,9 @@ async def test_an_append_while_another_connection_writes_waits_its_turn_off_the_
     assert [(e.seq, e.type) for e in await store.read(game.id)] == [(1, "a"), (2, "b")]
 
 
+_FLUSH_PRAGMAS = ("synchronous", "wal_autocheckpoint")
+
+
 async def _pragmas(store: EventStore) -> list[tuple[object, object]]:
     """SQLite's `synchronous` (2 FULL, 1 NORMAL) and `wal_autocheckpoint`, on the store's pooled connections and on
     its append connection."""
@@ -482,9 +485,6 @@ async def _pragmas(store: EventStore) -> list[tuple[object, object]]:
     with store._sqlite._now.connect() as connection:  # before any append checks the one connection out for good
         found.append(tuple([connection.exec_driver_sql(f"PRAGMA {p}").scalar() for p in _FLUSH_PRAGMAS]))
     return found
-
-
-_FLUSH_PRAGMAS = ("synchronous", "wal_autocheckpoint")
 
 
 async def test_sqlite_flushes_every_commit_unless_given_an_interval(store: EventStore, migrated_url: str) -> None:
