@@ -18,7 +18,7 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 BACKSTOP_CHECKPOINT_PAGES = 10_000
 """The pages of write-ahead log after which a commit checkpoints it itself (SQLite's default is 1,000): only if the
-checkpoints of server/flush.py, every second, fall behind."""
+checkpoints of server/checkpoint.py, every second, fall behind."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -34,7 +34,8 @@ def _sqlite_pragmas(
     # WAL lets readers run while one writer appends; the busy timeout makes writers queue, not fail.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    # server/flush.py checkpoints the log from a thread of its own (and, with `timed_flush`, flushes it).
+    # server/checkpoint.py checkpoints the log from a thread of its own (and, with `timed_flush`, server/flush.py
+    # flushes it).
     cursor.execute(f"PRAGMA synchronous={'NORMAL' if timed_flush else 'FULL'}")
     cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -43,8 +44,7 @@ def _sqlite_pragmas(
 
 
 def make_engine(url: str, *, timed_flush: bool = False) -> AsyncEngine:
-    """`timed_flush` (SQLite only): commits do not flush the write-ahead log, nor checkpoint it: a `LogFlusher`
-    does both (server/flush.py)."""
+    """`timed_flush` (SQLite only): commits do not flush the write-ahead log: a `LogFlusher` does (server/flush.py)."""
     url = normalise_database_url(url)
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True)

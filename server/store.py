@@ -39,6 +39,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from server.checkpoint import Checkpointer
 from server.db import make_engine, make_sqlite_writer
 from server.flush import LogFlusher
 from server.tables import EventRow, GameRow, SeatRow, SnapshotRow, utcnow
@@ -194,15 +195,16 @@ def _snapshot(row: SnapshotRow) -> Snapshot:
 
 class EventStore:
     def __init__(self, engine: AsyncEngine, flush_interval: float = 0.0) -> None:
-        """On a SQLite file, a `LogFlusher` checkpoints the log; `flush_interval` 0 when the engine's connections
-        flush every commit, otherwise the seconds between the `LogFlusher`'s flushes (`EventStore.from_url`)."""
+        """On a SQLite file, a `Checkpointer` keeps the log short.  `flush_interval` 0 when the engine's connections
+        flush every commit, otherwise the seconds between the flushes of a `LogFlusher` (`EventStore.from_url`)."""
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         database = engine.url.database or ""
         sqlite_file = engine.dialect.name == "sqlite" and database not in ("", ":memory:")
-        self.flusher = LogFlusher(Path(database), flush_interval) if sqlite_file else None
+        self.flusher = LogFlusher(Path(database), flush_interval) if sqlite_file and flush_interval else None
         if (flusher := self.flusher) is not None:  # the appends count their own commits (_SqliteAppends)
             event.listen(engine.sync_engine, "commit", lambda _connection: flusher.committed())
+        self.checkpointer = Checkpointer(Path(database)) if sqlite_file else None
         self._sqlite = _SqliteAppends(engine, self.flusher) if sqlite_file else None
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -222,6 +224,8 @@ class EventStore:
         await self._engine.dispose()
         if self.flusher is not None:
             self.flusher.stop()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
 
     async def ping(self) -> None:
         """A trivial query: raises if the database does not answer."""
@@ -512,9 +516,8 @@ class _SqliteAppends:
     everywhere else: SQLAlchemy's execution layer around them cost more than the statements themselves."""
 
     def __init__(self, engine: AsyncEngine, flusher: LogFlusher | None) -> None:
-        timed = flusher is not None and flusher.interval > 0
-        self._now = make_sqlite_writer(engine, wait=False, timed_flush=timed)
-        self._waiting = make_sqlite_writer(engine, timed_flush=timed)
+        self._now = make_sqlite_writer(engine, wait=False, timed_flush=flusher is not None)
+        self._waiting = make_sqlite_writer(engine, timed_flush=flusher is not None)
         self._flusher = flusher
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-append")
         dialect = self._now.dialect
