@@ -15,6 +15,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from server.periodic import Periodic
+
 log = logging.getLogger("wargame.store")
 
 CHECKPOINT_PERIOD = 1.0
@@ -22,33 +24,24 @@ CHECKPOINT_PERIOD = 1.0
 
 
 class Checkpointer:
-    """Checkpoints the database every `period` seconds in which another connection changed it, and once more
-    when stopped."""
+    """Checkpoints the database every `CHECKPOINT_PERIOD` seconds in which another connection changed it, and once
+    more when stopped."""
 
-    def __init__(self, database: Path, period: float = CHECKPOINT_PERIOD) -> None:
+    def __init__(self, database: Path) -> None:
         self._database = database.resolve()
-        self._period = period
         self._connection: sqlite3.Connection | None = None
         self._seen_version: int | None = None
         self._lock = threading.Lock()
         """The connection is the thread's, and a caller's of `checkpoint`: one at a time."""
         self.checkpoints = 0
         """Checkpoints done (for tests and the log)."""
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
-        self._thread.start()
+        self._periodic = Periodic(CHECKPOINT_PERIOD, self._if_changed, "sqlite-checkpoint")
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join()
+        self._periodic.stop()
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._period):
-            self._if_changed()
-        self._if_changed()
 
     def _if_changed(self) -> None:
         with self._lock:
@@ -89,7 +82,7 @@ class Checkpointer:
             # A connection of its own, opened by whichever thread comes first; FULL: the log is flushed before it
             # is copied, and the database after.
             self._connection = sqlite3.connect(
-                self._database, isolation_level=None, check_same_thread=False, timeout=self._period
+                self._database, isolation_level=None, check_same_thread=False, timeout=CHECKPOINT_PERIOD
             )
             self._connection.execute("PRAGMA synchronous=FULL")
         return self._connection

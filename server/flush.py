@@ -19,6 +19,8 @@ import os
 import threading
 from pathlib import Path
 
+from server.periodic import Periodic
+
 log = logging.getLogger("wargame.store")
 
 
@@ -38,9 +40,7 @@ class LogFlusher:
         """Flushes made (for tests and the log)."""
         self._file: int | None = None
         self._inode = 0
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sqlite-flush", daemon=True)
-        self._thread.start()
+        self._periodic = Periodic(interval, self.flush, "sqlite-flush")
 
     def committed(self) -> None:
         """Called after each commit, from whichever thread made it."""
@@ -54,14 +54,8 @@ class LogFlusher:
             return self._committed - self._flushed
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join()
+        self._periodic.stop()
         self._close()
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self.interval):
-            self.flush()
-        self.flush()
 
     def flush(self) -> None:
         with self._lock:
