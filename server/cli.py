@@ -6,10 +6,13 @@ import argparse
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from game_rules import yaml12
 from game_rules.vectors import VectorResult, run_vector
+
+if TYPE_CHECKING:
+    from server.config import Settings
 
 
 def _vector_files(paths: Sequence[str]) -> Iterator[Path]:
@@ -91,10 +94,8 @@ def serve(
     import os
 
     import uvicorn
-    from pydantic import ValidationError
 
     from server.app import create_app
-    from server.config import Settings
 
     given: dict[str, object] = {
         "host": host,
@@ -107,17 +108,12 @@ def serve(
         "sqlite_flush_interval": sqlite_flush_interval,
     }
     overrides = {k: v for k, v in given.items() if v is not None}
-    try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as error:  # e.g. several workers on the in-process bus
-        problems = "; ".join(
-            ": ".join([*(str(part).upper() for part in e["loc"]), str(e["msg"]).removeprefix("Value error, ")])
-            for e in error.errors()
-        )
-        print(f"wargame serve: {problems}", file=sys.stderr)
+    settings = _settings("serve", overrides)
+    if settings is None:
         return 2
-    from server import logs, wire
-    from server.db import is_sqlite
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    from server import db, logs, wire
     from server.network import WILDCARDS, reach
 
     # Structured (or plain) lines for our loggers and Uvicorn's; SIGTERM waits for what is in flight.
@@ -128,7 +124,7 @@ def serve(
     if settings.sqlite_flush_interval:
         flush = (
             f"; flushed every {settings.sqlite_flush_interval:g} s"
-            if is_sqlite(settings.database_url)
+            if db.is_sqlite(settings.database_url)
             else "; SQLITE_FLUSH_INTERVAL ignored: PostgreSQL's synchronous_commit decides"
         )
     banner = (
@@ -139,6 +135,10 @@ def serve(
     urls, advice = reach(settings.host, settings.port, settings.public_url)
     where = f"Players on other computers open {' or '.join(urls)}" if urls else advice
     print(logs.line(where) if settings.json_logs else where, flush=True)
+    try:  # once, before any worker starts: workers must not race on migrations
+        db.upgrade(settings.database_url)
+    except (DBAPIError, ArgumentError) as problem:
+        return _cannot_use("serve", settings.database_url, problem)
     # The same server options for one process and for several.
     options: dict[str, Any] = {
         "host": settings.host,
@@ -151,9 +151,6 @@ def serve(
         "timeout_graceful_shutdown": settings.shutdown_grace,
     }
     if settings.workers > 1:
-        from server import db
-
-        db.upgrade(settings.database_url)  # once, before the workers start: they must not race on migrations
         # Each worker builds its own app from the environment (the factory), so pass the settings there.
         for name, value in overrides.items():
             os.environ[name.upper()] = str(value)
@@ -163,16 +160,77 @@ def serve(
     return 0
 
 
-def replay(game_id: str, verify: bool, database_url: str | None) -> int:
-    import asyncio
+def _settings(command: str, overrides: dict[str, object]) -> Settings | None:
+    """The settings, or None once what is wrong with them is printed (several workers on the in-process bus, a
+    database URL that is not one)."""
+    from pydantic import ValidationError
 
     from server.config import Settings
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = "; ".join(
+            ": ".join([*(str(part).upper() for part in e["loc"]), str(e["msg"]).removeprefix("Value error, ")])
+            for e in error.errors()
+        )
+        print(f"wargame {command}: {problems}", file=sys.stderr)
+        return None
+
+
+def stored_games(args: argparse.Namespace) -> int:
+    """The commands on the stored games.  A database they cannot use is refused in a sentence: a SQLite file that
+    is not there (a typo would otherwise leave an empty database behind it, and report no games), a server that
+    does not answer, a file that is not a database."""
+    import asyncio
+
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    from server import review_cli
+    from server.db import sqlite_file
     from server.replay import replay_game
 
-    settings = Settings(**({"database_url": database_url} if database_url else {}))  # type: ignore[arg-type]
-    report = asyncio.run(replay_game(settings.database_url, game_id))
-    print(report.text())
-    return 1 if verify and not report.consistent else 0
+    settings = _settings(args.command, {"database_url": args.database_url} if args.database_url else {})
+    if settings is None:
+        return 2
+    url = settings.database_url
+    file = sqlite_file(url)
+    if file is not None and not file.exists() and args.command != "import":  # importing may start a new file
+        print(
+            f"wargame {args.command}: no database at {file.resolve()} (`wargame serve` makes one there; "
+            "--database-url or DATABASE_URL names another)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        if args.command == "replay":
+            report = asyncio.run(replay_game(url, args.game))
+            print(report.text())
+            return 1 if args.verify and not report.consistent else 0
+        if args.command == "export":
+            return review_cli.export_game(url, args.game, args.format, args.out)
+        if args.command == "import":
+            return review_cli.import_game(url, args.file)
+        if args.command == "games":
+            return review_cli.list_games(url)
+        if args.command == "delete":
+            return review_cli.delete_game(url, args.game)
+        if args.command == "console":
+            return review_cli.console_link(url, args.game, args.url)
+        return review_cli.fork_game(url, args.game, args.at, args.seed)
+    except (DBAPIError, ArgumentError) as problem:
+        return _cannot_use(args.command, url, problem)
+
+
+def _cannot_use(command: str, url: str, problem: Exception) -> int:
+    """A database that does not answer, refuses us, or is not one: said in a sentence, not a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    from server import logs
+
+    reason = str(problem.orig if isinstance(problem, DBAPIError) else problem).strip().splitlines()[0]
+    print(f"wargame {command}: cannot use the database {logs.hide_password(url)}: {reason}", file=sys.stderr)
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -254,22 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     console_cmd.add_argument("--database-url")
 
     args = parser.parse_args(argv)
-    if args.command in ("games", "export", "import", "fork", "delete", "console"):
-        from server import review_cli
-        from server.config import Settings
-
-        url = Settings(**({"database_url": args.database_url} if args.database_url else {})).database_url
-        if args.command == "export":
-            return review_cli.export_game(url, args.game, args.format, args.out)
-        if args.command == "import":
-            return review_cli.import_game(url, args.file)
-        if args.command == "games":
-            return review_cli.list_games(url)
-        if args.command == "delete":
-            return review_cli.delete_game(url, args.game)
-        if args.command == "console":
-            return review_cli.console_link(url, args.game, args.url)
-        return review_cli.fork_game(url, args.game, args.at, args.seed)
+    if args.command in ("replay", "games", "export", "import", "fork", "delete", "console"):
+        return stored_games(args)
     if args.command == "scenario":
         from server import scenario_cli
 
@@ -291,8 +335,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.scenarios,
             args.sqlite_flush_interval,
         )
-    if args.command == "replay":
-        return replay(args.game, args.verify, args.database_url)
     return demo(args.script, args.scenario, args.seed, args.pause)
 
 

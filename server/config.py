@@ -21,7 +21,10 @@ def normalise_database_url(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise ValueError(f"not a database URL: {url!r}")
-    return f"{_ASYNC_SCHEMES.get(scheme, scheme)}://{rest}"
+    scheme = _ASYNC_SCHEMES.get(scheme, scheme)
+    if scheme not in _ASYNC_SCHEMES.values():
+        raise ValueError(f"the store is SQLite (sqlite:///FILE) or PostgreSQL (postgresql://USER@HOST/DB), not {url!r}")
+    return f"{scheme}://{rest}"
 
 
 MANY_WORKERS_NEED_A_BUS = (

@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import migrations
@@ -23,6 +23,14 @@ checkpoints of server/checkpoint.py, every second, fall behind."""
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for another database, or SQLite in memory."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    return None if database in (None, "", ":memory:") else Path(database)
 
 
 def _sqlite_pragmas(

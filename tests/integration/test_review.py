@@ -525,3 +525,29 @@ def test_cli_offers_every_export_format_the_api_does(capsys: pytest.CaptureFixtu
     offered = re.search(r"choose from (.*)\)", capsys.readouterr().err)
     assert offered is not None
     assert sorted(re.findall(r"\w+", offered.group(1))) == sorted(get_args(documents.ExportFormat))
+
+
+def test_cli_refuses_a_database_it_cannot_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "typo.db"
+    for command in (["games"], ["export", "g1"], ["replay", "g1", "--verify"], ["delete", "g1"], ["console", "g1"]):
+        assert cli.main([*command, "--database-url", f"sqlite:///{missing}"]) == 1
+        err = capsys.readouterr().err
+        assert f"wargame {command[0]}: no database at {missing}" in err, err
+    assert not missing.exists(), "a typo leaves no empty database behind"
+
+    not_a_database = tmp_path / "notes.db"
+    not_a_database.write_text("minutes of the hotwash\n")
+    assert cli.main(["games", "--database-url", f"sqlite:///{not_a_database}"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot use the database" in err and "file is not a database" in err and "Traceback" not in err, err
+    assert not_a_database.read_text() == "minutes of the hotwash\n"
+
+    # Nothing listens on port 9 of this machine: the server does not answer.
+    assert cli.main(["games", "--database-url", "postgresql://wargame:secret@127.0.0.1:9/nowhere"]) == 1
+    err = capsys.readouterr().err
+    assert "wargame games: cannot use the database" in err and "secret" not in err and "***" in err, err
+
+    assert cli.main(["games", "--database-url", "no-url-at-all"]) == 2
+    assert "not a database URL" in capsys.readouterr().err
+    assert cli.main(["export", "g1", "--database-url", "mysql://wargame@127.0.0.1/games"]) == 2
+    assert "the store is SQLite (sqlite:///FILE) or PostgreSQL" in capsys.readouterr().err

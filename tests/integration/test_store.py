@@ -602,6 +602,18 @@ def test_wargame_serve_says_how_its_store_is_flushed_and_refuses_an_interval_ove
     assert "SQLITE_FLUSH_INTERVAL: Input should be less than or equal to 1" in err
 
 
+def test_wargame_serve_says_in_a_sentence_that_it_cannot_use_its_database(tmp_path: Path) -> None:
+    for url, reason in (
+        ("postgresql+psycopg://nobody@127.0.0.1:1/none", "Connection refused"),
+        (f"sqlite+aiosqlite:///{tmp_path / 'no-such-folder' / 'wargame.db'}", "unable to open database file"),
+    ):
+        server = _serve("--database-url", url)
+        _, err = server.communicate(timeout=60)
+        assert server.returncode == 1, err
+        assert f"wargame serve: cannot use the database {url}: " in err and reason in err, err
+        assert "Traceback" not in err, err
+
+
 async def test_the_log_is_checkpointed_off_the_commands_path(store: EventStore) -> None:
     """Every second in which something was committed, a thread of the store copies the log into the database: the
     commit that finds the log long no longer does it (nor waits for the flushes of both files) while every game
