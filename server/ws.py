@@ -195,12 +195,17 @@ def _rate_limited(text: str | None, retry_after: float, reason: str) -> str:
 
 
 async def _guarded(text: str, room: Room, seat: SeatRecord) -> str:
-    """The answer to one frame; a failure of ours is an `internal_error` answer, never a dead socket."""
+    """The answer to one frame; a failure of ours is an `internal_error` answer, never a dead socket.  It carries the
+    frame's ref, so that the client settles the command that met it and its player can send it again: under its
+    key, a command the failure came after is not played twice."""
     try:
         return await _answer(text, room, seat)
     except Exception:
         log.exception("answering a frame failed", extra={"game_id": room.game_id, "seat_id": seat.id})
-        return _frame(type="error", code="internal_error", reason="The server failed on this frame.")
+        frame = _parse(text)
+        ref = _ref(frame) if isinstance(frame, dict) else None
+        reason = "The server failed on this frame; send it again."
+        return _frame(type="error", code="internal_error", reason=reason, **({"ref": ref} if ref is not None else {}))
 
 
 async def _answer(text: str, room: Room, seat: SeatRecord) -> str:

@@ -508,6 +508,55 @@ async def test_readyz_answers_503_while_the_database_does_not(database_url: str,
         await live.stop()
 
 
+async def test_play_goes_on_after_postgresql_drops_every_connection_of_the_server(
+    database_url: str, anyio_backend: str
+) -> None:
+    """A PostgreSQL restart or failover closes every connection the server holds, idle in its pool or not: the next
+    command, read and deadline check each find a new one, and no seat notices."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's connections")
+    name = f"wargame-{os.getpid()}-{time.monotonic_ns()}"
+    tagged = f"{database_url}{'&' if '?' in database_url else '?'}application_name={name}"
+    live = LiveServer(tagged)
+    await live.start()
+    try:
+        async with client(live.url) as http:
+            game = await create_game(http)
+            delegation = await claim_seat(http, game, member="EST")
+            async with (
+                Seat(ws_base(live.url), game.game_id, game.facilitator_key, name="white") as white,
+                Seat(ws_base(live.url), game.game_id, delegation.token, name="EST") as est,
+            ):
+                await est.until(lambda frame: frame["type"] == "view")
+                await white.ack({"type": "start_game"})
+                dropped = await asyncio.to_thread(_terminate_connections, database_url, name)
+                assert dropped >= 1, "the server held no connection to drop"
+                seq = await white.ack({"type": "advance_phase", "from_round": 1, "from_phase": "briefing"})
+                await est.until(lambda frame: frame["type"] == "event" and frame["seq"] == seq)
+                view = await rest_view(http, game, delegation.token)
+                assert (view["seq"], view["phase"]) == (seq, "deliberation"), view
+                dropped_again = await asyncio.to_thread(_terminate_connections, database_url, name)
+                assert dropped_again >= 1, "the command and the read opened new connections"
+                said = await est.ack({"type": "send_message", "text": "still here"})
+                assert said == seq + 1
+                await white.until(lambda frame: frame["type"] == "event" and frame["seq"] == said)
+    finally:
+        await live.stop()
+
+
+def _terminate_connections(database_url: str, application_name: str) -> int:
+    """What a PostgreSQL restart does to a client: its server processes end, the sockets close.  Only the
+    connections of the server under test (by their application name) are ended; returns how many."""
+    import psycopg
+
+    dsn = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (application_name,)
+        ).fetchall()
+    return sum(1 for (ended,) in rows if ended)
+
+
 async def test_wargame_serve_writes_json_lines_masks_credentials_and_stops_cleanly_on_sigterm(
     database_url: str, tmp_path: Path, anyio_backend: str
 ) -> None:

@@ -1653,6 +1653,52 @@ async def test_malformed_frames_get_errors_and_the_socket_keeps_working(table: T
     assert (await rest_view(table.http, table.game, table.game.facilitator_key))["seq"] == seq
 
 
+async def test_a_command_the_server_fails_on_is_answered_under_its_ref_and_plays_once_when_sent_again(
+    table: Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure of ours on a command (its database gone for a moment, say) answers that command by its ref, so the
+    player's client settles it and says so, instead of waiting on it; sent again under its key, it is played once,
+    whether the failure came before its events were stored or after."""
+    appended = EventStore.append
+    failures: list[str] = []
+
+    async def fails(self: EventStore, *args: Any, **kwargs: Any) -> Any:
+        if not failures:
+            failures.append("before its events were stored")
+            raise RuntimeError("the database went away")
+        stored = await appended(self, *args, **kwargs)
+        if len(failures) == 1:
+            failures.append("once they were stored")
+            raise RuntimeError("the database went away before it answered")
+        return stored
+
+    est = table.seat("EST")
+
+    async def send(ref: str, key: str) -> Frame:
+        command = {"type": "send_message", "text": key.replace("-", " ")}
+        frame = {"type": "command", "ref": ref, "key": key, "command": command}
+        await est.send_raw(json.dumps(frame))
+        return await est.answer(ref)
+
+    await table.start()
+    monkeypatch.setattr(EventStore, "append", fails)
+    failed = await send("first", "first-words")
+    assert failed == {
+        "type": "error",
+        "ref": "first",
+        "code": "internal_error",
+        "reason": "The server failed on this frame; send it again.",
+    }
+    failed_again = await send("first-again", "first-words")
+    assert failed_again["ref"] == "first-again" and failed_again["code"] == "internal_error"
+    monkeypatch.setattr(EventStore, "append", appended)
+    answer = await send("first-once-more", "first-words")
+    assert answer["type"] == "ack" and answer.get("repeated") is True, answer
+    assert (await est.command({"type": "send_message", "text": "and after"}))["type"] == "ack"
+    view = await rest_view(table.http, table.game, table.game.facilitator_key)
+    assert [m["text"] for m in view["messages"]].count("first words") == 1, view["messages"]
+
+
 async def test_a_binary_frame_gets_an_error_and_the_socket_keeps_working(table: Table) -> None:
     est = table.seat("EST")
     await table.start()
