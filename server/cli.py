@@ -114,7 +114,7 @@ def serve(
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
     from server import db, logs, wire
-    from server.network import WILDCARDS, reach
+    from server.network import WILDCARDS, port_taken, reach
 
     # Structured (or plain) lines for our loggers and Uvicorn's; SIGTERM waits for what is in flight.
     log_config = logs.log_config(settings.json_logs, settings.log_level)
@@ -135,6 +135,13 @@ def serve(
     urls, advice = reach(settings.host, settings.port, settings.public_url)
     where = f"Players on other computers open {' or '.join(urls)}" if urls else advice
     print(logs.line(where) if settings.json_logs else where, flush=True)
+    if port_taken(settings.host, settings.port):
+        print(
+            f"wargame serve: port {settings.port} is taken by another program (another wargame serve?): stop it, "
+            f"or start this one with --port {settings.port + 1}",
+            file=sys.stderr,
+        )
+        return 1
     try:  # once, before any worker starts: workers must not race on migrations
         db.upgrade(settings.database_url)
     except (DBAPIError, ArgumentError) as problem:

@@ -8,6 +8,7 @@ container, whose addresses are not the computer's: there `PUBLIC_URL` says what 
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import socket
 from pathlib import Path
@@ -79,3 +80,16 @@ def reach(host: str, port: int, public_url: str = "") -> tuple[list[str], str]:
         return [], IN_A_CONTAINER
     urls = [f"http://{address}:{port}" for address in network_addresses()]
     return urls, "" if urls else OFF_THE_NETWORK
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether another program already listens on `port` at `host`: a second `wargame serve`, or a web framework's
+    development server on 8000.  Any other failure to bind is left for the server to report."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a port in TIME_WAIT is free
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as error:
+            return error.errno == errno.EADDRINUSE
+    return False

@@ -14,6 +14,8 @@ import json
 import logging
 import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -709,6 +711,23 @@ def test_a_server_on_every_interface_names_the_addresses_players_open() -> None:
             probe.bind((host, 0))  # one of this computer's addresses: binding to anyone else's fails
     if any(name != "lo" for _, name in socket.if_nameindex()):
         assert urls and not advice, "this computer is on a network, but no address of it was found"
+
+
+def test_wargame_serve_on_a_port_another_program_holds_says_so_and_which_to_use() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1, done.stderr
+    assert f"port {port} is taken by another program" in done.stderr and f"--port {port + 1}" in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
 
 
 async def test_the_console_learns_where_players_reach_the_server(database_url: str, anyio_backend: str) -> None:
