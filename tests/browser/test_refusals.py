@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from server.store import EventStore
 from tests.browser.players import Player
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -63,4 +65,43 @@ def test_refusal_appears_next_to_its_control(players: Callable[[str], Player]) -
     est.tab("Dashboard")
     expect(est.page.get_by_test_id("inject").first).to_contain_text("drones")
 
+    assert est.errors == [] and white.errors == []
+
+
+def test_a_command_the_server_fails_on_is_said_beside_its_control_and_sent_again_plays_once(
+    players: Callable[[str], Player], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server failing on a command (its database gone for a moment) leaves the button's player told so, not
+    waiting on an answer that never comes; pressed again, the command plays, once."""
+    from playwright.sync_api import expect
+
+    white = players("facilitator")
+    code = white.create_game()
+    est = players("EST")
+    est.join(code, "delegation", "Kaja", member="EST")
+    white.page.get_by_role("button", name="Start the exercise").click()
+    est.wait_phase("briefing")
+    white.page.get_by_role("button", name="End the briefing phase now").click()
+    est.wait_phase("deliberation")
+
+    appended = EventStore.append
+    failed: list[object] = []
+
+    async def fails_once(self: EventStore, *args: Any, **kwargs: Any) -> Any:
+        if not failed:
+            failed.append(args)
+            raise RuntimeError("the database went away")
+        return await appended(self, *args, **kwargs)
+
+    monkeypatch.setattr(EventStore, "append", fails_once)
+    est.tab("Council")
+    button = est.page.get_by_role("button", name="Request consultation")
+    button.click()
+    control = est.page.locator(".act", has=button)
+    expect(control.get_by_role("alert")).to_have_text("The server failed on this frame; send it again.")
+    assert failed, "the command reached the store"
+    button.click()
+    expect(est.page.get_by_test_id("consultations")).to_contain_text("Requested by Estonia")
+    expect(est.page.get_by_role("alert")).to_have_count(0)
+    expect(est.page.get_by_test_id("consultations").get_by_text("Requested by Estonia")).to_have_count(1)
     assert est.errors == [] and white.errors == []
