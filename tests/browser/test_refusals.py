@@ -13,15 +13,21 @@ from tests.browser.players import Player
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 
-def test_refusal_appears_next_to_its_control(players: Callable[[str], Player]) -> None:
-    from playwright.sync_api import expect
-
+def _started(players: Callable[[str], Player]) -> tuple[Player, Player]:
+    """The white cell and Estonia's delegation, in the briefing of a game just started."""
     white = players("facilitator")
     code = white.create_game()
     est = players("EST")
     est.join(code, "delegation", "Kaja", member="EST")
     white.page.get_by_role("button", name="Start the exercise").click()
     est.wait_phase("briefing")
+    return white, est
+
+
+def test_refusal_appears_next_to_its_control(players: Callable[[str], Player]) -> None:
+    from playwright.sync_api import expect
+
+    white, est = _started(players)
 
     # Consultation belongs to deliberation and council: asked during the briefing, the server refuses.
     est.tab("Council")
@@ -75,12 +81,7 @@ def test_a_command_the_server_fails_on_is_said_beside_its_control_and_sent_again
     waiting on an answer that never comes; pressed again, the command plays, once."""
     from playwright.sync_api import expect
 
-    white = players("facilitator")
-    code = white.create_game()
-    est = players("EST")
-    est.join(code, "delegation", "Kaja", member="EST")
-    white.page.get_by_role("button", name="Start the exercise").click()
-    est.wait_phase("briefing")
+    white, est = _started(players)
     white.page.get_by_role("button", name="End the briefing phase now").click()
     est.wait_phase("deliberation")
 
