@@ -144,7 +144,7 @@ def serve(
         return 1
     try:  # once, before any worker starts: workers must not race on migrations
         db.upgrade(settings.database_url)
-    except (DBAPIError, ArgumentError) as problem:
+    except (DBAPIError, ArgumentError, db.NewerSchema) as problem:
         return _cannot_use("serve", settings.database_url, problem)
     # The same server options for one process and for several.
     options: dict[str, Any] = {
@@ -193,15 +193,14 @@ def stored_games(args: argparse.Namespace) -> int:
 
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
-    from server import review_cli
-    from server.db import sqlite_file
+    from server import db, review_cli
     from server.replay import replay_game
 
     settings = _settings(args.command, {"database_url": args.database_url} if args.database_url else {})
     if settings is None:
         return 2
     url = settings.database_url
-    file = sqlite_file(url)
+    file = db.sqlite_file(url)
     if file is not None and not file.exists() and args.command != "import":  # importing may start a new file
         print(
             f"wargame {args.command}: no database at {file.resolve()} (`wargame serve` makes one there; "
@@ -225,7 +224,7 @@ def stored_games(args: argparse.Namespace) -> int:
         if args.command == "console":
             return review_cli.console_link(url, args.game, args.url)
         return review_cli.fork_game(url, args.game, args.at, args.seed)
-    except (DBAPIError, ArgumentError) as problem:
+    except (DBAPIError, ArgumentError, db.NewerSchema) as problem:
         return _cannot_use(args.command, url, problem)
 
 

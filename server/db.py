@@ -8,7 +8,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Engine, NullPool, create_engine, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import migrations
@@ -100,8 +103,32 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+class NewerSchema(Exception):
+    """The database was migrated by a newer version of the server, whose migrations this one does not have."""
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    config = alembic_config(url)
+    try:
+        command.upgrade(config, revision)
+    except CommandError:
+        unknown = _unknown_revisions(config, url)
+        if unknown:
+            raise NewerSchema(
+                f"a newer version of wargame migrated it (schema {', '.join(sorted(unknown))}, which this version "
+                "does not know): install that version, or name another database"
+            ) from None
+        raise
+
+
+def _unknown_revisions(config: Config, url: str) -> set[str]:
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    engine = create_engine(sync_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads()) - known
+    finally:
+        engine.dispose()
 
 
 def downgrade(url: str, revision: str) -> None:

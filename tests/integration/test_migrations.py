@@ -11,8 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, create_engine, inspect, text
 
+from server import cli
 from server.config import Settings, normalise_database_url
-from server.db import downgrade, migrations_dir, sync_url, upgrade
+from server.db import NewerSchema, downgrade, migrations_dir, sync_url, upgrade
 from server.tables import Base
 
 APP_TABLES = {"games", "seats", "events", "snapshots"}
@@ -180,3 +181,20 @@ def test_default_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_sync_url_for_alembic(given: str, expected: str) -> None:
     assert sync_url(given) == expected
+
+
+def test_a_database_a_newer_version_migrated_is_refused_in_a_sentence(
+    migrated_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A facilitator going back to an older release on the same database: its schema is one this version cannot
+    know, and neither migrating nor using it is safe."""
+    with _connect(migrated_url) as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'f00dcafe1234'"))
+        connection.commit()
+
+    with pytest.raises(NewerSchema, match=r"a newer version of wargame migrated it \(schema f00dcafe1234"):
+        upgrade(migrated_url)
+    assert cli.main(["games", "--database-url", migrated_url]) == 1
+    err = capsys.readouterr().err
+    assert "wargame games: cannot use the database" in err and "schema f00dcafe1234" in err, err
+    assert _revision(migrated_url) == "f00dcafe1234", "left as it was"
