@@ -186,9 +186,10 @@ def _settings(command: str, overrides: dict[str, object]) -> Settings | None:
 
 
 def stored_games(args: argparse.Namespace) -> int:
-    """The commands on the stored games.  A database they cannot use is refused in a sentence: a SQLite file that
-    is not there (a typo would otherwise leave an empty database behind it, and report no games), a server that
-    does not answer, a file that is not a database."""
+    """The commands on the stored games, on a database migrated first, as `wargame serve` does.  A database they
+    cannot use is refused in a sentence: a SQLite file that is not there (a typo would otherwise leave an empty
+    database behind it, and report no games), a server that does not answer, a file that is not a database, one a
+    newer release migrated."""
     import asyncio
 
     from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -209,6 +210,7 @@ def stored_games(args: argparse.Namespace) -> int:
         )
         return 1
     try:
+        db.upgrade(url)  # as `wargame serve` does: a database an earlier release made is brought up to date
         if args.command == "replay":
             report = asyncio.run(replay_game(url, args.game))
             print(report.text())

@@ -51,7 +51,7 @@ async def _import(database_url: str, file: str) -> int:
     except (OSError, ValueError) as error:
         print(f"{file}: cannot read an exported game: {error}")
         return 1
-    store = await _store(database_url)
+    store = EventStore.from_url(database_url)
     try:
         game, key = await export.import_game(store, document, bar)
     except export.ExportError as error:
@@ -68,7 +68,7 @@ def fork_game(database_url: str, game_id: str, at_seq: int, seed: int | None) ->
 
 
 async def _fork(database_url: str, game_id: str, at_seq: int, seed: int | None) -> int:
-    store = await _store(database_url)
+    store = EventStore.from_url(database_url)
     try:
         loaded = await export.load(store, game_id, bar)
         if loaded is None:
@@ -89,7 +89,7 @@ def list_games(database_url: str) -> int:
 
 
 async def _list(database_url: str) -> int:
-    store = await _store(database_url)
+    store = EventStore.from_url(database_url)
     try:
         games = await store.list_games()
     finally:
@@ -113,7 +113,7 @@ async def _delete(database_url: str, game_id: str) -> int:
     from server.lobby import Lobby
     from server.rooms import Rooms
 
-    store = await _store(database_url)
+    store = EventStore.from_url(database_url)
     try:
         game = await store.get_game(game_id)
         await Lobby(store, Rooms(store)).delete_game(game_id)
@@ -137,7 +137,7 @@ async def _console_link(database_url: str, game_id: str, base_url: str) -> int:
     from server.lobby import Lobby
     from server.rooms import Rooms
 
-    store = await _store(database_url)
+    store = EventStore.from_url(database_url)
     try:
         game = await store.get_game(game_id)
         facilitator = next((s for s in await store.seats(game_id) if s.role == "facilitator"), None)
@@ -150,10 +150,3 @@ async def _console_link(database_url: str, game_id: str, base_url: str) -> int:
     print(f"the console of {game.title} (join code {game.join_code}); the earlier console link no longer works:")
     print(f"{base_url.rstrip('/')}/#/seat/{game_id}/{new.token}")
     return 0
-
-
-async def _store(database_url: str) -> EventStore:
-    from server import db
-
-    await asyncio.to_thread(db.upgrade, database_url)
-    return EventStore.from_url(database_url)

@@ -198,3 +198,16 @@ def test_a_database_a_newer_version_migrated_is_refused_in_a_sentence(
     err = capsys.readouterr().err
     assert "wargame games: cannot use the database" in err and "schema f00dcafe1234" in err, err
     assert _revision(migrated_url) == "f00dcafe1234", "left as it was"
+
+
+@pytest.mark.parametrize("command", [["replay", "no-such-game"], ["export", "no-such-game"], ["games"]])
+def test_the_commands_on_stored_games_bring_an_earlier_releases_database_up_to_date(
+    database_url: str, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A facilitator who upgraded the package exports last term's games before ever starting the new server."""
+    upgrade(database_url, "0001")
+
+    cli.main([*command, "--database-url", database_url])
+
+    assert _revision(database_url) == HEAD
+    assert "cannot use the database" not in capsys.readouterr().err
