@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -135,17 +136,22 @@ def serve(
     urls, advice = reach(settings.host, settings.port, settings.public_url)
     where = f"Players on other computers open {' or '.join(urls)}" if urls else advice
     print(logs.line(where) if settings.json_logs else where, flush=True)
-    if port_taken(settings.host, settings.port):
-        print(
-            f"wargame serve: port {settings.port} is taken by another program (another wargame serve?): stop it, "
-            f"or start this one with --port {settings.port + 1}",
-            file=sys.stderr,
-        )
+
+    def refuse(problem: str) -> int:
+        """Why the server does not start: a line of the log's format, where a log collector may be reading."""
+        text = f"wargame serve: {problem}"
+        print(logs.line(text, level=logging.ERROR) if settings.json_logs else text, file=sys.stderr)
         return 1
+
+    if port_taken(settings.host, settings.port):
+        return refuse(
+            f"port {settings.port} is taken by another program (another wargame serve?): stop it, or start this "
+            f"one with --port {settings.port + 1}"
+        )
     try:  # once, before any worker starts: workers must not race on migrations
         db.upgrade(settings.database_url)
     except (DBAPIError, ArgumentError, db.NewerSchema) as problem:
-        return _cannot_use("serve", settings.database_url, problem)
+        return refuse(_unusable(settings.database_url, problem))
     # The same server options for one process and for several.
     options: dict[str, Any] = {
         "host": settings.host,
@@ -227,18 +233,18 @@ def stored_games(args: argparse.Namespace) -> int:
             return review_cli.console_link(url, args.game, args.url)
         return review_cli.fork_game(url, args.game, args.at, args.seed)
     except (DBAPIError, ArgumentError, db.NewerSchema) as problem:
-        return _cannot_use(args.command, url, problem)
+        print(f"wargame {args.command}: {_unusable(url, problem)}", file=sys.stderr)
+        return 1
 
 
-def _cannot_use(command: str, url: str, problem: Exception) -> int:
-    """A database that does not answer, refuses us, or is not one: said in a sentence, not a traceback."""
+def _unusable(url: str, problem: Exception) -> str:
+    """A database that does not answer, refuses us, is not one or is a newer release's: said in a sentence."""
     from sqlalchemy.exc import DBAPIError
 
     from server import logs
 
     reason = str(problem.orig if isinstance(problem, DBAPIError) else problem).strip().splitlines()[0]
-    print(f"wargame {command}: cannot use the database {logs.hide_password(url)}: {reason}", file=sys.stderr)
-    return 1
+    return f"cannot use the database {logs.hide_password(url)}: {reason}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

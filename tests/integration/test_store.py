@@ -613,6 +613,13 @@ def test_wargame_serve_says_in_a_sentence_that_it_cannot_use_its_database(tmp_pa
         assert f"wargame serve: cannot use the database {url}: " in err and reason in err, err
         assert "Traceback" not in err, err
 
+    # Started for a log collector, it says so in the log's format.
+    server = _serve("--json-logs", "--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    _, err = server.communicate(timeout=60)
+    said = json.loads(err.strip().splitlines()[-1])
+    assert server.returncode == 1 and said["level"] == "error", err
+    assert said["message"].startswith("wargame serve: cannot use the database "), said
+
 
 async def test_the_log_is_checkpointed_off_the_commands_path(store: EventStore) -> None:
     """Every second in which something was committed, a thread of the store copies the log into the database: the
