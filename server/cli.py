@@ -112,8 +112,6 @@ def serve(
     settings = _settings("serve", overrides)
     if settings is None:
         return 2
-    from sqlalchemy.exc import ArgumentError, DBAPIError
-
     from server import db, logs, wire
     from server.network import WILDCARDS, port_taken, reach
 
@@ -150,8 +148,8 @@ def serve(
         )
     try:  # once, before any worker starts: workers must not race on migrations
         db.upgrade(settings.database_url)
-    except (DBAPIError, ArgumentError, db.NewerSchema) as problem:
-        return refuse(_unusable(settings.database_url, problem))
+    except db.UNUSABLE as problem:
+        return refuse(db.unusable(settings.database_url, problem))
     # The same server options for one process and for several.
     options: dict[str, Any] = {
         "host": settings.host,
@@ -198,8 +196,6 @@ def stored_games(args: argparse.Namespace) -> int:
     newer release migrated."""
     import asyncio
 
-    from sqlalchemy.exc import ArgumentError, DBAPIError
-
     from server import db, review_cli
     from server.replay import replay_game
 
@@ -232,19 +228,9 @@ def stored_games(args: argparse.Namespace) -> int:
         if args.command == "console":
             return review_cli.console_link(url, args.game, args.url)
         return review_cli.fork_game(url, args.game, args.at, args.seed)
-    except (DBAPIError, ArgumentError, db.NewerSchema) as problem:
-        print(f"wargame {args.command}: {_unusable(url, problem)}", file=sys.stderr)
+    except db.UNUSABLE as problem:
+        print(f"wargame {args.command}: {db.unusable(url, problem)}", file=sys.stderr)
         return 1
-
-
-def _unusable(url: str, problem: Exception) -> str:
-    """A database that does not answer, refuses us, is not one or is a newer release's: said in a sentence."""
-    from sqlalchemy.exc import DBAPIError
-
-    from server import logs
-
-    reason = str(problem.orig if isinstance(problem, DBAPIError) else problem).strip().splitlines()[0]
-    return f"cannot use the database {logs.hide_password(url)}: {reason}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,11 +11,13 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Engine, NullPool, create_engine, event, make_url
+from sqlalchemy import URL, Engine, NullPool, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import migrations
 from server.config import normalise_database_url
+from server.logs import hide_password
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -28,12 +30,12 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str | URL) -> Path | None:
     """The file a SQLite URL names; None for another database, or SQLite in memory."""
-    if not is_sqlite(url):
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    database = make_url(url).database
-    return None if database in (None, "", ":memory:") else Path(database)
+    return Path(parsed.database)
 
 
 def _sqlite_pragmas(
@@ -105,6 +107,16 @@ def alembic_config(url: str) -> Config:
 
 class NewerSchema(Exception):
     """The database was migrated by a newer version of the server, whose migrations this one does not have."""
+
+
+UNUSABLE: tuple[type[Exception], ...] = (DBAPIError, ArgumentError, NewerSchema)
+"""What using a database raises when it does not answer, refuses us, is not a database or is a newer release's."""
+
+
+def unusable(url: str, problem: Exception) -> str:
+    """One of `UNUSABLE` in a sentence, for a command line rather than a traceback."""
+    reason = str(problem.orig if isinstance(problem, DBAPIError) else problem).strip().splitlines()[0]
+    return f"cannot use the database {hide_password(url)}: {reason}"
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -85,11 +85,11 @@ def reach(host: str, port: int, public_url: str = "") -> tuple[list[str], str]:
 def port_taken(host: str, port: int) -> bool:
     """Whether another program already listens on `port` at `host`: a second `wargame serve`, or a web framework's
     development server on 8000.  Any other failure to bind is left for the server to report."""
-    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
+    host = host.strip("[]")
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a port in TIME_WAIT is free
         try:
-            probe.bind((host.strip("[]"), port))
+            probe.bind((host, port))
         except OSError as error:
             return error.errno == errno.EADDRINUSE
     return False

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Literal, cast, get_args
 
 from sqlalchemy import (
@@ -40,7 +39,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from server.checkpoint import Checkpointer
-from server.db import make_engine, make_sqlite_writer
+from server.db import make_engine, make_sqlite_writer, sqlite_file
 from server.flush import LogFlusher
 from server.tables import EventRow, GameRow, SeatRow, SnapshotRow, utcnow
 
@@ -199,13 +198,12 @@ class EventStore:
         flush every commit, otherwise the seconds between the flushes of a `LogFlusher` (`EventStore.from_url`)."""
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        database = engine.url.database or ""
-        sqlite_file = engine.dialect.name == "sqlite" and database not in ("", ":memory:")
-        self.flusher = LogFlusher(Path(database), flush_interval) if sqlite_file and flush_interval else None
+        file = sqlite_file(engine.url)
+        self.flusher = LogFlusher(file, flush_interval) if file is not None and flush_interval else None
         if (flusher := self.flusher) is not None:  # the appends count their own commits (_SqliteAppends)
             event.listen(engine.sync_engine, "commit", lambda _connection: flusher.committed())
-        self.checkpointer = Checkpointer(Path(database)) if sqlite_file else None
-        self._sqlite = _SqliteAppends(engine, self.flusher) if sqlite_file else None
+        self.checkpointer = Checkpointer(file) if file is not None else None
+        self._sqlite = _SqliteAppends(engine, self.flusher) if file is not None else None
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @classmethod
@@ -516,8 +514,9 @@ class _SqliteAppends:
     everywhere else: SQLAlchemy's execution layer around them cost more than the statements themselves."""
 
     def __init__(self, engine: AsyncEngine, flusher: LogFlusher | None) -> None:
-        self._now = make_sqlite_writer(engine, wait=False, timed_flush=flusher is not None)
-        self._waiting = make_sqlite_writer(engine, timed_flush=flusher is not None)
+        timed = flusher is not None
+        self._now = make_sqlite_writer(engine, wait=False, timed_flush=timed)
+        self._waiting = make_sqlite_writer(engine, timed_flush=timed)
         self._flusher = flusher
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-append")
         dialect = self._now.dialect

@@ -198,18 +198,17 @@ async def _guarded(text: str, room: Room, seat: SeatRecord) -> str:
     """The answer to one frame; a failure of ours is an `internal_error` answer, never a dead socket.  It carries the
     frame's ref, so that the client settles the command that met it and its player can send it again: under its
     key, a command the failure came after is not played twice."""
+    frame = _parse(text)
     try:
-        return await _answer(text, room, seat)
+        return await _answer(frame, room, seat)
     except Exception:
         log.exception("answering a frame failed", extra={"game_id": room.game_id, "seat_id": seat.id})
-        frame = _parse(text)
         ref = _ref(frame) if isinstance(frame, dict) else None
         reason = "The server failed on this frame; send it again."
         return _frame(type="error", code="internal_error", reason=reason, **({"ref": ref} if ref is not None else {}))
 
 
-async def _answer(text: str, room: Room, seat: SeatRecord) -> str:
-    frame = _parse(text)
+async def _answer(frame: object, room: Room, seat: SeatRecord) -> str:
     if frame is _NOT_JSON:
         return _frame(type="error", code="bad_json", reason="The frame is not valid JSON.")
     if not isinstance(frame, dict):
