@@ -523,9 +523,10 @@ class _SqliteAppends:
         self._claim = _positional(_CLAIM, dialect)
         self._last_seq = _positional(select(GameRow.last_seq).where(GameRow.id == bindparam("game")), dialect)
         self._insert = _positional(insert(EventRow), dialect, _ROW_COLUMNS)
-        self._time: Callable[[datetime], object] = (
-            EventRow.__table__.c.recorded_at.type.bind_processor(dialect) or _same
-        )
+        # The column's type as this dialect stores it (SQLite: text, as SQLAlchemy writes it everywhere else); the
+        # type's own processor would hand sqlite3 a datetime, for its default adapter (deprecated since Python 3.12).
+        recorded_at = EventRow.__table__.c.recorded_at.type.dialect_impl(dialect)
+        self._time: Callable[[datetime], object] = recorded_at.bind_processor(dialect) or _same
         self._connections: dict[Engine, PoolProxiedConnection] = {}
         """Each writer engine's one connection, checked out for good: a checkout per append costs a reset."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -444,6 +445,23 @@ async def test_sqlite_runs_in_wal_mode(store: EventStore) -> None:
     async with store.engine.connect() as connection:
         assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+async def test_an_events_time_is_stored_as_sqlalchemy_stores_every_other_time(store: EventStore) -> None:
+    """SQLite appends bypass SQLAlchemy's execution: the time must still reach sqlite3 as the column type's text,
+    never as a datetime for sqlite3's default adapter (deprecated since Python 3.12, and a different text)."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's text for times")
+    game = await _new_game(store)
+    appended = await store.append(game.id, 0, [("a", "{}")])
+    async with store.engine.connect() as connection:
+        created = (await connection.execute(text("SELECT created_at FROM games"))).scalar_one()
+        recorded = (await connection.execute(text("SELECT recorded_at FROM events"))).scalar_one()
+    assert isinstance(created, str) and isinstance(recorded, str)
+    shape = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"
+    assert re.fullmatch(shape, created), created
+    assert re.fullmatch(shape, recorded), recorded
+    assert [e.recorded_at for e in await store.read(game.id)] == [appended[0].recorded_at]
 
 
 async def test_an_append_while_another_connection_writes_waits_its_turn_off_the_event_loop(store: EventStore) -> None:
