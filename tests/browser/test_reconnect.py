@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -149,7 +150,7 @@ def test_a_browser_ahead_of_a_server_that_lost_its_last_moments_goes_on_from_whe
     before = len(hellos)
     server.stop()
     database = str(tmp_path / "wargame.db")
-    with sqlite3.connect(database) as db:
+    with contextlib.closing(sqlite3.connect(database)) as db, db:  # the second `with` commits; the first closes
         db.execute("DELETE FROM events WHERE game_id = ? AND seq > ?", (game_id, kept))
         db.execute("DELETE FROM snapshots WHERE game_id = ? AND seq > ?", (game_id, kept))
         db.execute("UPDATE games SET last_seq = ? WHERE id = ?", (kept, game_id))
