@@ -109,7 +109,7 @@ def serve(
         "sqlite_flush_interval": sqlite_flush_interval,
     }
     overrides = {k: v for k, v in given.items() if v is not None}
-    settings = _settings("serve", overrides)
+    settings = _settings("serve", overrides, _json_logs_asked(json_logs))
     if settings is None:
         return 2
     from server import db, logs, wire
@@ -171,11 +171,12 @@ def serve(
     return 0
 
 
-def _settings(command: str, overrides: dict[str, object]) -> Settings | None:
+def _settings(command: str, overrides: dict[str, object], json_lines: bool = False) -> Settings | None:
     """The settings, or None once what is wrong with them is printed (several workers on the in-process bus, a
-    database URL that is not one)."""
+    database URL that is not one): with `json_lines`, as a log line of level error, where a collector reads."""
     from pydantic import ValidationError
 
+    from server import logs
     from server.config import Settings
 
     try:
@@ -185,8 +186,24 @@ def _settings(command: str, overrides: dict[str, object]) -> Settings | None:
             ": ".join([*(str(part).upper() for part in e["loc"]), str(e["msg"]).removeprefix("Value error, ")])
             for e in error.errors()
         )
-        print(f"wargame {command}: {problems}", file=sys.stderr)
+        text = f"wargame {command}: {problems}"
+        print(logs.line(text, level=logging.ERROR) if json_lines else text, file=sys.stderr)
         return None
+
+
+def _json_logs_asked(flag: bool | None) -> bool:
+    """Whether the log is to be JSON lines, known before the rest of the settings are (they may be what is wrong):
+    `--json-logs`, or JSON_LOGS as the settings read it."""
+    import os
+
+    from pydantic import TypeAdapter, ValidationError
+
+    if flag is not None:
+        return flag
+    try:
+        return TypeAdapter(bool).validate_python(os.environ.get("JSON_LOGS", "false"))
+    except ValidationError:
+        return False
 
 
 def stored_games(args: argparse.Namespace) -> int:

@@ -592,8 +592,8 @@ async def test_with_a_flush_interval_commits_are_flushed_on_a_timer(migrated_url
         await store.dispose()
 
 
-def _serve(*options: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SQLITE_FLUSH_INTERVAL"}
+def _serve(*options: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    env = {**{k: v for k, v in os.environ.items() if k not in ("SQLITE_FLUSH_INTERVAL", "JSON_LOGS")}, **(env or {})}
     command = [sys.executable, "-m", "server.cli", "serve", "--port", "1", *options]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -618,6 +618,14 @@ def test_wargame_serve_says_how_its_store_is_flushed_and_refuses_an_interval_ove
     _, err = refused.communicate(timeout=60)
     assert refused.returncode == 2
     assert "SQLITE_FLUSH_INTERVAL: Input should be less than or equal to 1" in err
+
+    # Started for a log collector, by the option or by the environment, it says so in the log's format.
+    for options, environment in ((("--json-logs",), {}), ((), {"JSON_LOGS": "true"})):
+        refused = _serve("--database-url", sqlite, "--sqlite-flush-interval", "5", *options, env=environment)
+        _, err = refused.communicate(timeout=60)
+        said = json.loads(err.strip().splitlines()[-1])
+        assert refused.returncode == 2 and said["level"] == "error", err
+        assert said["message"].startswith("wargame serve: SQLITE_FLUSH_INTERVAL: Input should be less than"), said
 
 
 def test_wargame_serve_says_in_a_sentence_that_it_cannot_use_its_database(tmp_path: Path) -> None:
