@@ -1,6 +1,6 @@
 // The council: consultation requests, proposals with live positions, tabling, invocations.
 import { useState } from "preact/hooks";
-import { html, memberList, memberName, words, ActButton, HeadNote, MemberPicker, PhaseHint, Refusal, speaksFor } from "./ui.js";
+import { clearedUnlessEdited, html, memberList, memberName, words, ActButton, HeadNote, MemberPicker, PhaseHint, Refusal, speaksFor } from "./ui.js";
 import { Proposal } from "./proposal.js";
 
 function Consultations({ game, view, canAct }) {
@@ -44,7 +44,7 @@ function TableProposal({ game, view }) {
       c.attack = { kind: f.attackKind, attributed: f.attributed, in_treaty_area: f.inArea };
     }
     if (f.procedure === "vote") c.parties = f.parties;
-    if (await game.act("table", c)) setF({ ...f, text: "", forces: "", amount: "" });
+    if (await game.act("table", c)) setF(clearedUnlessEdited(f, { ...f, text: "", forces: "", amount: "" }));
   }
   return html`<section class="panel" aria-labelledby="table-h">
     <h2 id="table-h">Table a proposal</h2>

@@ -1,6 +1,6 @@
 // The delegation's dashboard: its member's figures and secret objectives, injects, intelligence, metrics.
 import { useEffect, useState } from "preact/hooks";
-import { html, memberName, number, percent, words, ActButton, PhaseHint, Refusal, speaksFor } from "./ui.js";
+import { clearedUnlessEdited, html, memberName, number, percent, words, ActButton, PhaseHint, Refusal, speaksFor } from "./ui.js";
 import { ActionText, Announcements, Injects, Metrics, Outcomes, Reports } from "./panels.js";
 import { onDashboard } from "./unseen.js";
 
@@ -61,7 +61,7 @@ function Actions({ game, view }) {
   async function propose(event) {
     event.preventDefault();
     const c = { type: "propose_action", text: f.text.trim(), result: f.result.trim(), reasons: f.reasons.trim() };
-    if (await game.act("propose-action", c)) setF(empty);
+    if (await game.act("propose-action", c)) setF(clearedUnlessEdited(f, empty));
   }
   return html`<section class="panel" aria-labelledby="actions-h">
     <h2 id="actions-h">National actions</h2>

@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import qrcode from "qrcode-generator";
 import { api, credentials, serverNow } from "./api.js";
-import { duration, html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
+import { clearedUnlessEdited, duration, html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
 import { ActionText, Announcements, Injects, Metrics, Notes, Reports } from "./panels.js";
 import { download } from "./review.js";
 
@@ -207,8 +207,8 @@ function FreeInject({ game, view }) {
     event.preventDefault();
     const c = { type: "inject", title: f.title.trim(), text: f.text.trim(), kind: f.kind, visible_to: to.length ? to : null };
     if (await game.act("inject-free", c)) {
-      setF({ title: "", text: "", kind: "information" });
-      setTo([]);
+      setF(clearedUnlessEdited(f, { title: "", text: "", kind: "information" }));
+      setTo(clearedUnlessEdited(to, []));
     }
   }
   const set = (key) => (e) => setF({ ...f, [key]: e.target.value });
@@ -258,12 +258,12 @@ function Broadcast({ game }) {
   const [text, setText] = useState("");
   async function send(event) {
     event.preventDefault();
-    if (await game.act("broadcast", { type: "broadcast", text: text.trim() })) setText("");
+    if (await game.act("broadcast", { type: "broadcast", text: text.trim() })) setText(clearedUnlessEdited(text, ""));
   }
   return html`<form class="panel" onSubmit=${send} aria-labelledby="bc-h">
     <h2 id="bc-h">Broadcast</h2>
     <label>Announcement to every seat <textarea rows="2" value=${text} onInput=${(e) => setText(e.target.value)}></textarea></label>
-    <span class="act"><button type="submit" disabled=${!text.trim()}>Broadcast to all</button><${Refusal} game=${game} for="broadcast" /></span>
+    <span class="act"><button type="submit" disabled=${!text.trim() || game.pending.broadcast}>Broadcast to all</button><${Refusal} game=${game} for="broadcast" /></span>
   </form>`;
 }
 

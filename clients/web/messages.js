@@ -62,7 +62,8 @@ function Compose({ game, view, me, channel }) {
   const id = `send-${channel}`;
   async function send(event) {
     event.preventDefault();
-    if (await game.act(id, { type: "send_message", to, text: text.trim() })) setText("");
+    const sent = await game.act(id, { type: "send_message", to, text: text.trim() });
+    if (sent && drafts[channel] === text) setText(""); // unless the player typed on while the answer was on its way
   }
   const recipients = channel === ALL
     ? html`<span class="to everyone" data-testid="recipients">To: EVERYONE — all ${others.length} other delegations</span>`

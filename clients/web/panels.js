@@ -1,7 +1,7 @@
 // Panels several screens share: injects, announcements, intelligence reports, current metrics, outcomes, notes;
 // and how a free-form action reads, as argued and as ruled.
 import { useState } from "preact/hooks";
-import { CELLS, html, memberList, memberName, number, percent, words, Refusal } from "./ui.js";
+import { clearedUnlessEdited, CELLS, html, memberList, memberName, number, percent, words, Refusal } from "./ui.js";
 import { MetricCharts } from "./charts.js";
 
 export function Injects({ view, showAudience = false }) {
@@ -95,7 +95,8 @@ export function Notes({ game, view }) {
   const [member, setMember] = useState("");
   async function note(event) {
     event.preventDefault();
-    if (await game.act("note", { type: "record_observation", text: text.trim(), member: member || null })) setText("");
+    const c = { type: "record_observation", text: text.trim(), member: member || null };
+    if (await game.act("note", c)) setText(clearedUnlessEdited(text, ""));
   }
   const notes = [...(view.observations || [])].reverse();
   return html`<form class="panel" onSubmit=${note} aria-labelledby="notes-h" data-testid="notes">

@@ -1,6 +1,6 @@
 // One proposal: its text, each member's position live, the buttons its procedure allows, and burden-sharing.
 import { useState } from "preact/hooks";
-import { html, memberName, number, words, ActButton, PhaseHint, Refusal } from "./ui.js";
+import { clearedUnlessEdited, html, memberName, number, words, ActButton, PhaseHint, Refusal } from "./ui.js";
 
 /** A member's fair share of `total`: total × cost_share / the sum of all cost shares. */
 export function fairShare(view, code, total) {
@@ -78,7 +78,7 @@ function Burden({ game, view, p, me, canAct }) {
   const id = `${p.id}-pledge`;
   async function pledge(event) {
     event.preventDefault();
-    if (await game.act(id, { type: "pledge", proposal: p.id, forces: Number(forces) })) setForces("");
+    if (await game.act(id, { type: "pledge", proposal: p.id, forces: Number(forces) })) setForces(clearedUnlessEdited(forces, ""));
   }
   return html`<div class="burden">
     <p>Requirement: <b>${required}</b> ${p.requirement?.domain || ""} units${p.requirement?.out_of_area ? ", out of area" : ""}${

@@ -19,6 +19,10 @@ export const CELLS = { chair: "white cell", umpire: "umpire", observer: "observe
 
 export const words = (s) => String(s ?? "").replaceAll("_", " ");
 
+/** A form's state once its command is accepted: `cleared`, unless the player edited it while the answer was on its
+ * way (typing the next message, say): then what they typed stays.  `sent` is the state the command was made from. */
+export const clearedUnlessEdited = (sent, cleared) => (now) => (now === sent ? cleared : now);
+
 /** Minutes as a reader says them: "45 min", "1 h", "2 h 15 min". */
 export function duration(minutes) {
   const m = Math.round(minutes);

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from playwright.sync_api import WebSocketRoute
+
     from tests.browser.conftest import ThreadServer
     from tests.browser.players import Player
 
@@ -73,11 +75,8 @@ def test_a_command_whose_answer_a_drop_swallowed_is_sent_again_and_played_once(
 ) -> None:
     """The message reaches the server, the connection drops before its ack comes back: the client reconnects, sends
     the command again under the same key, gets it answered as already played, and shows no error."""
-    from playwright.sync_api import WebSocketRoute, expect
+    from playwright.sync_api import expect
 
-    white = players("facilitator")
-    code = white.create_game()
-    est = players("EST")
     commands: list[dict[str, Any]] = []
     acks: list[dict[str, Any]] = []
 
@@ -101,10 +100,7 @@ def test_a_command_whose_answer_a_drop_swallowed_is_sent_again_and_played_once(
         page_side.on_message(from_page)
         server_side.on_message(from_server)
 
-    est.page.route_web_socket(re.compile(r"/ws/games/"), route)
-    est.join(code, "delegation", "Kaja", member="EST")
-    white.page.get_by_role("button", name="Start the exercise").click()
-    est.wait_phase("briefing")
+    white, est = _started_with_estonia_routed(players, route)
 
     est.tab("Messages")
     est.page.get_by_label("Message").fill("Said once, heard once")
@@ -120,6 +116,53 @@ def test_a_command_whose_answer_a_drop_swallowed_is_sent_again_and_played_once(
     assert len(acks) == 2 and acks[1]["seq"] == acks[0]["seq"] and acks[1]["repeated"] is True, acks
     white.tab("Messages")
     expect(white.page.get_by_text("Said once, heard once")).to_have_count(1)
+    assert est.errors == [] and white.errors == []
+
+
+def test_what_a_player_types_while_an_answer_is_on_its_way_is_kept(
+    players: Callable[[str], Player], server: ThreadServer
+) -> None:
+    """On a slow network a player sends a message and starts the next before the first is acknowledged: the
+    acknowledgement clears the box only if it still holds what was sent, so the new words stay."""
+    from playwright.sync_api import expect
+
+    held: list[tuple[WebSocketRoute, str | bytes]] = []
+
+    def route(page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            if json.loads(message).get("type") == "ack":  # answers wait here until the test lets them through
+                held.append((page_side, message))
+            else:
+                page_side.send(message)
+
+        page_side.on_message(server_side.send)
+        server_side.on_message(from_server)
+
+    white, est = _started_with_estonia_routed(players, route)
+
+    est.tab("Messages")
+    box = est.page.get_by_label("Message")
+    send = est.page.get_by_role("button", name="Send")
+    box.fill("Our jets are up.")
+    send.click()
+    expect(est.page.get_by_test_id("thread")).to_contain_text("Our jets are up.")  # played; its ack held
+    _wait_for(lambda: len(held) == 1, est)
+    expect(send).to_be_disabled()  # answered yet: no second send of the same words
+    box.fill("Requesting consultations")
+    page_side, ack = held.pop()
+    page_side.send(ack)
+    expect(send).to_be_enabled()
+    expect(box).to_have_value("Requesting consultations")
+
+    # Nothing typed meanwhile: the box is cleared for the next message, as before.
+    send.click()
+    _wait_for(lambda: len(held) == 1, est)
+    page_side, ack = held.pop()
+    page_side.send(ack)
+    expect(box).to_have_value("")
+    expect(est.page.get_by_test_id("thread")).to_contain_text("Requesting consultations")
     assert est.errors == [] and white.errors == []
 
 
@@ -198,6 +241,21 @@ def _started_with_estonia_watched(
     white.page.get_by_role("button", name="Start the exercise").click()
     est.wait_phase("briefing")
     return white, est, game_id, hellos, seen
+
+
+def _started_with_estonia_routed(
+    players: Callable[[str], Player], route: Callable[[WebSocketRoute], None]
+) -> tuple[Player, Player]:
+    """A started game, the white cell's browser and Estonia's, whose socket goes through `route` (a Playwright
+    WebSocket route: it sees every frame both ways, and may hold or drop them)."""
+    white = players("facilitator")
+    code = white.create_game()
+    est = players("EST")
+    est.page.route_web_socket(re.compile(r"/ws/games/"), route)
+    est.join(code, "delegation", "Kaja", member="EST")
+    white.page.get_by_role("button", name="Start the exercise").click()
+    est.wait_phase("briefing")
+    return white, est
 
 
 def _wait_for(condition: Callable[[], bool], player: Player, seconds: float = 30) -> None:
