@@ -109,7 +109,7 @@ def serve(
         "sqlite_flush_interval": sqlite_flush_interval,
     }
     overrides = {k: v for k, v in given.items() if v is not None}
-    settings = _settings("serve", overrides, _json_logs_asked(json_logs))
+    settings = _settings("serve", overrides, _json_lines(json_logs))
     if settings is None:
         return 2
     from server import db, logs, wire
@@ -134,22 +134,17 @@ def serve(
     urls, advice = reach(settings.host, settings.port, settings.public_url)
     where = f"Players on other computers open {' or '.join(urls)}" if urls else advice
     print(logs.line(where) if settings.json_logs else where, flush=True)
-
-    def refuse(problem: str) -> int:
-        """Why the server does not start: a line of the log's format, where a log collector may be reading."""
-        text = f"wargame serve: {problem}"
-        print(logs.line(text, level=logging.ERROR) if settings.json_logs else text, file=sys.stderr)
-        return 1
-
     if port_taken(settings.host, settings.port):
-        return refuse(
+        return _refuse(
+            "serve",
             f"port {settings.port} is taken by another program (another wargame serve?): stop it, or start this "
-            f"one with --port {settings.port + 1}"
+            f"one with --port {settings.port + 1}",
+            settings.json_logs,
         )
     try:  # once, before any worker starts: workers must not race on migrations
         db.upgrade(settings.database_url)
     except db.UNUSABLE as problem:
-        return refuse(db.unusable(settings.database_url, problem))
+        return _refuse("serve", db.unusable(settings.database_url, problem), settings.json_logs)
     # The same server options for one process and for several.
     options: dict[str, Any] = {
         "host": settings.host,
@@ -171,12 +166,21 @@ def serve(
     return 0
 
 
+def _refuse(command: str, problem: str, json_lines: bool = False) -> int:
+    """Why a command does not run, on stderr (with `json_lines` a log line of level error, where a log collector
+    may be reading); its exit code, 1."""
+    from server import logs
+
+    text = f"wargame {command}: {problem}"
+    print(logs.line(text, level=logging.ERROR) if json_lines else text, file=sys.stderr)
+    return 1
+
+
 def _settings(command: str, overrides: dict[str, object], json_lines: bool = False) -> Settings | None:
-    """The settings, or None once what is wrong with them is printed (several workers on the in-process bus, a
-    database URL that is not one): with `json_lines`, as a log line of level error, where a collector reads."""
+    """The settings, or None once what is wrong with them is said (several workers on the in-process bus, a
+    database URL that is not one)."""
     from pydantic import ValidationError
 
-    from server import logs
     from server.config import Settings
 
     try:
@@ -186,22 +190,21 @@ def _settings(command: str, overrides: dict[str, object], json_lines: bool = Fal
             ": ".join([*(str(part).upper() for part in e["loc"]), str(e["msg"]).removeprefix("Value error, ")])
             for e in error.errors()
         )
-        text = f"wargame {command}: {problems}"
-        print(logs.line(text, level=logging.ERROR) if json_lines else text, file=sys.stderr)
+        _refuse(command, problems, json_lines)
         return None
 
 
-def _json_logs_asked(flag: bool | None) -> bool:
-    """Whether the log is to be JSON lines, known before the rest of the settings are (they may be what is wrong):
-    `--json-logs`, or JSON_LOGS as the settings read it."""
-    import os
+def _json_lines(flag: bool | None) -> bool:
+    """Whether the log is JSON lines, known before the rest of the settings are (they may be what is wrong):
+    `--json-logs`, or JSON_LOGS read as the settings read it."""
+    from pydantic import ValidationError
 
-    from pydantic import TypeAdapter, ValidationError
+    from server.config import LogFormat
 
     if flag is not None:
         return flag
     try:
-        return TypeAdapter(bool).validate_python(os.environ.get("JSON_LOGS", "false"))
+        return LogFormat().json_logs
     except ValidationError:
         return False
 
@@ -222,12 +225,11 @@ def stored_games(args: argparse.Namespace) -> int:
     url = settings.database_url
     file = db.sqlite_file(url)
     if file is not None and not file.exists() and args.command != "import":  # importing may start a new file
-        print(
-            f"wargame {args.command}: no database at {file.resolve()} (`wargame serve` makes one there; "
-            "--database-url or DATABASE_URL names another)",
-            file=sys.stderr,
+        return _refuse(
+            args.command,
+            f"no database at {file.resolve()} (`wargame serve` makes one there; --database-url or DATABASE_URL "
+            "names another)",
         )
-        return 1
     try:
         db.upgrade(url)  # as `wargame serve` does: a database an earlier release made is brought up to date
         if args.command == "replay":
@@ -246,8 +248,7 @@ def stored_games(args: argparse.Namespace) -> int:
             return review_cli.console_link(url, args.game, args.url)
         return review_cli.fork_game(url, args.game, args.at, args.seed)
     except db.UNUSABLE as problem:
-        print(f"wargame {args.command}: {db.unusable(url, problem)}", file=sys.stderr)
-        return 1
+        return _refuse(args.command, db.unusable(url, problem))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,9 +33,16 @@ MANY_WORKERS_NEED_A_BUS = (
 )
 
 
-class Settings(BaseSettings):
+class LogFormat(BaseSettings):
+    """The setting read on its own first: how to say what is wrong with the others."""
+
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
+    json_logs: bool = False
+    """One JSON object per log line (server/logs.py); `wargame serve --json-logs` sets it too."""
+
+
+class Settings(LogFormat):
     database_url: str = "sqlite+aiosqlite:///./wargame.db"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -53,8 +60,6 @@ class Settings(BaseSettings):
     made (server/flush.py), so a command costs less under heavy load (docs/performance.md) but a power cut or a crash
     of the machine loses the commands of the last interval, which the room may have seen; a crash of the server
     process still loses nothing.  PostgreSQL decides this with its own `synchronous_commit`."""
-    json_logs: bool = False
-    """One JSON object per log line (server/logs.py); `wargame serve --json-logs` sets it too."""
     log_level: str = Field(default="info", pattern="(?i)^(critical|error|warning|info|debug)$")
     shutdown_grace: int = Field(default=10, ge=1, le=600)
     """Seconds a SIGTERM waits for requests and commands in flight before cancelling them."""
