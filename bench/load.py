@@ -15,7 +15,9 @@ its game received the event frame carrying that token.  Every event frame's seq 
 a duplicate is counted.  Then it runs bench/bare_server.py with the same clients and the same schedule, and
 prints our p99 as a ratio of the bare server's.  With `--rounds N` it runs each server N times, alternating
 (game, bare, bare, game, ...), and also compares all rounds' latencies pooled: on a shared machine one pair of
-runs can land in a quiet minute and a busy one.
+runs can land in a quiet minute and a busy one.  With `--interleave SECONDS` both servers are up with all their
+sockets open at once, and the load moves between them every SECONDS (game, bare, bare, game, ...): a machine
+that slows or speeds up over the minutes of a round then does so for both alike.
 
 The clients run on a CPU of their own and the servers on the others (`placement`), and the clients' garbage
 collector is off while they load a server (`paused_collector`): what is measured is the server's time, not the
@@ -33,6 +35,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import math
 import os
 import platform
 import shutil
@@ -43,7 +46,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -269,7 +272,9 @@ class Run:
         self.pending: dict[int, list[Any]] = {}
         self.closing = False
         self.window_wall = 0.0
-        """Epoch time the measured window began (to line it up with server logs)."""
+        """Epoch time the first measured window began (to line it up with server logs)."""
+        self.sent = 0
+        """Commands sent so far: the next one's token."""
 
     @property
     def probes(self) -> list[Probe]:
@@ -314,17 +319,18 @@ class Run:
         window (start, end) in perf_counter time."""
         loop = asyncio.get_running_loop()
         total = int(rate * (warmup + seconds))
+        first, self.sent = self.sent, self.sent + total
         start = loop.time() + 0.05
         warm_end = start + warmup
         window_start = window_end = 0.0
-        for i in range(total):
-            at = start + i / rate
+        for i in range(first, first + total):
+            at = start + (i - first) / rate
             if (delay := at - loop.time()) > 0:
                 await asyncio.sleep(delay)
             measured = at >= warm_end
             if measured and not window_start:
                 window_start = time.perf_counter()
-                self.window_wall = time.time()
+                self.window_wall = self.window_wall or time.time()
             game = self.games[i % len(self.games)]
             # Positions are taken by the heads of delegation, the first player of each member; anyone messages.
             senders = game.players[: len(MEMBERS)] if i % 2 else game.players
@@ -542,18 +548,90 @@ async def wait_for_quiet(limit: float, busy_below: float = 25.0) -> None:
     print("  the machine did not quieten; measuring anyway (see the 'other' column)", flush=True)
 
 
-async def measure(
-    label: str, run: Run, servers: list[Server], args: argparse.Namespace, connect_all: Callable[[], Awaitable[None]]
-) -> Result:
-    pids = [s.pid for s in servers]
-    await asyncio.sleep(1.0)
-    before = sum(rss_kib(pid) for pid in pids)
-    await connect_all()
-    await asyncio.sleep(IDLE_SETTLE)
-    after = sum(rss_kib(pid) for pid in pids)
-    sockets = len(run.probes)
-    print(f"  {label}: {sockets} sockets open; RSS {before / 1024:.1f} -> {after / 1024:.1f} MiB", flush=True)
+@dataclass
+class Usage:
+    """What loading a server took, summed over the windows it was loaded in."""
 
+    wall: float = 0.0
+    """Seconds of load, warm-up and drain included."""
+    measured: float = 0.0
+    """Seconds in which measured commands were sent."""
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+    busy_ticks: float = 0.0
+    total_ticks: float = 0.0
+
+    @property
+    def machine_busy(self) -> float:
+        """Of all CPUs, % busy while loaded."""
+        return self.busy_ticks / max(1.0, self.total_ticks) * 100
+
+    @property
+    def others(self) -> float:
+        """CPU (% of one core) used by everything but the server and the clients."""
+        return (self.machine_busy * (os.cpu_count() or 1)) - (self.server_cpu + self.client_cpu) / max(
+            1e-9, self.wall
+        ) * 100
+
+
+@dataclass
+class Subject:
+    """A server under test (one process or two) and the clients that load it."""
+
+    label: str
+    run: Run
+    servers: list[Server]
+    rss_before_kib: int = 0
+    rss_after_kib: int = 0
+    usage: Usage = field(default_factory=Usage)
+
+    @property
+    def pids(self) -> list[int]:
+        return [s.pid for s in self.servers]
+
+    async def connect(self) -> None:
+        """Every seat's socket, and the memory they cost the server while idle."""
+        await asyncio.sleep(1.0)
+        self.rss_before_kib = sum(rss_kib(pid) for pid in self.pids)
+        await bounded(self.run.probes, CONNECT_CONCURRENCY, lambda p: p.open(), STEP_TIMEOUT)
+        await asyncio.sleep(IDLE_SETTLE)
+        self.rss_after_kib = sum(rss_kib(pid) for pid in self.pids)
+        print(
+            f"  {self.label}: {len(self.run.probes)} sockets open; "
+            f"RSS {self.rss_before_kib / 1024:.1f} -> {self.rss_after_kib / 1024:.1f} MiB",
+            flush=True,
+        )
+
+    async def close(self) -> None:
+        self.run.closing = True
+        await bounded(self.run.probes, CONNECT_CONCURRENCY, lambda p: p.close(), STEP_TIMEOUT)
+
+    def result(self) -> Result:
+        usage, stats = self.usage, self.run.stats
+        return Result(
+            label=self.label,
+            sockets=len(self.run.probes),
+            rss_before_kib=self.rss_before_kib,
+            rss_after_kib=self.rss_after_kib,
+            rate_sent=stats.measured / max(1e-9, usage.measured),
+            window=max(1e-9, usage.wall),
+            latencies=stats.latencies,
+            stats=stats,
+            missing=self.run.missing,
+            window_wall=self.run.window_wall,
+            cpu_percent=usage.server_cpu / max(1e-9, usage.wall) * 100,
+            client_cpu_percent=usage.client_cpu / max(1e-9, usage.wall) * 100,
+            machine_busy_percent=usage.machine_busy,
+            others_cpu_percent=usage.others,
+            load_average=Path("/proc/loadavg").read_text().split()[0],
+        )
+
+
+async def load(subject: Subject, args: argparse.Namespace, seconds: float, profile: str = "") -> None:
+    """`seconds` of measured commands at `args.rate` on `subject` (after `args.warmup` of unmeasured ones), and
+    until their pushes have arrived; what it took is added to `subject.usage`.  With `profile`, py-spy records
+    the servers meanwhile into files named from it."""
+    pids = subject.pids
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     profilers = [
         subprocess.Popen(
@@ -563,16 +641,16 @@ async def measure(
                 "--pid",
                 str(pid),
                 "--duration",
-                str(int(args.seconds + args.warmup)),
+                str(int(seconds + args.warmup)),
                 *PY_SPY_OPTIONS,
                 "--output",
-                f"{args.py_spy}.{label.split()[0]}.{n}.txt",
+                f"{profile}.{subject.label.split()[0]}.{n}.txt",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         for n, pid in enumerate(pids)
-        if args.py_spy
+        if profile
     ]
     if args.priority:
         for pid in pids:  # the servers under test (and, in main, this client) ahead of the machine's other work
@@ -584,41 +662,23 @@ async def measure(
     client_before = time.process_time()
     wall_before = time.perf_counter()
     with paused_collector():
-        window_start, window_end = await run.drive(args.rate, args.seconds, args.warmup)
-        await run.drain()
-    wall = time.perf_counter() - wall_before
-    cpu = (sum(cpu_seconds(pid) for pid in pids) - cpu_before) / wall * 100
-    client_cpu = (time.process_time() - client_before) / wall * 100
+        window_start, window_end = await subject.run.drive(args.rate, seconds, args.warmup)
+        await subject.run.drain()
+    usage = subject.usage
+    usage.wall += time.perf_counter() - wall_before
+    usage.measured += max(0.0, window_end - window_start)
+    usage.server_cpu += sum(cpu_seconds(pid) for pid in pids) - cpu_before
+    usage.client_cpu += time.process_time() - client_before
     busy_after = system_busy()
-    machine_busy = (busy_after[0] - busy_before[0]) / max(1.0, busy_after[1] - busy_before[1]) * 100
-    others = machine_busy * (os.cpu_count() or 1) - cpu - client_cpu
-    window = max(1e-9, window_end - window_start)
-    # Events counted over the whole drive (warm-up included) against the drive's duration.
-    result = Result(
-        label=label,
-        sockets=sockets,
-        rss_before_kib=before,
-        rss_after_kib=after,
-        rate_sent=run.stats.measured / window,
-        window=max(1e-9, wall),
-        latencies=run.stats.latencies,
-        stats=run.stats,
-        missing=run.missing,
-        window_wall=run.window_wall,
-        cpu_percent=cpu,
-        client_cpu_percent=client_cpu,
-        machine_busy_percent=machine_busy,
-        others_cpu_percent=others,
-        load_average=Path("/proc/loadavg").read_text().split()[0],
-    )
+    usage.busy_ticks += busy_after[0] - busy_before[0]
+    usage.total_ticks += busy_after[1] - busy_before[1]
     for profiler in profilers:
         profiler.wait(60)
-    run.closing = True
-    await bounded(run.probes, CONNECT_CONCURRENCY, lambda p: p.close(), STEP_TIMEOUT)
-    return result
 
 
-async def run_game_server(args: argparse.Namespace, workdir: Path) -> Result:
+@contextlib.asynccontextmanager
+async def game_server(args: argparse.Namespace, workdir: Path) -> AsyncIterator[Subject]:
+    """The game server started on an empty store, its games set up; the sockets not yet open."""
     env = {k: v for k, v in os.environ.items() if k not in ("BUS_URL", "WORKERS", "DATABASE_URL")}
     env["DATABASE_URL"] = args.database_url
     env["WS_PER_MESSAGE_DEFLATE"] = "true" if args.deflate else "false"
@@ -631,7 +691,8 @@ async def run_game_server(args: argparse.Namespace, workdir: Path) -> Result:
         Server(f"wargame#{i}", argv, env, workdir / f"wargame-{i}.log", cpus=args.server_cpus)
         for i in range(args.processes)
     ]
-    run = Run()
+    label = f"wargame ({args.processes} process{'es' if args.processes > 1 else ''})"
+    subject = Subject(label, Run(), servers)
     try:
         for server in servers:  # one after the other: the first one migrates the empty database
             await server.start()
@@ -648,46 +709,64 @@ async def run_game_server(args: argparse.Namespace, workdir: Path) -> Result:
             game = Game(game_id)
             for n, (role, token) in enumerate(tokens):
                 server = servers[n % len(servers)]
-                probe = Probe(run, game, f"{server.ws_url}/ws/games/{game_id}", {"type": "hello", "token": token})
+                url = f"{server.ws_url}/ws/games/{game_id}"
+                probe = Probe(subject.run, game, url, {"type": "hello", "token": token})
                 game.probes.append(probe)
                 if role == "delegation":
                     game.players.append(probe)
-            run.games.append(game)
-
-        async def connect_all() -> None:
-            await bounded(run.probes, CONNECT_CONCURRENCY, lambda p: p.open(), STEP_TIMEOUT)
-
-        label = f"wargame ({args.processes} process{'es' if args.processes > 1 else ''})"
-        return await measure(label, run, servers, args, connect_all)
+            subject.run.games.append(game)
+        yield subject
     finally:
-        run.closing = True
+        subject.run.closing = True
         for server in servers:
             server.stop()
 
 
-async def run_bare_server(args: argparse.Namespace, workdir: Path) -> Result:
+@contextlib.asynccontextmanager
+async def bare_server(args: argparse.Namespace, workdir: Path) -> AsyncIterator[Subject]:
+    """bench/bare_server.py started, with as many games and seats as the game server's; no socket open yet."""
     argv = [sys.executable, "-m", "bench.bare_server", "--host", "127.0.0.1", *(["--deflate"] if args.deflate else [])]
     server = Server("bare", argv, dict(os.environ), workdir / "bare.log", cpus=args.server_cpus)
-    run = Run()
+    subject = Subject("bare Starlette broadcast", Run(), [server])
     try:
         await server.start()
         for g in range(args.games):
             game = Game(f"bare{g}")
             for n in range(args.seats):
                 hello = {"type": "hello", "token": f"bare{g}-{n}"}
-                probe = Probe(run, game, f"{server.ws_url}/ws/games/{game.game_id}", hello)
+                probe = Probe(subject.run, game, f"{server.ws_url}/ws/games/{game.game_id}", hello)
                 game.probes.append(probe)
                 if n > 0:
                     game.players.append(probe)
-            run.games.append(game)
-
-        async def connect_all() -> None:
-            await bounded(run.probes, CONNECT_CONCURRENCY, lambda p: p.open(), STEP_TIMEOUT)
-
-        return await measure("bare Starlette broadcast", run, [server], args, connect_all)
+            subject.run.games.append(game)
+        yield subject
     finally:
-        run.closing = True
+        subject.run.closing = True
         server.stop()
+
+
+async def measured(subject: Subject, args: argparse.Namespace) -> Result:
+    """One round: the sockets opened, `args.seconds` of load, the sockets closed."""
+    await subject.connect()
+    await load(subject, args, args.seconds, args.py_spy or "")
+    await subject.close()
+    return subject.result()
+
+
+async def interleaved(args: argparse.Namespace, workdir: Path) -> list[Result]:
+    """Both servers up with all their sockets open at once, loaded in turn for `args.interleave` seconds at a
+    time (game, bare, bare, game, ...) until each has had `args.seconds`: whatever the machine does over the run,
+    it does to both within seconds of each other."""
+    slices = max(1, math.ceil(args.seconds / args.interleave))
+    async with game_server(args, workdir) as game, bare_server(args, workdir) as bare:
+        await game.connect()
+        await bare.connect()
+        for n in range(slices):
+            for subject in (game, bare) if n % 2 == 0 else (bare, game):
+                await load(subject, args, args.seconds / slices)
+        await game.close()
+        await bare.close()
+        return [game.result(), bare.result()]
 
 
 def pooled(results: list[Result]) -> Result:
@@ -744,6 +823,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="run the two servers N times each, in the order game, bare, bare, game, ..., and compare the latencies "
         "of all rounds pooled: the machine's drift over the run then weighs on both alike",
     )
+    parser.add_argument(
+        "--interleave",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="in each round, start both servers and open all their sockets, then load them in turn SECONDS at a "
+        "time (game, bare, bare, game, ...), each after its own warm-up, until each has had --seconds: "
+        "the machine's drift over the round then weighs on both within seconds of each other",
+    )
     parser.add_argument("--skip-bare", action="store_true", help="do not run the bare server")
     parser.add_argument("--bare-only", action="store_true", help="run only the bare server")
     parser.add_argument("--json", help="also write the figures to this file")
@@ -777,6 +865,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         parser.error("need games >= 1, seats >= 2, rate > 0 and 0 < seconds <= 3600")
     if not 1 <= args.rounds <= 20:
         parser.error("need 1 <= rounds <= 20")
+    if args.interleave and (args.interleave < 1 or args.skip_bare or args.bare_only or args.py_spy):
+        parser.error("--interleave needs at least 1 second, both servers, and no --py-spy")
     if args.database_url:
         from server.config import normalise_database_url
 
@@ -813,8 +903,11 @@ async def main_async(args: argparse.Namespace) -> int:
         runs = [run for run, skipped in (("game", args.bare_only), ("bare", args.skip_bare)) if not skipped]
         for round_ in range(args.rounds):
             for which in runs if round_ % 2 == 0 else reversed(runs):
-                if which == "bare":
-                    results.append(await run_bare_server(args, workdir))
+                if which == "bare" and not args.interleave:
+                    async with bare_server(args, workdir) as bare:
+                        results.append(await measured(bare, args))
+                    continue
+                if which == "bare":  # loaded in turn with the game server
                     continue
                 if given_database:
                     reset_database(given_database)
@@ -822,7 +915,11 @@ async def main_async(args: argparse.Namespace) -> int:
                     args.database_url = f"sqlite+aiosqlite:///{workdir / f'load-{round_}.db'}"
                 flush = f", flushed every {args.sqlite_flush_interval:g} s" if args.sqlite_flush_interval else ""
                 print(f"game server store: {args.database_url}{flush}", flush=True)
-                results.append(await run_game_server(args, workdir))
+                if args.interleave:
+                    results.extend(await interleaved(args, workdir))
+                    continue
+                async with game_server(args, workdir) as game:
+                    results.append(await measured(game, args))
     print()
     print(HEADER)
     for result in results:
