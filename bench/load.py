@@ -162,7 +162,13 @@ class Server:
                     raise RuntimeError(f"{self.name} did not come up (exit {self.process.poll()}); see {self.log}")
                 await asyncio.sleep(0.1)
 
+    def pause(self, paused: bool) -> None:
+        """Stop the process where it is (SIGSTOP), or let it go on (SIGCONT)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
+
     def stop(self) -> None:
+        self.pause(False)
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
@@ -756,14 +762,19 @@ async def measured(subject: Subject, args: argparse.Namespace) -> Result:
 async def interleaved(args: argparse.Namespace, workdir: Path) -> list[Result]:
     """Both servers up with all their sockets open at once, loaded in turn for `args.interleave` seconds at a
     time (game, bare, bare, game, ...) until each has had `args.seconds`: whatever the machine does over the run,
-    it does to both within seconds of each other."""
+    it does to both within seconds of each other.  The server not loaded is stopped meanwhile (SIGSTOP), so
+    that its own timers (collections at a quiet moment, pings, flushes) do not take the CPU from the other."""
     slices = max(1, math.ceil(args.seconds / args.interleave))
     async with game_server(args, workdir) as game, bare_server(args, workdir) as bare:
         await game.connect()
         await bare.connect()
         for n in range(slices):
             for subject in (game, bare) if n % 2 == 0 else (bare, game):
+                for server in (*game.servers, *bare.servers):
+                    server.pause(server not in subject.servers)
                 await load(subject, args, args.seconds / slices)
+        for server in (*game.servers, *bare.servers):
+            server.pause(False)
         await game.close()
         await bare.close()
         return [game.result(), bare.result()]
