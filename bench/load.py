@@ -279,8 +279,6 @@ class Run:
         self.closing = False
         self.window_wall = 0.0
         """Epoch time the first measured window began (to line it up with server logs)."""
-        self.sent = 0
-        """Commands sent so far: the next one's token."""
 
     @property
     def probes(self) -> list[Probe]:
@@ -325,7 +323,7 @@ class Run:
         window (start, end) in perf_counter time."""
         loop = asyncio.get_running_loop()
         total = int(rate * (warmup + seconds))
-        first, self.sent = self.sent, self.sent + total
+        first = self.stats.sent  # the tokens go on from the last window's
         start = loop.time() + 0.05
         warm_end = start + warmup
         window_start = window_end = 0.0
