@@ -174,7 +174,7 @@ function Game({ gameId, tab }) {
         >`,
       )}
       ${(REVIEWS_ANY_TIME.includes(seat.role) || view?.status === "ended") &&
-      html`<a href=${`#/review/${gameId}`} data-testid="review-link">Review</a>`}
+      html`<a href=${`#/review/${gameId}`} class="review" data-testid="review-link">Review</a>`}
     </nav>
     <main id="main" tabindex="-1">
       ${view && html`<${News} view=${view} />`}

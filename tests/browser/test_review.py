@@ -5,6 +5,9 @@ opens `#/review/<game>` with the credential the client keeps in localStorage and
 from __future__ import annotations
 
 import io
+import json
+import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -133,4 +136,49 @@ def test_review_page(players: Callable[[str], Player], server: ThreadServer) -> 
     page.goto(f"{server.url}/#/review/{outcome.game_id}")
     expect(page.get_by_test_id("scrub-seq")).to_have_text(str(last))  # the original is as it was
     expect(page.get_by_test_id("state-status")).to_have_text("ended")
+    assert white.errors == []
+
+
+def test_the_review_link_stays_where_it_was_when_the_game_arrives(
+    players: Callable[[str], Player], server: ThreadServer
+) -> None:
+    """The screens' tabs grow a count of what is new once the seat's view arrives; the link to the review, which
+    leaves the game's screens, keeps its place meanwhile, so a click aimed at it while the game loads lands on it."""
+    from playwright.sync_api import WebSocketRoute, expect
+
+    outcome = played(server.url)
+    white = players("facilitator")
+    page = white.page
+    white.hold_chair(outcome)
+    held: list[tuple[WebSocketRoute, str | bytes]] = []
+
+    def route(page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            if held or json.loads(message).get("type") == "view":  # the view, and all after it, wait here
+                held.append((page_side, message))
+            else:
+                page_side.send(message)
+
+        page_side.on_message(server_side.send)
+        server_side.on_message(from_server)
+
+    page.route_web_socket(re.compile(r"/ws/games/"), route)
+    page.goto(f"{server.url}/#/game/{outcome.game_id}")
+    link = page.get_by_test_id("review-link")
+    expect(link).to_be_visible()
+    deadline = time.monotonic() + 30
+    while not held:
+        assert time.monotonic() < deadline, "no view came"
+        page.wait_for_timeout(50)
+    before = link.bounding_box()
+    for page_side, message in held:
+        page_side.send(message)
+    expect(page.get_by_test_id("phase")).to_have_text("Exercise ended after round 3")
+    navigation = page.get_by_role("navigation", name="Screens")
+    expect(navigation.locator(".unread").first).to_be_visible()  # the tabs did grow
+    assert link.bounding_box() == before
+    link.click()
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
     assert white.errors == []
