@@ -571,11 +571,19 @@ class Usage:
         return self.busy_ticks / max(1.0, self.total_ticks) * 100
 
     @property
+    def server_percent(self) -> float:
+        """Of one core."""
+        return self.server_cpu / max(1e-9, self.wall) * 100
+
+    @property
+    def client_percent(self) -> float:
+        """Of one core."""
+        return self.client_cpu / max(1e-9, self.wall) * 100
+
+    @property
     def others(self) -> float:
         """CPU (% of one core) used by everything but the server and the clients."""
-        return (self.machine_busy * (os.cpu_count() or 1)) - (self.server_cpu + self.client_cpu) / max(
-            1e-9, self.wall
-        ) * 100
+        return self.machine_busy * (os.cpu_count() or 1) - self.server_percent - self.client_percent
 
 
 @dataclass
@@ -623,8 +631,8 @@ class Subject:
             stats=stats,
             missing=self.run.missing,
             window_wall=self.run.window_wall,
-            cpu_percent=usage.server_cpu / max(1e-9, usage.wall) * 100,
-            client_cpu_percent=usage.client_cpu / max(1e-9, usage.wall) * 100,
+            cpu_percent=usage.server_percent,
+            client_cpu_percent=usage.client_percent,
             machine_busy_percent=usage.machine_busy,
             others_cpu_percent=usage.others,
             load_average=Path("/proc/loadavg").read_text().split()[0],

@@ -7,6 +7,8 @@ import asyncio
 import json
 import re
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,6 +163,14 @@ class Player:
         self.page.evaluate(
             "(seats) => localStorage.setItem('wargame.seats', seats)", json.dumps({outcome.game_id: seat})
         )
+
+    def wait_for(self, condition: Callable[[], bool], seconds: float = 30) -> None:
+        """Until `condition` holds, letting the page run (frames a test routes through Playwright are handled
+        meanwhile)."""
+        deadline = time.monotonic() + seconds
+        while not condition():
+            assert time.monotonic() < deadline, "the browser did not get there"
+            self.page.wait_for_timeout(50)
 
     def shot(self, name: str, full_page: bool = True) -> None:
         self.page.screenshot(path=str(self.screenshots / f"{name}.png"), full_page=full_page)

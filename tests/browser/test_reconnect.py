@@ -7,7 +7,6 @@ import contextlib
 import json
 import re
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,7 +109,7 @@ def test_a_command_whose_answer_a_drop_swallowed_is_sent_again_and_played_once(
     est.connected()
     expect(est.page.locator(".act", has=send).get_by_role("alert")).to_have_count(0)
     # The socket's frames reach this side while Playwright runs the page: until the answer to the command sent again.
-    _wait_for(lambda: len(acks) == 2, est)
+    est.wait_for(lambda: len(acks) == 2)
 
     assert len(commands) == 2 and commands[0]["key"] == commands[1]["key"], commands
     assert len(acks) == 2 and acks[1]["seq"] == acks[0]["seq"] and acks[1]["repeated"] is True, acks
@@ -148,7 +147,7 @@ def test_what_a_player_types_while_an_answer_is_on_its_way_is_kept(
     box.fill("Our jets are up.")
     send.click()
     expect(est.page.get_by_test_id("thread")).to_contain_text("Our jets are up.")  # played; its ack held
-    _wait_for(lambda: len(held) == 1, est)
+    est.wait_for(lambda: len(held) == 1)
     expect(send).to_be_disabled()  # answered yet: no second send of the same words
     box.fill("Requesting consultations")
     page_side, ack = held.pop()
@@ -158,7 +157,7 @@ def test_what_a_player_types_while_an_answer_is_on_its_way_is_kept(
 
     # Nothing typed meanwhile: the box is cleared for the next message, as before.
     send.click()
-    _wait_for(lambda: len(held) == 1, est)
+    est.wait_for(lambda: len(held) == 1)
     page_side, ack = held.pop()
     page_side.send(ack)
     expect(box).to_have_value("")
@@ -199,7 +198,7 @@ def test_a_browser_ahead_of_a_server_that_lost_its_last_moments_goes_on_from_whe
         db.execute("UPDATE games SET last_seq = ? WHERE id = ?", (kept, game_id))
     seen.clear()
     with ThreadServer(f"sqlite+aiosqlite:///{database}", port=server.port) as again:
-        _wait_for(lambda: len(hellos) > before, est)
+        est.wait_for(lambda: len(hellos) > before)
         est.connected()
         assert hellos[-1]["since"] == ahead  # what it had seen: the server has less
         expect(est.announcement("Kept on disk.")).to_be_visible()
@@ -214,7 +213,7 @@ def test_a_browser_ahead_of_a_server_that_lost_its_last_moments_goes_on_from_whe
         seat_id = est.page.evaluate(f"() => JSON.parse(localStorage.getItem('wargame.seats'))['{game_id}'].seat_id")
         resumed = len(hellos)
         again.drop_connections(game_id, seat_id)
-        _wait_for(lambda: len(hellos) > resumed, est)
+        est.wait_for(lambda: len(hellos) > resumed)
         est.connected()
         assert hellos[-1]["since"] == now, "it resumes from where the server is, not from what the server lost"
     assert [e for e in est.errors if not NETWORK_DOWN.search(e)] == []
@@ -256,14 +255,6 @@ def _started_with_estonia_routed(
     white.page.get_by_role("button", name="Start the exercise").click()
     est.wait_phase("briefing")
     return white, est
-
-
-def _wait_for(condition: Callable[[], bool], player: Player, seconds: float = 30) -> None:
-    """Until `condition` holds, letting the page run (its socket's frames are noted meanwhile)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the browser did not get there"
-        player.page.wait_for_timeout(50)
 
 
 def _note(payload: str | bytes, kind: str, into: list[dict[str, Any]]) -> None:

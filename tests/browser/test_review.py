@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -168,10 +167,7 @@ def test_the_review_link_stays_where_it_was_when_the_game_arrives(
     page.goto(f"{server.url}/#/game/{outcome.game_id}")
     link = page.get_by_test_id("review-link")
     expect(link).to_be_visible()
-    deadline = time.monotonic() + 30
-    while not held:
-        assert time.monotonic() < deadline, "no view came"
-        page.wait_for_timeout(50)
+    white.wait_for(lambda: bool(held))
     before = link.bounding_box()
     for page_side, message in held:
         page_side.send(message)
