@@ -66,8 +66,8 @@ T = TypeVar("T")
 
 def frozen(app: T) -> T:
     """Hand everything made so far (modules, classes, the app) to the garbage collector's permanent generation:
-    later full collections walk only the live games and sockets, a pause about 35 ms shorter under load
-    (docs/performance.md).  Only for `wargame serve`: a test process must keep collecting its own garbage."""
+    later full collections walk only the live games and sockets.  Only for `wargame serve`: a test process must
+    keep collecting its own garbage."""
     import gc
 
     gc.collect()

@@ -83,8 +83,8 @@ class Settings(LogFormat):
     itself: in a container, or behind a proxy.  Empty: the addresses of the computer it listens on."""
     ws_per_message_deflate: bool = False
     """Compress WebSocket frames (permessage-deflate) when the client offers it.  Off by default: per socket it
-    costs a zlib context (~50 KiB of RSS) and a compression of every frame (a quarter of the server's CPU under
-    load, see docs/performance.md); frames are small and sent once per change."""
+    costs a zlib context (~50 KiB of RSS) and a compression of every frame (a fifth more of the server's CPU under
+    load, see docs/performance.md, "Compression"); frames are small and sent once per change."""
 
     @model_validator(mode="after")
     def _workers_need_a_bus(self) -> Settings:

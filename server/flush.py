@@ -2,14 +2,14 @@
 at every commit.
 
 By default every commit flushes the log before it returns, so a seat is never shown an event a power cut could
-take back.  Under load that flush is most of a command's time (docs/performance.md, "The flush's share").  With an
+take back.  Under load that flush is most of a command's time (docs/performance-log.md, "The flush's share").  With an
 interval, the server's connections commit with `synchronous=NORMAL` (written to the operating system, not flushed:
 a crash of the server process loses nothing, and SQLite keeps the database consistent whatever happens) and this
 thread flushes the log once in every interval in which something was committed: a power cut or a crash of the
 machine loses at most the commits of the last interval, some of which the room may have seen.
 
 Flushed by a thread after each commit instead, the command waiting for it (a group commit), a command took longer
-than with the flush inside its commit (docs/performance.md, "A flush per commit, from a thread").
+than with the flush inside its commit (docs/performance-log.md, "A flush per commit, from a thread").
 """
 
 from __future__ import annotations
