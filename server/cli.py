@@ -52,10 +52,11 @@ def demo(script: bool, scenario: str | None = None, seed: int | None = None, pau
         council_demo.run(sys.stdout)
         return 0
     from server import live_demo
+    from server.scenarios import FIRST_GAME
 
     return live_demo.main(
         sys.stdout,
-        scenario=scenario or live_demo.DEFAULT_SCENARIO,
+        scenario=scenario or FIRST_GAME,
         seed=live_demo.DEFAULT_SEED if seed is None else seed,
         pause=live_demo.DEFAULT_PAUSE if pause is None else pause,
     )

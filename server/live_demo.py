@@ -29,8 +29,8 @@ from server.bots.seat import BotError
 from server.config import Settings
 from server.lobby import Lobby
 from server.replay import ReplayReport, replay_game
+from server.scenarios import FIRST_GAME
 
-DEFAULT_SCENARIO = "baltic-demo"
 DEFAULT_SEED = 3
 """A seed under which, in baltic-demo, some proposals are adopted and some are blocked."""
 DEFAULT_PAUSE = 0.2
@@ -205,7 +205,7 @@ async def _demo(scenario: str, seed: int, pause: float, out: TextIO, began: floa
 def main(
     out: TextIO | None = None,
     *,
-    scenario: str = DEFAULT_SCENARIO,
+    scenario: str = FIRST_GAME,
     seed: int = DEFAULT_SEED,
     pause: float = DEFAULT_PAUSE,
 ) -> int:

@@ -14,13 +14,17 @@ from game_rules.scenario import Scenario, ScenarioError, parse_scenario
 log = logging.getLogger("wargame.scenarios")
 
 SUFFIXES = (".yaml", ".yml")
+FIRST_GAME = "baltic-demo"
+"""The shipped scenario for a group's first game (short phases, six delegations): `wargame demo` plays it, and
+the lists of scenarios name it first, so that the lobby offers it before the others."""
 
 
 @lru_cache(maxsize=1)
 def builtin() -> dict[str, Scenario]:
+    """The shipped scenarios, `FIRST_GAME` first, then by id."""
     folder = resources.files("game_rules") / "scenarios"
     found = (parse_scenario(f.read_text(encoding="utf-8")) for f in folder.iterdir() if f.name.endswith(".yaml"))
-    return {s.id: s for s in sorted(found, key=lambda s: s.id)}
+    return {s.id: s for s in sorted(found, key=lambda s: (s.id != FIRST_GAME, s.id))}
 
 
 @dataclass(frozen=True)

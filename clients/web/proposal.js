@@ -7,7 +7,8 @@ export function fairShare(view, code, total) {
   return (total * view.members[code].cost_share) / totalShares(view);
 }
 
-function totalShares(view) {
+/** The sum of every member's cost share: what a member's own is a part of. */
+export function totalShares(view) {
   return Object.values(view.members).reduce((s, m) => s + m.cost_share, 0);
 }
 

@@ -35,6 +35,9 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     white = players("facilitator")
     white.page.goto(f"{white.base_url}/#/")
     expect(white.page.get_by_text("Baltic airspace: a demonstration round")).to_be_visible()
+    # The scenario for a first game is the one offered, whatever the others are called.
+    expect(white.page.locator("input[name=scenario]").first).to_have_attribute("value", "baltic-demo")
+    expect(white.page.locator("input[name=scenario][value=baltic-demo]")).to_be_checked()
     white.shot("01-lobby")
     code = white.create_game("baltic-demo")
     est, pol, deu, obs = players("EST"), players("POL"), players("DEU"), players("observer")
@@ -60,6 +63,8 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     est.record_clock()
     first = est.seconds_left()
     assert 50 <= first <= 60
+    # A cost share is a weight: it is shown against the whole it is a part of (16+16+10+4+1+1 = 48).
+    expect(est.page.get_by_test_id("cost-share")).to_have_text(re.compile(r"^\s*1 of 48\s*≈\s*\(2\.1%\)\s*$"))
     white.shot("03-facilitator-console")
 
     # --- a private message; the recipients are on screen before sending ---------------------------------

@@ -214,6 +214,8 @@ async def test_the_scenarios_are_listed(http: httpx.AsyncClient) -> None:
 
     assert response.status_code == 200
     scenarios = {s["id"]: s for s in response.json()}
+    assert next(iter(scenarios)) == "baltic-demo", "the scenario for a first game is listed first"
+    assert list(scenarios)[1:] == sorted(list(scenarios)[1:]), "the others by id"
     baltic = scenarios["baltic-demo"]
     assert baltic["ruleset"] == "nato"
     assert baltic["rounds"] == 3
