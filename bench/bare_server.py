@@ -7,7 +7,12 @@ It speaks just enough of the game's socket protocol for the same load clients: a
 of this shape pays, on the same Uvicorn (same event loop and options; its stock `websockets-sansio` protocol,
 which the game server runs trimmed, see server/wire.py).
 
-Run: `python -m bench.bare_server --port 8765` (bench/load.py starts it itself).
+With `--durable FILE` it also commits each event to a SQLite file before broadcasting it, as the game server's
+default store does (write-ahead log, the log flushed by every commit, the commit in the event loop; no
+checkpoint while it runs, so none stalls a commit): the same fan-out with the same promise that nothing shown is
+lost, for telling what that promise costs any server from what the game server's own work costs.
+
+Run: `python -m bench.bare_server --port 8765 [--durable FILE]` (bench/load.py starts it itself).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import sqlite3
 from collections import defaultdict
 
 from starlette.applications import Starlette
@@ -35,6 +41,22 @@ class Hub:
     def __init__(self) -> None:
         self.games: dict[str, set[asyncio.Queue[str | None]]] = defaultdict(set)
         self.seqs: dict[str, int] = defaultdict(int)
+        self.store: sqlite3.Connection | None = None
+
+    def keep_in(self, path: str) -> None:
+        """Commit every event to the SQLite file at `path` before it is broadcast (`--durable`)."""
+        self.store = sqlite3.connect(path, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "wal_autocheckpoint=0"):
+            self.store.execute(f"PRAGMA {pragma}")
+        self.store.execute(
+            "CREATE TABLE IF NOT EXISTS events (game TEXT, seq INTEGER, frame TEXT, PRIMARY KEY (game, seq))"
+        )
+
+    def stored(self, game_id: str, seq: int, frame: str) -> None:
+        if self.store is not None:
+            self.store.execute("BEGIN")
+            self.store.execute("INSERT INTO events VALUES (?, ?, ?)", (game_id, seq, frame))
+            self.store.execute("COMMIT")
 
     def event(self, game_id: str, command: dict[str, object]) -> tuple[int, str]:
         """The next seq of the game and its event frame, shaped like the game server's."""
@@ -89,6 +111,7 @@ async def play(socket: WebSocket) -> None:
             ref = frame.get("ref")
             if frame.get("type") == "command" and isinstance(frame.get("command"), dict):
                 seq, event = hub.event(game_id, frame["command"])
+                hub.stored(game_id, seq, event)
                 hub.broadcast(game_id, event)
                 outbox.put_nowait(_dump({"type": "ack", "ref": ref, "seq": seq}))
             else:
@@ -121,7 +144,12 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--deflate", action="store_true", help="permessage-deflate, as WS_PER_MESSAGE_DEFLATE=1")
+    parser.add_argument(
+        "--durable", metavar="FILE", help="commit each event to this SQLite file before broadcasting it"
+    )
     args = parser.parse_args()
+    if args.durable:
+        hub.keep_in(args.durable)
     # The same server options as `wargame serve`.
     uvicorn.run(
         app,

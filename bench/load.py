@@ -738,8 +738,10 @@ async def game_server(args: argparse.Namespace, workdir: Path) -> AsyncIterator[
 async def bare_server(args: argparse.Namespace, workdir: Path) -> AsyncIterator[Subject]:
     """bench/bare_server.py started, with as many games and seats as the game server's; no socket open yet."""
     argv = [sys.executable, "-m", "bench.bare_server", "--host", "127.0.0.1", *(["--deflate"] if args.deflate else [])]
+    if args.bare_durable:
+        argv += ["--durable", str(workdir / "bare.db")]
     server = Server("bare", argv, dict(os.environ), workdir / "bare.log", cpus=args.server_cpus)
-    subject = Subject("bare Starlette broadcast", Run(), [server])
+    subject = Subject("bare Starlette, durable" if args.bare_durable else "bare Starlette broadcast", Run(), [server])
     try:
         await server.start()
         for g in range(args.games):
@@ -824,6 +826,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--bus-url", default="redis://127.0.0.1:6379/0", help="with --processes 2")
     parser.add_argument(
         "--deflate", action="store_true", help="both servers compress frames (the clients always offer it)"
+    )
+    parser.add_argument(
+        "--bare-durable",
+        action="store_true",
+        help="the bare server commits each event to a SQLite file, flushed, before broadcasting it (as the game "
+        "server's default store does)",
     )
     parser.add_argument(
         "--sqlite-flush-interval",
