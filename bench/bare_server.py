@@ -48,9 +48,8 @@ class Hub:
         self.store = sqlite3.connect(path, isolation_level=None)
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "wal_autocheckpoint=0"):
             self.store.execute(f"PRAGMA {pragma}")
-        self.store.execute(
-            "CREATE TABLE IF NOT EXISTS events (game TEXT, seq INTEGER, frame TEXT, PRIMARY KEY (game, seq))"
-        )
+        self.store.execute("DROP TABLE IF EXISTS events")  # each start numbers every game's events from 1 again
+        self.store.execute("CREATE TABLE events (game TEXT, seq INTEGER, frame TEXT, PRIMARY KEY (game, seq))")
 
     def stored(self, game_id: str, seq: int, frame: str) -> None:
         if self.store is not None:
