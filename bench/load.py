@@ -950,12 +950,12 @@ async def main_async(args: argparse.Namespace) -> int:
     for result in results:
         print(result.row())
     ours = [r for r in results if r.label.startswith("wargame")]
-    bare = [r for r in results if r.label.startswith("bare")]
-    if ours and bare:
-        ratios = [o.percentile(99) / b.percentile(99) for o, b in zip(ours, bare, strict=True)]
+    baseline = [r for r in results if r.label.startswith("bare")]
+    if ours and baseline:
+        ratios = [o.percentile(99) / b.percentile(99) for o, b in zip(ours, baseline, strict=True)]
         print(f"\np99 ratio, game server / bare server: {', '.join(f'{r:.2f}x' for r in ratios)}")
         if args.rounds > 1:
-            mine, theirs = pooled(ours), pooled(bare)
+            mine, theirs = pooled(ours), pooled(baseline)
             print(
                 f"all {args.rounds} rounds pooled: p50 {mine.percentile(50):.1f} / {theirs.percentile(50):.1f} ms, "
                 f"p99 {mine.percentile(99):.1f} / {theirs.percentile(99):.1f} ms, "
