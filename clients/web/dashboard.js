@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { clearedUnlessEdited, html, memberName, number, percent, words, ActButton, PhaseHint, Refusal, speaksFor } from "./ui.js";
 import { ActionText, Announcements, Injects, Metrics, Outcomes, Reports } from "./panels.js";
-import { totalShares } from "./proposal.js";
+import { fairShare, totalShares } from "./proposal.js";
 import { onDashboard } from "./unseen.js";
 
 const CAVEATS = {
@@ -23,7 +23,7 @@ function Figures({ view, member: m }) {
       <div><dt>Public support</dt><dd>${number(view.public_support[m.code] ?? m.public_support)}%${approx("public_support")}</dd></div>
       <div><dt>Cost share</dt><dd data-testid="cost-share" title="weight in fair shares of a burden and in assessed funding">
         ${number(m.cost_share)} of ${number(totalShares(view))}${approx("cost_share")}
-        <small> (${number((100 * m.cost_share) / totalShares(view))}%)</small></dd></div>
+        <small> (${number(fairShare(view, m.code, 100))}%)</small></dd></div>
       <div><dt>Intelligence</dt><dd>${percent(m.intelligence)}</dd></div>
     </dl>
     <h3>Forces</h3>
