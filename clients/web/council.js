@@ -106,19 +106,21 @@ export function Council({ game, view, seat }) {
   const delegation = speaksFor(view, seat);
   const chair = seat.role === "facilitator";
   const proposals = [...view.proposals].reverse();
+  // The proposals come first, in the page's order and on the left: on a phone's single column they are what a
+  // delegation answers, and would otherwise sit below the forms.
   return html`<${HeadNote} view=${view} seat=${seat} />
   <div class="grid two">
-    <div class="col">
-      <${Consultations} game=${game} view=${view} canAct=${delegation} />
-      ${(delegation || chair) && html`<${TableProposal} game=${game} view=${view} />`}
-      <${Invocations} game=${game} view=${view} seat=${seat} />
-    </div>
     <div class="col">
       <section class="panel" aria-labelledby="props-h">
         <h2 id="props-h">Proposals</h2>
         ${!proposals.length && html`<p class="hint">Nothing tabled yet.</p>`}
         ${proposals.map((p) => html`<${Proposal} key=${p.id} game=${game} view=${view} p=${p} canAct=${delegation} chair=${chair} />`)}
       </section>
+    </div>
+    <div class="col">
+      <${Consultations} game=${game} view=${view} canAct=${delegation} />
+      ${(delegation || chair) && html`<${TableProposal} game=${game} view=${view} />`}
+      <${Invocations} game=${game} view=${view} seat=${seat} />
     </div>
   </div>`;
 }

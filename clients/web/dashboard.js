@@ -100,18 +100,20 @@ export function Dashboard({ game, view, seat, seen }) {
   const me = view.members[code];
   const { injects, reports, rulings } = onDashboard(view);
   useEffect(() => seen.mark({ injects, reports, rulings }), [injects, reports, rulings]);
+  // What has just happened comes first, in the page's order and on the left: on a phone's single column it would
+  // otherwise sit below the delegation's forms.
   return html`<div class="grid">
+    <div class="col">
+      <${Announcements} view=${view} />
+      <${Injects} view=${view} />
+      <${Reports} view=${view} member=${code} />
+    </div>
     <div class="col">
       <${Figures} view=${view} member=${me} />
       <${Objectives} member=${me} />
       <${Actions} game=${game} view=${view} />
       ${view.rules?.defence_needs_request && html`<${Assistance} game=${game} view=${view} code=${code}
         speaks=${speaksFor(view, seat)} />`}
-    </div>
-    <div class="col">
-      <${Announcements} view=${view} />
-      <${Injects} view=${view} />
-      <${Reports} view=${view} member=${code} />
     </div>
     <div class="col">
       <${Metrics} view=${view} />
