@@ -65,18 +65,18 @@ def test_a_player_opens_the_link_in_the_consoles_qr_code_on_a_phone_and_plays(
 
         white.page.get_by_role("button", name="Start the exercise").click()
         phone.wait_phase("briefing")
-        for tab in ("Dashboard", "Council", "Messages"):  # each screen fits the phone's width
-            phone.tab(tab)
-            phone.page.locator("main").wait_for()
-            # (Not window.innerWidth: a phone zooms out to whatever is wider than its screen.)
-            width: Any = phone.page.evaluate("document.scrollingElement.scrollWidth")
-            assert width <= PHONE["viewport"]["width"], (tab, width)
         # On one column, what a delegation reads and answers comes before the forms it fills in.
         read_first = (("Dashboard", "Injects", "National actions"), ("Council", "Proposals", "Table a proposal"))
         for tab, first, then in read_first:
             phone.tab(tab)
             top = [phone.page.get_by_role("heading", name=name, exact=True).bounding_box() for name in (first, then)]
             assert top[0] and top[1] and top[0]["y"] < top[1]["y"], (tab, top)
+        for tab in ("Dashboard", "Council", "Messages"):  # each screen fits the phone's width
+            phone.tab(tab)
+            phone.page.locator("main").wait_for()
+            # (Not window.innerWidth: a phone zooms out to whatever is wider than its screen.)
+            width: Any = phone.page.evaluate("document.scrollingElement.scrollWidth")
+            assert width <= PHONE["viewport"]["width"], (tab, width)
         phone.shot("room-phone-messages")
         assert white.errors == [] and phone.errors == []
     finally:
