@@ -98,9 +98,25 @@ function ProjectorToggle() {
     localStorage.setItem("wargame.projector", on ? "1" : "0");
     window.dispatchEvent(new Event("projector"));
   }, [on]);
-  return html`<button type="button" class="ghost" aria-pressed=${on} onClick=${() => setOn(!on)}>
+  return html`<button type="button" class="ghost projector-toggle" aria-pressed=${on} onClick=${() => setOn(!on)}>
     Projector mode
   </button>`;
+}
+
+/** The header and the tabs stay at the top of the window (style.css `.top`); what the browser scrolls into view,
+ * a focused control or a link's target, stops below them instead of under them. */
+function useTopHeight(ref) {
+  useEffect(() => {
+    const root = document.documentElement.style;
+    const note = () => root.setProperty("--top-height", `${ref.current?.offsetHeight || 0}px`);
+    const observer = new ResizeObserver(note);
+    if (ref.current) observer.observe(ref.current);
+    note();
+    return () => {
+      observer.disconnect();
+      root.removeProperty("--top-height");
+    };
+  }, []);
 }
 
 function whoAmI(seat, view) {
@@ -138,6 +154,8 @@ function Game({ gameId, tab }) {
   const news = view && seat ? tabNews(view, seat, seen.seen) : {};
   const waiting = tabs.reduce((n, [id]) => n + (news[id]?.[0] || 0), 0);
   const title = view?.title || seat?.title || "Wargame";
+  const top = useRef(null);
+  useTopHeight(top);
   useEffect(() => {
     document.title = `${waiting ? `(${waiting}) ` : ""}${title} – play`; // seen from another browser tab too
   }, [waiting, title]);
@@ -150,6 +168,7 @@ function Game({ gameId, tab }) {
   const current = tabs.some(([id]) => id === tab) ? tab : tabs[0][0];
   const Page = PAGES[current];
   return html`<div class="game">
+    <div class="top" ref=${top}>
     <header class="bar">
       <div class="title">
         <strong>${view?.title || seat.title || "Game"}</strong>
@@ -176,6 +195,7 @@ function Game({ gameId, tab }) {
       ${(REVIEWS_ANY_TIME.includes(seat.role) || view?.status === "ended") &&
       html`<a href=${`#/review/${gameId}`} class="review" data-testid="review-link">Review</a>`}
     </nav>
+    </div>
     <main id="main" tabindex="-1">
       ${view && html`<${News} view=${view} />`}
       ${game.status === "refused" &&

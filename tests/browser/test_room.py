@@ -1,6 +1,7 @@
 """A room of players on other computers: the facilitator's console, opened on the server's own computer, shows
 the address the others open and its QR code; a player's phone opens what the code holds, takes a seat, and every
-screen of a delegation fits its width.
+screen of a delegation fits its width, with
+what it reads before the forms and the clock in sight however far it scrolls.
 
 The server listens on every interface; in a container (this machine may be one) it cannot tell which address is
 the one players open, so there, as in a deployment, `PUBLIC_URL` names it."""
@@ -78,6 +79,17 @@ def test_a_player_opens_the_link_in_the_consoles_qr_code_on_a_phone_and_plays(
             width: Any = phone.page.evaluate("document.scrollingElement.scrollWidth")
             assert width <= PHONE["viewport"]["width"], (tab, width)
         phone.shot("room-phone-messages")
+        # Scrolled to the end of its longest screen, the phone still shows the clock and the tabs, in two lines
+        # of header that leave the screen to the game (Projector mode is for the room's screen, not a phone's).
+        phone.tab("Dashboard")
+        phone.page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
+        expect(phone.page.get_by_role("heading", name="Metrics")).to_be_in_viewport()
+        for part in (phone.page.get_by_test_id("countdown"), phone.page.get_by_role("link", name="Council")):
+            expect(part).to_be_in_viewport()
+        top: Any = phone.page.evaluate("document.querySelector('.top').getBoundingClientRect().height")
+        assert top <= 150, top
+        expect(phone.page.get_by_role("button", name="Projector mode")).to_be_hidden()
+        expect(white.page.get_by_role("button", name="Projector mode")).to_be_visible()
         assert white.errors == [] and phone.errors == []
     finally:
         context.close()
