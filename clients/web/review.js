@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, credentials } from "./api.js";
 import { MetricCharts } from "./charts.js";
 import { Evaluation } from "./evaluation.js";
-import { html, number, words } from "./ui.js";
+import { html, number, words, ROLE_NAMES } from "./ui.js";
 
 async function get(gameId, token, path, params = []) {
   const query = new URLSearchParams(params).toString();
@@ -359,7 +359,7 @@ export function Review({ gameId }) {
     <header class="bar">
       <div class="title">
         <strong>After-action review: ${summary?.game?.title || seat.title || "Game"}</strong>
-        <span class="who">${words(seat.role)} · ${seat.player}</span>
+        <span class="who">${seat.member ? `${names[seat.member] || seat.member} delegation` : ROLE_NAMES[seat.role] || words(seat.role)} · ${seat.player}</span>
       </div>
       <div class="tools">
         <a href=${`#/game/${gameId}`} class="ghost">Back to the game</a>
