@@ -82,6 +82,7 @@ def test_a_player_opens_the_link_in_the_consoles_qr_code_on_a_phone_and_plays(
         # Scrolled to the end of its longest screen, the phone still shows the clock and the tabs, in two lines
         # of header that leave the screen to the game (Projector mode is for the room's screen, not a phone's).
         phone.tab("Dashboard")
+        phone.page.get_by_role("heading", name="Metrics").wait_for()  # the dashboard drawn, not the screen before it
         phone.page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
         expect(phone.page.get_by_role("heading", name="Metrics")).to_be_in_viewport()
         for part in (phone.page.get_by_test_id("countdown"), phone.page.get_by_role("link", name="Council")):
