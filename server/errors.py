@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.store import StoreUnavailable, not_stored, unavailable
+
+log = logging.getLogger("wargame.api")
 
 
 class ErrorBody(BaseModel):
@@ -57,6 +63,15 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _not_stored(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        log.error("a request was not stored: %s", exc)
+        return JSONResponse(_body("store_unavailable", not_stored(exc)), status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(OperationalError)
+    async def _database_refused(request: Request, exc: OperationalError) -> JSONResponse:
+        return await _not_stored(request, unavailable(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -27,7 +27,7 @@ from game_rules.events import Event, GameRewound, SeatReassigned, SeatReleased
 from game_rules.views import Viewer, log_lengths, shown
 from server.bus import Bus, Carried, LocalBus
 from server.frames import Shown, event_frame, presence_frame, view_frame
-from server.store import EventStore, RepeatedCommand, SeqConflict, StoredEvent
+from server.store import EventStore, RepeatedCommand, SeqConflict, StoredEvent, StoreUnavailable
 from server.wire import NORMAL_CLOSURE, SERVICE_RESTART, Wire, drop_unread
 
 log = logging.getLogger("wargame.rooms")
@@ -123,6 +123,8 @@ class Room:
         self._told: frozenset[str] | None = None
         """The connected seats this room's sockets were last told of."""
         self._shown = Shown()
+        self._status_unrecorded = False
+        """The store refused the game's last change of status: the next batch written here records it."""
         self.used = time.monotonic()
         """When a command, a socket or a request last came to this room."""
 
@@ -330,12 +332,19 @@ class Room:
                     self._send(conn, updates[key])
         if not written_here:
             return
-        if self.state.status != status_before:
-            await self._store.set_status(self.game_id, self.state.status)
-        if self.state.seq // SNAPSHOT_EVERY != (self.state.seq - len(batch)) // SNAPSHOT_EVERY:
-            await self._store.save_snapshot(
-                self.game_id, self.state.seq, self.state.model_dump_json(), state_hash(self.state)
-            )
+        # The events are stored and shown: what follows only derives from them, and a refusal of the database here
+        # must not answer the command as failed.  A status not recorded is recorded with the next batch.
+        try:
+            if self.state.status != status_before or self._status_unrecorded:
+                self._status_unrecorded = True
+                await self._store.set_status(self.game_id, self.state.status)
+                self._status_unrecorded = False
+            if self.state.seq // SNAPSHOT_EVERY != (self.state.seq - len(batch)) // SNAPSHOT_EVERY:
+                await self._store.save_snapshot(
+                    self.game_id, self.state.seq, self.state.model_dump_json(), state_hash(self.state)
+                )
+        except StoreUnavailable as refused:
+            log.error("the game's status or snapshot was not stored: %s", refused, extra={"game_id": self.game_id})
 
     def _audiences(self) -> dict[str, tuple[Viewer, list[Connection]]]:
         """The sockets here by what they see: one frame per distinct viewer, written to each of its sockets."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +33,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
@@ -75,6 +76,38 @@ class SeqConflict(Exception):
         self.game_id = game_id
         self.expected_seq = expected_seq
         self.actual_seq = actual_seq
+
+
+class StoreUnavailable(Exception):
+    """The database refused a write, or could not be reached: its disk full, its server gone.  Nothing of the write
+    was stored, and the same write may succeed once the cause is gone."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(f"the database refused the write: {cause}")
+        self.cause = cause
+
+
+def not_stored(refused: StoreUnavailable) -> str:
+    """What a player or a client is told when its command or request met `refused`."""
+    return (
+        f"The server could not store this ({refused.cause}), so nothing changed. Send it again in a moment; "
+        "if it fails again, the server's computer needs attention (tell the white cell)."
+    )
+
+
+@contextlib.contextmanager
+def _refusals_named() -> Iterator[None]:
+    """The driver's operational errors (SQLite's own, or as SQLAlchemy wraps any driver's) as `StoreUnavailable`."""
+    try:
+        yield
+    except (sqlite3.OperationalError, OperationalError) as refused:
+        raise unavailable(refused) from refused
+
+
+def unavailable(refused: sqlite3.OperationalError | OperationalError) -> StoreUnavailable:
+    """The database's refusal in its own words: its first line (PostgreSQL's may go on with details)."""
+    said = str(refused.orig if isinstance(refused, OperationalError) else refused).strip()
+    return StoreUnavailable(said.splitlines()[0] if said else type(refused).__name__)
 
 
 class UnknownGame(LookupError):
@@ -291,6 +324,10 @@ class EventStore:
 
     async def set_status(self, game_id: str, status: GameStatus) -> None:
         _check_choice(status, GameStatus)
+        with _refusals_named():
+            await self._set_status(game_id, status)
+
+    async def _set_status(self, game_id: str, status: GameStatus) -> None:
         async with self._sessions.begin() as session:
             changed = await _rows_changed(session, update(GameRow).where(GameRow.id == game_id).values(status=status))
             if changed != 1:
@@ -324,10 +361,11 @@ class EventStore:
             for i, ((type_, payload), end) in enumerate(zip(events, ends, strict=True), start=1)
         ]
         try:
-            if self._sqlite is not None:
-                await self._sqlite.append(game_id, expected_seq, stored, command_key)
-            else:
-                await self._append_in_one_statement(game_id, expected_seq, stored, command_key)
+            with _refusals_named():
+                if self._sqlite is not None:
+                    await self._sqlite.append(game_id, expected_seq, stored, command_key)
+                else:
+                    await self._append_in_one_statement(game_id, expected_seq, stored, command_key)
         except IntegrityError as exc:
             if command_key is not None and _violates(exc, _KEY_INDEX, _SQLITE_KEY_CLASH):
                 played = await self.command_seq(game_id, command_key)
@@ -405,8 +443,9 @@ class EventStore:
     async def save_snapshot(self, game_id: str, seq: int, state_json: str, state_hash: str) -> None:
         """Idempotent per (game, seq): the state at a seq is deterministic, so a rewrite is harmless."""
         row = SnapshotRow(game_id=game_id, seq=seq, state=state_json, state_hash=state_hash, created_at=utcnow())
-        async with self._sessions.begin() as session:
-            await session.merge(row)
+        with _refusals_named():
+            async with self._sessions.begin() as session:
+                await session.merge(row)
 
     async def latest_snapshot(self, game_id: str, at_or_before: int | None = None) -> Snapshot | None:
         query = select(SnapshotRow).where(SnapshotRow.game_id == game_id)

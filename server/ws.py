@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.websockets import WebSocketDisconnected
 
 from game_rules import COMMAND_ADAPTER, Refusal
@@ -24,7 +25,7 @@ from server.errors import ApiError, readable_errors
 from server.limits import SeatLimits, TokenBucket, seat_limits
 from server.lobby import Lobby, acting, command_key, viewer_for
 from server.rooms import Connection, Room
-from server.store import SEQ_LIMIT, SeatRecord
+from server.store import SEQ_LIMIT, SeatRecord, StoreUnavailable, not_stored, unavailable
 from server.wire import EXTENSION, POLICY_VIOLATION, TOO_BIG, AsgiWire, Wire, drop_unread
 
 log = logging.getLogger("wargame.ws")
@@ -230,7 +231,12 @@ async def _answer(frame: object, room: Room, seat: SeatRecord) -> str:
     key = command_key(seat, frame.get("key"))
     if isinstance(key, Refusal):
         return _frame(type="refusal", ref=ref, code=key.code, reason=key.reason)
-    result = await room.submit(command, actor, key=key, seat=seat.id)
+    try:
+        result = await room.submit(command, actor, key=key, seat=seat.id)
+    except (StoreUnavailable, OperationalError) as failed:
+        refused = failed if isinstance(failed, StoreUnavailable) else unavailable(failed)
+        log.error("a command was not stored: %s", refused, extra={"game_id": room.game_id, "seat_id": seat.id})
+        return _frame(type="error", ref=ref, code="store_unavailable", reason=not_stored(refused))
     if isinstance(result, Refusal):
         return _frame(type="refusal", ref=ref, code=result.code, reason=result.reason)
     return _frame(type="ack", ref=ref, seq=result.seq, **({"repeated": True} if result.repeated else {}))

@@ -180,12 +180,12 @@ class SeatBot:
             self._see(frame["view"])
         elif kind == "update" and self.view is not None:  # (a socket's whole view always comes first)
             self._see(updated(self.view, frame))
-        elif kind in ("ack", "refusal"):
+        elif kind in ("ack", "refusal", "error"):  # an error with a ref met a command: it answers it too
+            if kind == "error":
+                log.warning("%s: the server says %s: %s", self.name, frame.get("code"), frame.get("reason"))
             future = self._pending.get(str(frame.get("ref")))
             if future is not None and not future.done():
                 future.set_result(frame)
-        elif kind == "error":
-            log.warning("%s: the server says %s: %s", self.name, frame.get("code"), frame.get("reason"))
 
     def _see(self, view: View) -> None:
         self.view = view

@@ -1,0 +1,110 @@
+"""A database that refuses writes (its disk full) while a game is played: each command that meets it is answered at
+once with the database's reason and changes nothing, over a socket, over REST and from a bot; once the database
+writes again, play goes on from where it stood, every seq in order.
+
+SQLite's `max_page_count`, set on the store's write connections, stands in for the full disk: SQLite then refuses
+a write that needs another page with the very error a full disk gives (SQLITE_FULL, "database or disk is full").
+PostgreSQL has no such switch, so the test is SQLite's alone."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from server.bots.seat import SeatBot
+from server.store import EventStore
+from tests.integration.live import (
+    LiveServer,
+    Seat,
+    claim_seat,
+    client,
+    create_game,
+    rest_command,
+    rest_view,
+)
+
+pytestmark = pytest.mark.anyio
+
+LONG = "A statement that needs a page of its own. " * 90  # ~3,800 characters: more than any page has left
+REFUSED = "database or disk is full"
+
+
+@pytest.fixture
+async def live(database_url: str) -> AsyncIterator[LiveServer]:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's page limit stands in for a full disk")
+    server = LiveServer(database_url)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def disk_full(live: LiveServer, full: bool) -> None:
+    """No page beyond those the database has (`max_page_count` cannot go below them), or pages as before."""
+    assert live.server is not None
+    store: EventStore = live.server.config.app.state.store
+    writers = store._sqlite._connections.values() if store._sqlite is not None else []
+    assert writers, "the store has not written yet"
+    for writer in writers:
+        connection: sqlite3.Connection = writer.driver_connection
+        connection.execute(f"PRAGMA max_page_count = {1 if full else 1_073_741_823}")
+
+
+class OneMessage(SeatBot):
+    """A bot that sends one message and keeps what it was answered, and how long that took."""
+
+    answered: bool | None = None
+    waited = 0.0
+
+    async def play(self) -> None:
+        await self.wait_until(lambda: self.view is not None, 10, "its view")
+        began = time.monotonic()
+        self.answered = await self.command({"type": "send_message", "text": LONG})
+        self.waited = time.monotonic() - began
+
+
+async def test_commands_that_meet_a_full_disk_are_refused_with_its_reason_and_play_goes_on(live: LiveServer) -> None:
+    async with client(live.url) as http:
+        game = await create_game(http)
+        est = await claim_seat(http, game, member="EST", player="Kaja")
+        pol = await claim_seat(http, game, member="POL", player="Ola")
+        assert (await rest_command(http, game, game.facilitator_key, {"type": "start_game"})).status_code == 200
+        async with (
+            Seat(live.ws_url, game.game_id, est.token) as kaja,
+            Seat(live.ws_url, game.game_id, pol.token) as ola,
+        ):
+            before = await kaja.ack({"type": "send_message", "text": "Before the disk fills."})
+            await ola.view_at(before)
+
+            disk_full(live, True)
+            answer = await kaja.command({"type": "send_message", "text": LONG})
+            assert (answer["type"], answer["code"]) == ("error", "store_unavailable"), answer
+            assert REFUSED in answer["reason"] and "nothing changed" in answer["reason"], answer
+            over_rest = await rest_command(http, game, pol.token, {"type": "send_message", "text": LONG})
+            assert over_rest.status_code == 503, over_rest.text
+            assert over_rest.headers["Retry-After"] == "5"
+            assert over_rest.json()["error"]["code"] == "store_unavailable"
+            assert REFUSED in over_rest.json()["error"]["message"]
+            bot = OneMessage("EST bot", est.token, f"{live.ws_url}/ws/games/{game.game_id}")
+            await asyncio.wait_for(bot.run(), 10)
+            assert bot.answered is False and bot.waited < 5  # answered, not left to its own timeout
+            assert [(r.command, r.code) for r in bot.refusals] == [("send_message", "store_unavailable")]
+            # Nothing of the refused commands was played, shown or half-stored.
+            assert (await rest_view(http, game, pol.token))["seq"] == before
+            assert all(f.get("seq", 0) <= before for f in ola.frames if f.get("type") in ("event", "view"))
+
+            disk_full(live, False)
+            after = await kaja.ack({"type": "send_message", "text": LONG})
+            assert after == before + 1
+            seen: Any = await ola.view_at(after)
+            assert seen["messages"][-1]["text"] == LONG
+            assert live.server is not None
+            events = await live.server.config.app.state.store.read(game.game_id)
+            assert [e.seq for e in events] == list(range(1, after + 1))
