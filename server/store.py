@@ -79,18 +79,18 @@ class SeqConflict(Exception):
 
 
 class StoreUnavailable(Exception):
-    """The database refused a write, or could not be reached: its disk full, its server gone.  Nothing of the write
+    """The database refused a statement, or could not be reached: its disk full, its server gone.  Nothing of it
     was stored, and the same write may succeed once the cause is gone."""
 
     def __init__(self, cause: str) -> None:
-        super().__init__(f"the database refused the write: {cause}")
+        super().__init__(f"the database refused: {cause}")
         self.cause = cause
 
 
 def not_stored(refused: StoreUnavailable) -> str:
     """What a player or a client is told when its command or request met `refused`."""
     return (
-        f"The server could not store this ({refused.cause}), so nothing changed. Send it again in a moment; "
+        f"The server's database refused this ({refused.cause}), so nothing changed. Send it again in a moment; "
         "if it fails again, the server's computer needs attention (tell the white cell)."
     )
 
