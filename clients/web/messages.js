@@ -1,7 +1,7 @@
 // Messages: alliance-wide, bilateral and group channels, and each delegation's own.  The recipients are always
 // spelled out next to the Send button, so that a private message is never sent to everyone by mistake.
-import { useEffect, useState } from "preact/hooks";
-import { html, memberList, memberName, MemberPicker, PhaseHint, Refusal } from "./ui.js";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { html, memberList, memberName, MemberPicker, ONE_COLUMN, PhaseHint, Refusal } from "./ui.js";
 
 const ALL = "all";
 const OWN = "own:"; // + a member's code: its delegation's players among themselves
@@ -84,6 +84,13 @@ export function Messages({ game, view, seat, seen }) {
   const { me, byChannel, unread } = threads(view, seat, seen.seen);
   const [channel, setChannel] = useState(ALL);
   const [group, setGroup] = useState([]);
+  const thread = useRef(null);
+  const open = (k) => {
+    setChannel(k);
+    // On one column (a phone) the thread is below the channels: bring up the conversation chosen, its latest
+    // messages and the box to answer in.
+    if (matchMedia(ONE_COLUMN).matches) requestAnimationFrame(() => thread.current?.scrollIntoView({ block: "end" }));
+  };
   const shown = byChannel[channel]?.length || 0;
   useEffect(() => seen.mark({ [channel]: shown }), [channel, shown]);
   const keys = me ? [ALL, OWN + me] : [ALL];
@@ -91,7 +98,7 @@ export function Messages({ game, view, seat, seen }) {
   for (const k of Object.keys(byChannel)) if (!keys.includes(k)) keys.push(k);
   const start = () => {
     if (!group.length) return;
-    setChannel([...group].sort().join(","));
+    open([...group].sort().join(","));
     setGroup([]);
   };
   return html`<div class="messages">
@@ -99,7 +106,7 @@ export function Messages({ game, view, seat, seen }) {
       <h2>Channels</h2>
       <ul class="plain">
         ${keys.map((k) => html`<li key=${k}><button type="button" class=${"channel" + (k === channel ? " current" : "")}
-          aria-pressed=${k === channel} onClick=${() => setChannel(k)}>
+          aria-pressed=${k === channel} onClick=${() => open(k)}>
           ${channelName(view, k, me)} ${unread[k] ? html`<span class="count unread" data-testid="unread">${unread[k]} new</span>`
             : byChannel[k] ? html`<span class="count">${byChannel[k].length}</span>` : ""}</button></li>`)}
       </ul>
@@ -108,7 +115,7 @@ export function Messages({ game, view, seat, seen }) {
         <button type="button" onClick=${start} disabled=${!group.length}>Open group channel</button>
       </details>`}
     </nav>
-    <section class="panel thread-panel" aria-labelledby="thread-h">
+    <section class="panel thread-panel" aria-labelledby="thread-h" ref=${thread}>
       <h2 id="thread-h">${channelName(view, channel, me)}</h2>
       <${Thread} view=${view} messages=${byChannel[channel] || []} me=${me} />
       ${me ? html`<${Compose} key=${channel} game=${game} view=${view} me=${me} channel=${channel} />`

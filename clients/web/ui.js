@@ -6,6 +6,9 @@ import { serverNow } from "./api.js";
 
 export const html = htm.bind(h);
 
+/** Where the screens' columns become one (style.css's `@media (max-width: 700px)`). */
+export const ONE_COLUMN = "(max-width: 700px)";
+
 export const ROLE_NAMES = {
   delegation: "Delegation",
   observer: "Observer",

@@ -9,6 +9,7 @@ the one players open, so there, as in a deployment, `PUBLIC_URL` names it."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,6 +79,19 @@ def test_a_player_opens_the_link_in_the_consoles_qr_code_on_a_phone_and_plays(
             # (Not window.innerWidth: a phone zooms out to whatever is wider than its screen.)
             width: Any = phone.page.evaluate("document.scrollingElement.scrollWidth")
             assert width <= PHONE["viewport"]["width"], (tab, width)
+        # Below the channels on one column, a conversation chosen comes up: its latest messages and the box to
+        # answer in.
+        poland = phone.page.get_by_role("button", name=re.compile(r"^Bilateral: Poland"))
+        poland.click()
+        for n in range(1, 7):
+            phone.page.get_by_label("Message").fill(f"Tallinn to Warsaw, note {n}: the radar picture is shared.")
+            phone.page.get_by_role("button", name="Send").click()
+            expect(phone.page.get_by_test_id("message")).to_have_count(n)
+        phone.page.get_by_role("button", name="Alliance (everyone)").click()
+        phone.page.evaluate("window.scrollTo(0, 0)")
+        poland.click()
+        expect(phone.page.get_by_text("note 6:")).to_be_in_viewport()
+        expect(phone.page.get_by_role("button", name="Send")).to_be_in_viewport()
         phone.shot("room-phone-messages")
         # Scrolled to the end of its longest screen, the phone still shows the clock and the tabs, in two lines
         # of header that leave the screen to the game (Projector mode is for the room's screen, not a phone's).
