@@ -169,32 +169,32 @@ function Game({ gameId, tab }) {
   const Page = PAGES[current];
   return html`<div class="game">
     <div class="top" ref=${top}>
-    <header class="bar">
-      <div class="title">
-        <strong>${view?.title || seat.title || "Game"}</strong>
-        <span class="who" data-testid="who">${whoAmI(seat, view)} · ${seat.player}</span>
-        ${seat.role === "facilitator" && seat.join_code &&
-        html`<span class="joincode">Join code <b data-testid="join-code">${seat.join_code}</b></span>`}
-      </div>
-      <div class="clock">
-        ${view && html`<span data-testid="phase">${stage(view)}</span>`}
-        ${view?.phase && view.status !== "ended" && html`<${Countdown} view=${view} />`}
-      </div>
-      <div class="tools">
-        <${Connection} game=${game} />
-        <${ProjectorToggle} />
-        <a href="#/" class="ghost">Lobby</a>
-      </div>
-    </header>
-    <nav class="tabs" aria-label="Screens">
-      ${tabs.map(
-        ([id, label]) => html`<a key=${id} href=${`#/game/${gameId}/${id}`} aria-current=${id === current ? "page" : undefined}
-          >${label}${news[id] ? html` <span class="unread" data-testid=${`news-${id}`}>${news[id].join(" ")}</span>` : ""}</a
-        >`,
-      )}
-      ${(REVIEWS_ANY_TIME.includes(seat.role) || view?.status === "ended") &&
-      html`<a href=${`#/review/${gameId}`} class="review" data-testid="review-link">Review</a>`}
-    </nav>
+      <header class="bar">
+        <div class="title">
+          <strong>${view?.title || seat.title || "Game"}</strong>
+          <span class="who" data-testid="who">${whoAmI(seat, view)} · ${seat.player}</span>
+          ${seat.role === "facilitator" && seat.join_code &&
+          html`<span class="joincode">Join code <b data-testid="join-code">${seat.join_code}</b></span>`}
+        </div>
+        <div class="clock">
+          ${view && html`<span data-testid="phase">${stage(view)}</span>`}
+          ${view?.phase && view.status !== "ended" && html`<${Countdown} view=${view} />`}
+        </div>
+        <div class="tools">
+          <${Connection} game=${game} />
+          <${ProjectorToggle} />
+          <a href="#/" class="ghost">Lobby</a>
+        </div>
+      </header>
+      <nav class="tabs" aria-label="Screens">
+        ${tabs.map(
+          ([id, label]) => html`<a key=${id} href=${`#/game/${gameId}/${id}`} aria-current=${id === current ? "page" : undefined}
+            >${label}${news[id] ? html` <span class="unread" data-testid=${`news-${id}`}>${news[id].join(" ")}</span>` : ""}</a
+          >`,
+        )}
+        ${(REVIEWS_ANY_TIME.includes(seat.role) || view?.status === "ended") &&
+        html`<a href=${`#/review/${gameId}`} class="review" data-testid="review-link">Review</a>`}
+      </nav>
     </div>
     <main id="main" tabindex="-1">
       ${view && html`<${News} view=${view} />`}
