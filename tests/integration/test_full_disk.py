@@ -1,10 +1,12 @@
-"""A database that refuses writes (its disk full) while a game is played: each command that meets it is answered at
-once with the database's reason and changes nothing, over a socket, over REST and from a bot; once the database
-writes again, play goes on from where it stood, every seq in order.
+"""A database that refuses writes (its disk full, or remounted read-only) while a game is played: each command that
+meets it is answered at once with the database's reason and changes nothing, over a socket, over REST and from a
+bot; a phase whose deadline passes meanwhile waits, said once in the log; once the database writes again, play
+goes on from where it stood, every seq in order.
 
 SQLite's `max_page_count`, set on the store's write connections, stands in for the full disk: SQLite then refuses
-a write that needs another page with the very error a full disk gives (SQLITE_FULL, "database or disk is full").
-PostgreSQL has no such switch, so the test is SQLite's alone."""
+a write that needs another page with the very error a full disk gives (SQLITE_FULL, "database or disk is full");
+its `query_only` for a read-only disk (SQLITE_READONLY).  PostgreSQL has no such switches, so the tests are
+SQLite's alone."""
 
 from __future__ import annotations
 
@@ -46,15 +48,18 @@ async def live(database_url: str) -> AsyncIterator[LiveServer]:
         await server.stop()
 
 
-def disk_full(live: LiveServer, full: bool) -> None:
-    """No page beyond those the database has (`max_page_count` cannot go below them), or pages as before."""
+def refuse_writes(live: LiveServer, how: str | None) -> None:
+    """The store's writers refuse what a full disk refuses (`full`: no page beyond those the database has;
+    `max_page_count` cannot go below them), or every write, as on a disk remounted read-only after errors
+    (`read-only`), or nothing (None)."""
     assert live.server is not None
     store: EventStore = live.server.config.app.state.store
     writers = store._sqlite._connections.values() if store._sqlite is not None else []
     assert writers, "the store has not written yet"
     for writer in writers:
         connection: sqlite3.Connection = writer.driver_connection
-        connection.execute(f"PRAGMA max_page_count = {1 if full else 1_073_741_823}")
+        connection.execute(f"PRAGMA max_page_count = {1 if how == 'full' else 1_073_741_823}")
+        connection.execute(f"PRAGMA query_only = {int(how == 'read-only')}")
 
 
 class OneMessage(SeatBot):
@@ -83,7 +88,7 @@ async def test_commands_that_meet_a_full_disk_are_refused_with_its_reason_and_pl
             before = await kaja.ack({"type": "send_message", "text": "Before the disk fills."})
             await ola.view_at(before)
 
-            disk_full(live, True)
+            refuse_writes(live, "full")
             answer = await kaja.command({"type": "send_message", "text": LONG})
             assert (answer["type"], answer["code"]) == ("error", "store_unavailable"), answer
             assert REFUSED in answer["reason"] and "nothing changed" in answer["reason"], answer
@@ -100,7 +105,7 @@ async def test_commands_that_meet_a_full_disk_are_refused_with_its_reason_and_pl
             assert (await rest_view(http, game, pol.token))["seq"] == before
             assert all(f.get("seq", 0) <= before for f in ola.frames if f.get("type") in ("event", "view"))
 
-            disk_full(live, False)
+            refuse_writes(live, None)
             after = await kaja.ack({"type": "send_message", "text": LONG})
             assert after == before + 1
             seen: Any = await ola.view_at(after)
@@ -108,3 +113,27 @@ async def test_commands_that_meet_a_full_disk_are_refused_with_its_reason_and_pl
             assert live.server is not None
             events = await live.server.config.app.state.store.read(game.game_id)
             assert [e.seq for e in events] == list(range(1, after + 1))
+
+
+async def test_a_deadline_that_passes_while_the_database_refuses_advances_once_it_writes(
+    live: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with client(live.url) as http:
+        game = await create_game(http, phase_minutes={"briefing": 0.02})  # 1.2 s
+        await claim_seat(http, game, member="EST", player="Kaja")
+        assert (await rest_command(http, game, game.facilitator_key, {"type": "start_game"})).status_code == 200
+        refuse_writes(live, "read-only")
+        await asyncio.sleep(3.2)  # the deadline passed 2 s ago: eight ticks of the deadlines' clock since
+        assert (await rest_view(http, game, game.facilitator_key))["phase"] == "briefing"
+        said = [r.getMessage() for r in caplog.records if r.name == "wargame.deadlines"]
+        refused = "the database refused: attempt to write a readonly database"
+        assert said == [f"a phase's deadline passed, but {refused}; trying again"], said
+
+        refuse_writes(live, None)
+        for _ in range(40):
+            if (await rest_view(http, game, game.facilitator_key))["phase"] == "deliberation":
+                break
+            await asyncio.sleep(0.1)
+        assert (await rest_view(http, game, game.facilitator_key))["phase"] == "deliberation"
+        said = [r.getMessage() for r in caplog.records if r.name == "wargame.deadlines"]
+        assert said[1:] == ["the phase whose deadline had passed has advanced"], said
