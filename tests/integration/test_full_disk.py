@@ -1,12 +1,13 @@
 """A database that refuses writes (its disk full, or remounted read-only) while a game is played: each command that
 meets it is answered at once with the database's reason and changes nothing, over a socket, over REST and from a
-bot; a phase whose deadline passes meanwhile waits, said once in the log; once the database writes again, play
+bot; a phase whose deadline passes meanwhile waits, said once in the log; a game's status refused once a command's
+events are stored does not fail the command, and is recorded with the next; once the database writes again, play
 goes on from where it stood, every seq in order.
 
 SQLite's `max_page_count`, set on the store's write connections, stands in for the full disk: SQLite then refuses
 a write that needs another page with the very error a full disk gives (SQLITE_FULL, "database or disk is full");
-its `query_only` for a read-only disk (SQLITE_READONLY).  PostgreSQL has no such switches, so the tests are
-SQLite's alone."""
+its `query_only` for a read-only disk (SQLITE_READONLY), on the appends' connections or the others'.  PostgreSQL
+has no such switches, so the tests are SQLite's alone."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from server.bots.seat import SeatBot
 from server.store import EventStore
@@ -137,3 +139,40 @@ async def test_a_deadline_that_passes_while_the_database_refuses_advances_once_i
         assert (await rest_view(http, game, game.facilitator_key))["phase"] == "deliberation"
         said = [r.getMessage() for r in caplog.records if r.name == "wargame.deadlines"]
         assert said[1:] == ["the phase whose deadline had passed has advanced"], said
+
+
+def _read_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only = 1")
+    cursor.close()
+
+
+async def refuse_other_writes(live: LiveServer, refused: bool) -> None:
+    """The store's other connections (games, seats, statuses, snapshots) refuse writes, or no longer do."""
+    assert live.server is not None
+    engine = live.server.config.app.state.store.engine
+    (event.listen if refused else event.remove)(engine.sync_engine, "connect", _read_only)
+    await engine.dispose()  # the connections opened before: the next ones are opened with the listener, or without
+
+
+async def test_a_status_the_database_refuses_once_the_events_are_stored_does_not_fail_the_command(
+    live: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert live.server is not None
+    store: EventStore = live.server.config.app.state.store
+    async with client(live.url) as http:
+        game = await create_game(http)
+        est = await claim_seat(http, game, member="EST", player="Kaja")
+        await refuse_other_writes(live, True)
+        started = await rest_command(http, game, game.facilitator_key, {"type": "start_game"})
+        assert started.status_code == 200, started.text  # played: its events are stored and shown
+        assert (await rest_view(http, game, est.token))["status"] == "running"
+        said = [r.getMessage() for r in caplog.records if r.name == "wargame.rooms"]
+        refused = "the database refused: attempt to write a readonly database"
+        assert said == [f"the game's status or snapshot was not stored: {refused}"], said
+        assert (record := await store.get_game(game.game_id)) is not None and record.status == "lobby"
+
+        await refuse_other_writes(live, False)
+        sent = await rest_command(http, game, est.token, {"type": "send_message", "text": "Still here."})
+        assert sent.status_code == 200, sent.text
+        assert (record := await store.get_game(game.game_id)) is not None and record.status == "running"
