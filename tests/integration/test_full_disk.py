@@ -171,6 +171,14 @@ async def test_a_status_the_database_refuses_once_the_events_are_stored_does_not
         refused = "the database refused: attempt to write a readonly database"
         assert said == [f"the game's status or snapshot was not stored: {refused}"], said
         assert (record := await store.get_game(game.game_id)) is not None and record.status == "lobby"
+        # The lobby's own writes meet it too: a new game or seat is refused with the same reason.
+        for path, body in (
+            ("/api/games", {"scenario": "baltic-demo", "facilitator": "Another"}),
+            (f"/api/games/{game.game_id}/seats", {"join_code": game.join_code, "role": "observer", "player": "Ada"}),
+        ):
+            answer = await http.post(path, json=body)
+            assert (answer.status_code, answer.json()["error"]["code"]) == (503, "store_unavailable"), answer.text
+            assert refused.removeprefix("the database refused: ") in answer.json()["error"]["message"]
 
         await refuse_other_writes(live, False)
         sent = await rest_command(http, game, est.token, {"type": "send_message", "text": "Still here."})
