@@ -20,7 +20,11 @@ from server.network import own_address, reach
 from server.rooms import Accepted
 from server.store import SEQ_LIMIT, SeatRecord
 
-router = APIRouter(prefix="/api", responses={400: {"model": ErrorResponse}, 404: {"model": ErrorResponse}})
+# 503: the database refused (its disk full, its server out of reach), with its reason; nothing changed.
+router = APIRouter(
+    prefix="/api",
+    responses={400: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+)
 
 
 def lobby(request: Request) -> Lobby:
