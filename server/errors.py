@@ -9,10 +9,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server.store import StoreUnavailable, not_stored, unavailable
+from server.store import StoreUnavailable, not_stored, refusal
 
 log = logging.getLogger("wargame.api")
 
@@ -69,9 +69,11 @@ def install(app: FastAPI) -> None:
         log.error("a request was not stored: %s", exc)
         return JSONResponse(_body("store_unavailable", not_stored(exc)), status_code=503, headers={"Retry-After": "5"})
 
-    @app.exception_handler(OperationalError)
-    async def _database_refused(request: Request, exc: OperationalError) -> JSONResponse:
-        return await _not_stored(request, unavailable(exc))
+    @app.exception_handler(DBAPIError)
+    async def _database_failed(request: Request, exc: DBAPIError) -> JSONResponse:
+        if (refused := refusal(exc)) is not None:
+            return await _not_stored(request, refused)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -33,7 +33,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
@@ -79,12 +79,35 @@ class SeqConflict(Exception):
 
 
 class StoreUnavailable(Exception):
-    """The database refused a statement, or could not be reached: its disk full, its server gone.  Nothing of it
-    was stored, and the same write may succeed once the cause is gone."""
+    """The database refused a statement, or could not be reached: its disk full or read-only, its server gone.
+    Nothing of it was stored, and the same write may succeed once the cause is gone."""
 
     def __init__(self, cause: str) -> None:
         super().__init__(f"the database refused: {cause}")
         self.cause = cause
+
+
+READ_ONLY_TRANSACTION = "25006"
+"""PostgreSQL's SQLSTATE for a write in a read-only transaction: a standby after a failover, or a database set
+read-only (`default_transaction_read_only`)."""
+
+
+def refusal(error: BaseException) -> StoreUnavailable | None:
+    """`error` as the database's refusal, in its own words (the first line: PostgreSQL's go on with details); None
+    for any other error.  Refusals are the driver's operational errors (SQLite's own, or any driver's as SQLAlchemy
+    wraps them) and PostgreSQL's read-only transactions."""
+    if isinstance(error, StoreUnavailable):
+        return error
+    if isinstance(error, sqlite3.OperationalError):
+        said = str(error)
+    elif isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == READ_ONLY_TRANSACTION
+    ):
+        said = str(error.orig)
+    else:
+        return None
+    said = said.strip()
+    return StoreUnavailable(said.splitlines()[0] if said else type(error).__name__)
 
 
 def not_stored(refused: StoreUnavailable) -> str:
@@ -97,17 +120,12 @@ def not_stored(refused: StoreUnavailable) -> str:
 
 @contextlib.contextmanager
 def _refusals_named() -> Iterator[None]:
-    """The driver's operational errors (SQLite's own, or as SQLAlchemy wraps any driver's) as `StoreUnavailable`."""
     try:
         yield
-    except (sqlite3.OperationalError, OperationalError) as refused:
-        raise unavailable(refused) from refused
-
-
-def unavailable(refused: sqlite3.OperationalError | OperationalError) -> StoreUnavailable:
-    """The database's refusal in its own words: its first line (PostgreSQL's may go on with details)."""
-    said = str(refused.orig if isinstance(refused, OperationalError) else refused).strip()
-    return StoreUnavailable(said.splitlines()[0] if said else type(refused).__name__)
+    except (sqlite3.OperationalError, DBAPIError) as error:
+        if (refused := refusal(error)) is None:
+            raise
+        raise refused from error
 
 
 class UnknownGame(LookupError):

@@ -16,7 +16,6 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.exc import OperationalError
 from starlette.websockets import WebSocketDisconnected
 
 from game_rules import COMMAND_ADAPTER, Refusal
@@ -25,7 +24,7 @@ from server.errors import ApiError, readable_errors
 from server.limits import SeatLimits, TokenBucket, seat_limits
 from server.lobby import Lobby, acting, command_key, viewer_for
 from server.rooms import Connection, Room
-from server.store import SEQ_LIMIT, SeatRecord, StoreUnavailable, not_stored, unavailable
+from server.store import SEQ_LIMIT, SeatRecord, not_stored, refusal
 from server.wire import EXTENSION, POLICY_VIOLATION, TOO_BIG, AsgiWire, Wire, drop_unread
 
 log = logging.getLogger("wargame.ws")
@@ -233,8 +232,9 @@ async def _answer(frame: object, room: Room, seat: SeatRecord) -> str:
         return _frame(type="refusal", ref=ref, code=key.code, reason=key.reason)
     try:
         result = await room.submit(command, actor, key=key, seat=seat.id)
-    except (StoreUnavailable, OperationalError) as failed:
-        refused = failed if isinstance(failed, StoreUnavailable) else unavailable(failed)
+    except Exception as failed:
+        if (refused := refusal(failed)) is None:
+            raise
         log.error("a command was not stored: %s", refused, extra={"game_id": room.game_id, "seat_id": seat.id})
         return _frame(type="error", ref=ref, code="store_unavailable", reason=not_stored(refused))
     if isinstance(result, Refusal):

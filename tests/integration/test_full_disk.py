@@ -1,13 +1,13 @@
-"""A database that refuses writes (its disk full, or remounted read-only) while a game is played: each command that
-meets it is answered at once with the database's reason and changes nothing, over a socket, over REST and from a
-bot; a phase whose deadline passes meanwhile waits, said once in the log; a game's status refused once a command's
-events are stored does not fail the command, and is recorded with the next; once the database writes again, play
-goes on from where it stood, every seq in order.
+"""A database that refuses writes (its disk full or read-only, a PostgreSQL standby) while a game is played: each
+command that meets it is answered at once with the database's reason and changes nothing, over a socket, over REST
+and from a bot; a phase whose deadline passes meanwhile waits, said once in the log; a game's status refused once
+a command's events are stored does not fail the command, and is recorded with the next; once the database writes
+again, play goes on from where it stood, every seq in order.
 
-SQLite's `max_page_count`, set on the store's write connections, stands in for the full disk: SQLite then refuses
-a write that needs another page with the very error a full disk gives (SQLITE_FULL, "database or disk is full");
-its `query_only` for a read-only disk (SQLITE_READONLY), on the appends' connections or the others'.  PostgreSQL
-has no such switches, so the tests are SQLite's alone."""
+On SQLite, `max_page_count` set on the store's write connections stands in for the full disk: SQLite then refuses a
+write that needs another page with the very error a full disk gives (SQLITE_FULL, "database or disk is full");
+`query_only` for a read-only disk (SQLITE_READONLY), on the appends' connections or the others'.  On PostgreSQL,
+connections opened with `default_transaction_read_only`, as on a standby after a failover."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import event
 
@@ -35,13 +36,10 @@ from tests.integration.live import (
 pytestmark = pytest.mark.anyio
 
 LONG = "A statement that needs a page of its own. " * 90  # ~3,800 characters: more than any page has left
-REFUSED = "database or disk is full"
 
 
 @pytest.fixture
 async def live(database_url: str) -> AsyncIterator[LiveServer]:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's page limit stands in for a full disk")
     server = LiveServer(database_url)
     await server.start()
     try:
@@ -50,18 +48,43 @@ async def live(database_url: str) -> AsyncIterator[LiveServer]:
         await server.stop()
 
 
-def refuse_writes(live: LiveServer, how: str | None) -> None:
-    """The store's writers refuse what a full disk refuses (`full`: no page beyond those the database has;
-    `max_page_count` cannot go below them), or every write, as on a disk remounted read-only after errors
-    (`read-only`), or nothing (None)."""
+def _read_only(dbapi_connection: Any, _record: Any) -> None:
+    """A new connection that refuses writes: SQLite's `query_only`, PostgreSQL's read-only transactions."""
+    cursor = dbapi_connection.cursor()
+    if isinstance(dbapi_connection.driver_connection, sqlite3.Connection | aiosqlite.Connection):
+        cursor.execute("PRAGMA query_only = 1")
+    else:
+        cursor.execute("SET default_transaction_read_only = on")
+        dbapi_connection.commit()  # a SET in a transaction rolled back would be undone with it
+    cursor.close()
+
+
+async def refuse_other_writes(live: LiveServer, refused: bool) -> None:
+    """The store's pooled connections (on SQLite: games, seats, statuses, snapshots; on PostgreSQL every write)
+    refuse writes, or no longer do."""
+    assert live.server is not None
+    engine = live.server.config.app.state.store.engine
+    (event.listen if refused else event.remove)(engine.sync_engine, "connect", _read_only)
+    await engine.dispose()  # the connections opened before: the next ones are opened with the listener, or without
+
+
+async def refuse_writes(live: LiveServer, how: str | None) -> str:
+    """The store refuses what a full disk refuses (`full`: on SQLite no page beyond those the database has,
+    `max_page_count` cannot go below them), or every write, as a disk remounted read-only after errors or a
+    PostgreSQL standby does (`read-only`, and `full` on PostgreSQL, which has no page limit), or nothing (None).
+    Returns what the database says when it refuses."""
     assert live.server is not None
     store: EventStore = live.server.config.app.state.store
-    writers = store._sqlite._connections.values() if store._sqlite is not None else []
+    if store._sqlite is None:
+        await refuse_other_writes(live, how is not None)
+        return "in a read-only transaction"
+    writers = store._sqlite._connections.values()
     assert writers, "the store has not written yet"
     for writer in writers:
         connection: sqlite3.Connection = writer.driver_connection
         connection.execute(f"PRAGMA max_page_count = {1 if how == 'full' else 1_073_741_823}")
         connection.execute(f"PRAGMA query_only = {int(how == 'read-only')}")
+    return "database or disk is full" if how == "full" else "attempt to write a readonly database"
 
 
 class OneMessage(SeatBot):
@@ -90,15 +113,15 @@ async def test_commands_that_meet_a_full_disk_are_refused_with_its_reason_and_pl
             before = await kaja.ack({"type": "send_message", "text": "Before the disk fills."})
             await ola.view_at(before)
 
-            refuse_writes(live, "full")
+            refused = await refuse_writes(live, "full")
             answer = await kaja.command({"type": "send_message", "text": LONG})
             assert (answer["type"], answer["code"]) == ("error", "store_unavailable"), answer
-            assert REFUSED in answer["reason"] and "nothing changed" in answer["reason"], answer
+            assert refused in answer["reason"] and "nothing changed" in answer["reason"], answer
             over_rest = await rest_command(http, game, pol.token, {"type": "send_message", "text": LONG})
             assert over_rest.status_code == 503, over_rest.text
             assert over_rest.headers["Retry-After"] == "5"
             assert over_rest.json()["error"]["code"] == "store_unavailable"
-            assert REFUSED in over_rest.json()["error"]["message"]
+            assert refused in over_rest.json()["error"]["message"]
             bot = OneMessage("EST bot", est.token, f"{live.ws_url}/ws/games/{game.game_id}")
             await asyncio.wait_for(bot.run(), 10)
             assert bot.answered is False and bot.waited < 5  # answered, not left to its own timeout
@@ -107,7 +130,7 @@ async def test_commands_that_meet_a_full_disk_are_refused_with_its_reason_and_pl
             assert (await rest_view(http, game, pol.token))["seq"] == before
             assert all(f.get("seq", 0) <= before for f in ola.frames if f.get("type") in ("event", "view"))
 
-            refuse_writes(live, None)
+            await refuse_writes(live, None)
             after = await kaja.ack({"type": "send_message", "text": LONG})
             assert after == before + 1
             seen: Any = await ola.view_at(after)
@@ -124,14 +147,14 @@ async def test_a_deadline_that_passes_while_the_database_refuses_advances_once_i
         game = await create_game(http, phase_minutes={"briefing": 0.02})  # 1.2 s
         await claim_seat(http, game, member="EST", player="Kaja")
         assert (await rest_command(http, game, game.facilitator_key, {"type": "start_game"})).status_code == 200
-        refuse_writes(live, "read-only")
+        refused = await refuse_writes(live, "read-only")
         await asyncio.sleep(3.2)  # the deadline passed 2 s ago: eight ticks of the deadlines' clock since
         assert (await rest_view(http, game, game.facilitator_key))["phase"] == "briefing"
         said = [r.getMessage() for r in caplog.records if r.name == "wargame.deadlines"]
-        refused = "the database refused: attempt to write a readonly database"
-        assert said == [f"a phase's deadline passed, but {refused}; trying again"], said
+        assert len(said) == 1 and said[0].startswith("a phase's deadline passed, but the database refused: "), said
+        assert refused in said[0] and said[0].endswith("; trying again"), said
 
-        refuse_writes(live, None)
+        await refuse_writes(live, None)
         for _ in range(40):
             if (await rest_view(http, game, game.facilitator_key))["phase"] == "deliberation":
                 break
@@ -141,25 +164,13 @@ async def test_a_deadline_that_passes_while_the_database_refuses_advances_once_i
         assert said[1:] == ["the phase whose deadline had passed has advanced"], said
 
 
-def _read_only(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA query_only = 1")
-    cursor.close()
-
-
-async def refuse_other_writes(live: LiveServer, refused: bool) -> None:
-    """The store's other connections (games, seats, statuses, snapshots) refuse writes, or no longer do."""
-    assert live.server is not None
-    engine = live.server.config.app.state.store.engine
-    (event.listen if refused else event.remove)(engine.sync_engine, "connect", _read_only)
-    await engine.dispose()  # the connections opened before: the next ones are opened with the listener, or without
-
-
 async def test_a_status_the_database_refuses_once_the_events_are_stored_does_not_fail_the_command(
     live: LiveServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert live.server is not None
     store: EventStore = live.server.config.app.state.store
+    if store._sqlite is None:
+        pytest.skip("on PostgreSQL the events are appended on the same connections as the status is written")
     async with client(live.url) as http:
         game = await create_game(http)
         est = await claim_seat(http, game, member="EST", player="Kaja")
