@@ -64,16 +64,17 @@ def install(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(StoreUnavailable)
-    async def _not_stored(_: Request, exc: StoreUnavailable) -> JSONResponse:
-        log.error("a request was not stored: %s", exc)
-        return JSONResponse(_body("store_unavailable", not_stored(exc)), status_code=503, headers={"Retry-After": "5"})
+    async def _refused(_: Request, exc: Exception) -> JSONResponse:
+        if (refused := refusal(exc)) is None:
+            raise exc  # not a refusal: the 500 below, logged with its traceback
+        log.error("a request was not stored: %s", refused)
+        return JSONResponse(
+            _body("store_unavailable", not_stored(refused)), status_code=503, headers={"Retry-After": "5"}
+        )
 
-    @app.exception_handler(DBAPIError)
-    async def _database_failed(request: Request, exc: DBAPIError) -> JSONResponse:
-        if (refused := refusal(exc)) is not None:
-            return await _not_stored(request, refused)
-        return await _unexpected(request, exc)
+    # The store names the refusals of what it writes; the lobby's other statements arrive as the driver's errors.
+    app.add_exception_handler(StoreUnavailable, _refused)
+    app.add_exception_handler(DBAPIError, _refused)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -343,13 +343,10 @@ class EventStore:
     async def set_status(self, game_id: str, status: GameStatus) -> None:
         _check_choice(status, GameStatus)
         with _refusals_named():
-            await self._set_status(game_id, status)
-
-    async def _set_status(self, game_id: str, status: GameStatus) -> None:
-        async with self._sessions.begin() as session:
-            changed = await _rows_changed(session, update(GameRow).where(GameRow.id == game_id).values(status=status))
-            if changed != 1:
-                raise UnknownGame(game_id)
+            async with self._sessions.begin() as session:
+                query = update(GameRow).where(GameRow.id == game_id).values(status=status)
+                if await _rows_changed(session, query) != 1:
+                    raise UnknownGame(game_id)
 
     # events
 

@@ -160,6 +160,13 @@ class LiveServer:
                     raise TimeoutError("the server did not answer /healthz within 30 s")
                 await asyncio.sleep(0.02)
 
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()  # nothing left to stop after a crash, or a stop, inside the block
+
     async def stop(self) -> None:
         """Clean shutdown, as on SIGTERM: sockets get 1012, handlers finish, then the app's lifespan ends."""
         if self._task is None or self.server is None:
@@ -298,12 +305,8 @@ class ProcessServer:
 @contextlib.asynccontextmanager
 async def live_server(database_url: str, **settings: Any) -> AsyncIterator[str]:
     """Serve the app on a free loopback port for the block; yields the base URL (http://127.0.0.1:PORT)."""
-    server = LiveServer(database_url, **settings)
-    await server.start()
-    try:
+    async with LiveServer(database_url, **settings) as server:
         yield server.url
-    finally:
-        await server.stop()
 
 
 def free_port() -> int:

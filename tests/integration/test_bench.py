@@ -36,10 +36,11 @@ def bench(*argv: str, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
-def load(tmp_path: Path, *extra: str) -> dict[str, Any]:
+def load(tmp_path: Path, *extra: str, seconds: int = 2, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """bench.load at GAMES x SEATS, 10 commands a second for `seconds` after 1 s of warm-up; its figures."""
     figures = tmp_path / "load.json"
-    small = ("--games", str(GAMES), "--seats", str(SEATS), "--rate", "10", "--seconds", "2", "--warmup", "1")
-    bench("bench.load", *small, "--json", str(figures), *extra)
+    small = ("--games", str(GAMES), "--seats", str(SEATS), "--rate", "10", "--seconds", str(seconds), "--warmup", "1")
+    bench("bench.load", *small, "--json", str(figures), *extra, env=env)
     result: dict[str, Any] = json.loads(figures.read_text())
     return result
 
@@ -64,15 +65,13 @@ def test_the_load_harness_measures_the_game_server_and_the_bare_one_in_turn(tmp_
 
 def test_the_stage_timer_counts_every_stage_of_a_command(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
-    figures = tmp_path / "load.json"
-    small = ("--games", str(GAMES), "--seats", str(SEATS), "--rate", "10", "--seconds", "3", "--warmup", "1")
     serve = ("--serve", "-m bench.stages serve", "--logs", str(logs), "--skip-bare")
-    bench("bench.load", *small, *serve, "--json", str(figures), env={"STAGES_EVERY": "1"})
+    figures = load(tmp_path, *serve, seconds=3, env={"STAGES_EVERY": "1"})
     lines = re.findall(
         r"stages over 1 s: (\d+) commands; ms of CPU a command: (.*)", (logs / "wargame-0.log").read_text()
     )
     assert lines, "the server logged no stages"
-    assert sum(int(played) for played, _ in lines) >= json.loads(figures.read_text())["results"][0]["measured_commands"]
+    assert sum(int(played) for played, _ in lines) >= figures["results"][0]["measured_commands"]
     stages = [
         dict(re.findall(r"(event loop's thread|submit|decide|append|updates|writes) (\d+\.\d+)", s)) for _, s in lines
     ]

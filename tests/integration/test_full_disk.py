@@ -40,12 +40,8 @@ LONG = "A statement that needs a page of its own. " * 90  # ~3,800 characters: m
 
 @pytest.fixture
 async def live(database_url: str) -> AsyncIterator[LiveServer]:
-    server = LiveServer(database_url)
-    await server.start()
-    try:
+    async with LiveServer(database_url) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 def _read_only(dbapi_connection: Any, _record: Any) -> None:

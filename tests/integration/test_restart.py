@@ -7,8 +7,6 @@ Runs on a SQLite file, or on PostgreSQL when DATABASE_URL is set (see conftest.p
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
 import httpx
@@ -38,17 +36,6 @@ pytestmark = pytest.mark.anyio
 NAMES = ("fac", "EST", "POL", "USA", "obs")
 BURST = 30
 """Commands still in flight when the server goes down."""
-
-
-@contextlib.asynccontextmanager
-async def running(database_url: str) -> AsyncIterator[LiveServer]:
-    """A live server that the test may also stop or crash itself inside the block."""
-    live = LiveServer(database_url)
-    await live.start()
-    try:
-        yield live
-    finally:
-        await live.stop()
 
 
 async def open_seats(
@@ -160,7 +147,7 @@ async def test_a_game_survives_a_restart_of_its_server(database_url: str, how: s
         await close_seats(seats)
         await first.crash()
 
-    async with running(database_url) as second, client(second.url) as http:
+    async with LiveServer(database_url) as second, client(second.url) as http:
         after = await rest_view(http, game, game.facilitator_key)
         stored = after["seq"]
         late = stored - settled
@@ -223,7 +210,7 @@ async def test_a_game_survives_a_restart_of_its_server(database_url: str, how: s
 
 
 async def test_a_paused_game_stays_paused_across_a_restart(database_url: str, anyio_backend: str) -> None:
-    async with running(database_url) as first, client(first.url) as http:
+    async with LiveServer(database_url) as first, client(first.url) as http:
         game = await create_game(http)
         seats = await open_seats(first.url, game, {"fac": game.facilitator_key})
         try:
@@ -234,7 +221,7 @@ async def test_a_paused_game_stays_paused_across_a_restart(database_url: str, an
             await close_seats(seats)
     assert paused["status"] == "paused" and paused["paused_remaining"] is not None
 
-    async with running(database_url) as second, client(second.url) as http:
+    async with LiveServer(database_url) as second, client(second.url) as http:
         await asyncio.sleep(0.6)  # two turns of the deadline loop: a paused game has no deadline to enforce
         view = await rest_view(http, game, game.facilitator_key)
         assert view == paused
@@ -262,7 +249,7 @@ async def test_a_deadline_that_passed_while_the_server_was_down_is_enforced_on_r
 ) -> None:
     clock = FrozenClock(1_900_000_000.0)
     monkeypatch.setattr(app_module, "time", SimpleNamespace(time=clock))
-    async with running(database_url) as first, client(first.url) as http:
+    async with LiveServer(database_url) as first, client(first.url) as http:
         game = await create_game(http)
         est = await claim_seat(http, game, "delegation", "EST", "Kaja")
         response = await http.post(
@@ -273,7 +260,7 @@ async def test_a_deadline_that_passed_while_the_server_was_down_is_enforced_on_r
         assert (await rest_view(http, game, est.token))["deadline"] == clock.now + 60
 
     clock.now += 3600  # the server was down for an hour
-    async with running(database_url) as second:
+    async with LiveServer(database_url) as second:
         # Nobody asks for the game: the restarted server brings it back and enforces its deadline by itself.
         store = EventStore.from_url(database_url)
         try:
