@@ -19,8 +19,8 @@ from server.replay import replay_game
 from server.report import GameInfo, markdown
 from server.rooms import load_state
 from server.store import EventStore
-from tests.integration.live import Seat, claim_seat, client, create_game, rest_view, ws_base
-from tests.integration.test_restart import advance, running
+from tests.integration.live import LiveServer, Seat, claim_seat, client, create_game, rest_view, ws_base
+from tests.integration.test_restart import advance
 from tests.unit.scripted import Table
 from tests.unit.test_play import SCENARIO
 
@@ -76,7 +76,7 @@ async def test_a_rewind_reaches_every_seat_and_outlives_the_server(
     # Snapshots every 3 events put one after the moment the rewind goes back to: the state after a restart is then
     # loaded from an earlier snapshot.
     monkeypatch.setattr(server.rooms, "SNAPSHOT_EVERY", snapshot_every)
-    async with running(database_url) as first, client(first.url) as http:
+    async with LiveServer(database_url) as first, client(first.url) as http:
         game = await create_game(http)
         est = await claim_seat(http, game, member="EST", player="Kaja")
         pol = await claim_seat(http, game, member="POL", player="Marek")
@@ -118,7 +118,7 @@ async def test_a_rewind_reaches_every_seat_and_outlives_the_server(
             await pol_seat.ack({"type": "concur", "proposal": "P1"})
             after = await rest_view(http, game, game.facilitator_key)
 
-    async with running(database_url) as second, client(second.url) as http:
+    async with LiveServer(database_url) as second, client(second.url) as http:
         assert await rest_view(http, game, game.facilitator_key) == after
         exported = await http.get(
             f"/api/games/{game.game_id}/export",
@@ -141,7 +141,7 @@ async def test_a_rewind_reaches_every_seat_and_outlives_the_server(
 
 @pytest.mark.anyio
 async def test_a_rewind_takes_a_command_back_whole_never_half_of_it(database_url: str, anyio_backend: str) -> None:
-    async with running(database_url) as server, client(server.url) as http:
+    async with LiveServer(database_url) as server, client(server.url) as http:
         game = await create_game(http)
         await claim_seat(http, game, member="EST", player="Kaja")
         auth = {"Authorization": f"Bearer {game.facilitator_key}"}
