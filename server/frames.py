@@ -29,6 +29,13 @@ def presence_frame(seats: Iterable[str]) -> str:
     return f'{{"type":"presence","connected":{to_json(sorted(seats)).decode()}}}'
 
 
+def storage_frame(refused: str | None) -> str:
+    """Whether the game's database writes (`refused` None) or refuses, with its reason in the player's words."""
+    if refused is None:
+        return '{"type":"storage","writing":true}'
+    return f'{{"type":"storage","writing":false,"reason":{to_json(refused).decode()}}}'
+
+
 def updated(view: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
     """The view an update frame brings `view` to (a new one: `view` is left as it was)."""
     result = {**view, **update["set"]}

@@ -26,8 +26,8 @@ from game_rules import EVENT_ADAPTER, Command, Refusal, State, decide, evolve, r
 from game_rules.events import Event, GameRewound, SeatReassigned, SeatReleased
 from game_rules.views import Viewer, log_lengths, shown
 from server.bus import Bus, Carried, LocalBus
-from server.frames import Shown, event_frame, presence_frame, view_frame
-from server.store import EventStore, RepeatedCommand, SeqConflict, StoredEvent, StoreUnavailable
+from server.frames import Shown, event_frame, presence_frame, storage_frame, view_frame
+from server.store import EventStore, RepeatedCommand, SeqConflict, StoredEvent, StoreUnavailable, refused_play
 from server.wire import NORMAL_CLOSURE, SERVICE_RESTART, Wire, drop_unread
 
 log = logging.getLogger("wargame.rooms")
@@ -125,6 +125,9 @@ class Room:
         self._shown = Shown()
         self._status_unrecorded = False
         """The store refused the game's last change of status: the next batch written here records it."""
+        self._refused: str | None = None
+        """What every socket here was told, when the database refused this game's last write here: a facilitator who
+        sends nothing must learn that the room's commands are being refused, and when they no longer are."""
         self.used = time.monotonic()
         """When a command, a socket or a request last came to this room."""
 
@@ -200,6 +203,9 @@ class Room:
                 rows = [(e.type, EVENT_ADAPTER.dump_json(e).decode()) for e in decision]
                 try:
                     stored = await self._store.append(self.game_id, self.state.seq, rows, key)
+                except StoreUnavailable as refused:
+                    self._tell_storage(refused)
+                    raise
                 except SeqConflict:
                     await self._catch_up()  # another process wrote first: decide again on the news
                     continue
@@ -301,6 +307,7 @@ class Room:
         others fold the same events, and two writers of one snapshot row would collide."""
         if not batch:
             return
+        self._tell_storage(None)  # stored, here or by another process: the database writes the game's events
         status_before = self.state.status
         logs_before = log_lengths(self.state)
         moments = {e.to_seq: await load_state(self._store, self.game_id, e.to_seq) for _, e in batch if rewind(e)}
@@ -345,6 +352,16 @@ class Room:
                 )
         except StoreUnavailable as refused:
             log.error("the game's status or snapshot was not stored: %s", refused, extra={"game_id": self.game_id})
+
+    def _tell_storage(self, refused: StoreUnavailable | None) -> None:
+        """Tell every socket here when the database starts refusing this game's events, and when it stores them again
+        (a status or snapshot it refuses after the events is not told: the commands are still played)."""
+        said = None if refused is None else refused_play(refused)
+        if said != self._refused:
+            self._refused = said
+            frame = storage_frame(said)
+            for conn in list(self._connections):
+                self._send(conn, frame)
 
     def _audiences(self) -> dict[str, tuple[Viewer, list[Connection]]]:
         """The sockets here by what they see: one frame per distinct viewer, written to each of its sockets."""
@@ -409,6 +426,8 @@ class Room:
             for stored in missed:
                 conn.wire.write(self._frame_for(conn.viewer, stored, EVENT_ADAPTER.validate_json(stored.payload), {}))
             conn.wire.write(view_frame(self.state, conn.viewer))
+            if self._refused is not None:
+                conn.wire.write(storage_frame(self._refused))
             present = self.present()
             self._connections.add(conn)
             if conn.seat_id not in present:

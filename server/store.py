@@ -114,7 +114,15 @@ def not_stored(refused: StoreUnavailable) -> str:
     """What a player or a client is told when its command or request met `refused`."""
     return (
         f"The server's database refused this ({refused.cause}), so nothing changed. Send it again in a moment; "
-        "if it fails again, the server's computer needs attention (tell the white cell)."
+        "if it fails again, the server's computer needs attention."
+    )
+
+
+def refused_play(refused: StoreUnavailable) -> str:
+    """What every seat of a game is told while its database refuses the game's writes."""
+    return (
+        f"The server's database is refusing to record this game ({refused.cause}): commands are refused and nothing "
+        "changes until it writes again. Nothing already shown is lost."
     )
 
 

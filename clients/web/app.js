@@ -76,6 +76,7 @@ function useGame(gameId, token) {
     view: s?.view || null,
     seat: s?.seat || null,
     connected: s?.connected || null,
+    storage: s?.storage || null,
     status: s?.status || "connecting",
     problem: s?.problem || "",
     refusals,
@@ -89,6 +90,17 @@ function Connection({ game }) {
   return html`<span class=${"connection " + game.status} data-testid="connection" role="status" aria-live="polite"
     >${labels[game.status]}</span
   >`;
+}
+
+/** Said on every screen of every seat while the server's database refuses the game's events (its disk full, say),
+ * in the sticky top: a facilitator who sends nothing would otherwise learn it from the players. */
+function StorageRefused({ reason, role }) {
+  const what =
+    role === "facilitator"
+      ? "On the server's computer, free space on its disk or make its database writable again (docs/operations.md, " +
+        "“The disk fills”): play goes on by itself from where it stood."
+      : "The white cell sees this too.";
+  return html`<p class="storage" role="alert" data-testid="storage">${reason} ${what}</p>`;
 }
 
 function ProjectorToggle() {
@@ -195,6 +207,7 @@ function Game({ gameId, tab }) {
         ${(REVIEWS_ANY_TIME.includes(seat.role) || view?.status === "ended") &&
         html`<a href=${`#/review/${gameId}`} class="review" data-testid="review-link">Review</a>`}
       </nav>
+      ${game.storage && html`<${StorageRefused} reason=${game.storage} role=${seat.role} />`}
     </div>
     <main id="main" tabindex="-1">
       ${view && html`<${News} view=${view} />`}

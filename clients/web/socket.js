@@ -32,6 +32,7 @@ export class GameSocket {
     this.view = null;
     this.seat = null;
     this.connected = null; // the seats with a socket open to the server, as its presence frames say
+    this.storage = null; // why the server's database refuses to record the game, while it does (storage frames)
     this.lastSeq = null;
     this.answers = new Map(); // ref -> resolve
     this.unanswered = new Map(); // ref -> command frame: sent again after a reconnect until answered
@@ -77,6 +78,7 @@ export class GameSocket {
         this.status = "open";
         this.attempts = 0;
         this.problem = "";
+        this.storage = null; // a socket that joins while the database refuses is told so after its view
         this.startHeartbeat();
         for (const frame of this.unanswered.values()) this.raw(frame);
         break;
@@ -94,6 +96,9 @@ export class GameSocket {
         break;
       case "presence":
         this.connected = new Set(frame.connected);
+        break;
+      case "storage":
+        this.storage = frame.writing ? null : frame.reason;
         break;
       case "ack":
       case "refusal":

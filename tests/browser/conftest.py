@@ -118,9 +118,22 @@ class ThreadServer:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
+    def call(self, work: Callable[[], object]) -> None:
+        """Run `work` in the server's event loop, as its own code runs, and wait for it."""
+        assert self.loop is not None
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                work()
+            finally:
+                done.set()
+
+        self.loop.call_soon_threadsafe(run)
+        assert done.wait(10), "the server's loop did not run it"
+
     def drop_connections(self, game_id: str, seat_id: str) -> None:
         """Cut a seat's sockets from the server's side, as a network failure would."""
-        assert self.loop is not None
 
         def drop() -> None:
             for room in self.app.state.lobby.rooms.loaded():
@@ -131,14 +144,7 @@ class ThreadServer:
                         room.leave(conn)
                         conn.wire.close(1001, "dropped")
 
-        done = threading.Event()
-
-        def run() -> None:
-            drop()
-            done.set()
-
-        self.loop.call_soon_threadsafe(run)
-        assert done.wait(10), "the server's loop did not run the drop"
+        self.call(drop)
 
 
 @pytest.fixture

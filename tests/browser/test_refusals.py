@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from server.store import EventStore
+from tests.browser.conftest import ThreadServer
 from tests.browser.players import Player
+from tests.integration.live import sqlite_refuses
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -105,4 +107,36 @@ def test_a_command_the_server_fails_on_is_said_beside_its_control_and_sent_again
     expect(est.page.get_by_test_id("consultations")).to_contain_text("Requested by Estonia")
     expect(est.page.get_by_role("alert")).to_have_count(0)
     expect(est.page.get_by_test_id("consultations").get_by_text("Requested by Estonia")).to_have_count(1)
+    assert est.errors == [] and white.errors == []
+
+
+def test_a_database_that_refuses_the_game_is_said_on_every_screen_until_it_writes_again(
+    players: Callable[[str], Player], server: ThreadServer
+) -> None:
+    """Its disk read-only, the server's database refuses the facilitator's advance: the control says so, and every
+    seat's screen says so at its top, the facilitator's with what to do; once it writes, the same button plays and
+    the notice goes from every screen."""
+    from playwright.sync_api import expect
+
+    white, est = _started(players)
+    store = server.app.state.store
+    said: list[str] = []
+    server.call(lambda: said.append(sqlite_refuses(store, "read-only")))
+    advance = white.page.get_by_role("button", name="End the briefing phase now")
+    advance.click()
+    expect(white.page.locator(".act", has=advance).get_by_role("alert")).to_contain_text("nothing changed")
+    for player in (white, est):
+        notice = player.page.get_by_test_id("storage")
+        expect(notice).to_contain_text(f"refusing to record this game ({said[0]})")
+        expect(notice).to_be_in_viewport()
+    expect(white.page.get_by_test_id("storage")).to_contain_text("free space on its disk")
+    expect(est.page.get_by_test_id("storage")).to_contain_text("The white cell sees this too.")
+    white.shot("database-refuses")
+    assert est.page.get_by_test_id("phase").inner_text().endswith("briefing"), "nothing changed"
+
+    server.call(lambda: sqlite_refuses(store, None))
+    advance.click()
+    est.wait_phase("deliberation")
+    for player in (white, est):
+        expect(player.page.get_by_test_id("storage")).to_have_count(0)
     assert est.errors == [] and white.errors == []

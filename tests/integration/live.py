@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -32,6 +33,7 @@ from server import wire
 from server.app import create_app
 from server.config import Settings
 from server.frames import updated
+from server.store import EventStore
 
 FULL = os.environ.get("WARGAME_FULL") == "1"
 """The long fuzz and kill loops at their full counts (docs/operations.md); the suite runs them small."""
@@ -386,6 +388,20 @@ async def rest_view(http: httpx.AsyncClient, game: Game, token: str) -> Frame:
     assert response.status_code == 200, response.text
     view: Frame = response.json()
     return view
+
+
+def sqlite_refuses(store: EventStore, how: str | None) -> str:
+    """The SQLite store's appends refuse what a full disk refuses (`full`: no page beyond those the database has;
+    `max_page_count` cannot go below them), or every write, as a disk remounted read-only after errors does
+    (`read-only`), or nothing (None).  Returns what SQLite says when it refuses.  Run it in the server's loop."""
+    assert store._sqlite is not None, "the store is not SQLite's"
+    writers = store._sqlite._connections.values()
+    assert writers, "the store has not written yet"
+    for writer in writers:
+        connection: sqlite3.Connection = writer.driver_connection
+        connection.execute(f"PRAGMA max_page_count = {1 if how == 'full' else 1_073_741_823}")
+        connection.execute(f"PRAGMA query_only = {int(how == 'read-only')}")
+    return "database or disk is full" if how == "full" else "attempt to write a readonly database"
 
 
 # --- a seat's socket -----------------------------------------------------------------------------------

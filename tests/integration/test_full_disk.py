@@ -31,6 +31,7 @@ from tests.integration.live import (
     create_game,
     rest_command,
     rest_view,
+    sqlite_refuses,
 )
 
 pytestmark = pytest.mark.anyio
@@ -65,22 +66,14 @@ async def refuse_other_writes(live: LiveServer, refused: bool) -> None:
 
 
 async def refuse_writes(live: LiveServer, how: str | None) -> str:
-    """The store refuses what a full disk refuses (`full`: on SQLite no page beyond those the database has,
-    `max_page_count` cannot go below them), or every write, as a disk remounted read-only after errors or a
-    PostgreSQL standby does (`read-only`, and `full` on PostgreSQL, which has no page limit), or nothing (None).
-    Returns what the database says when it refuses."""
+    """The store refuses what a full disk refuses, or every write (`sqlite_refuses`; on PostgreSQL, which has no page
+    limit, both are every write, as a standby refuses them), or nothing (None).  Returns what the database says."""
     assert live.server is not None
     store: EventStore = live.server.config.app.state.store
     if store._sqlite is None:
         await refuse_other_writes(live, how is not None)
         return "in a read-only transaction"
-    writers = store._sqlite._connections.values()
-    assert writers, "the store has not written yet"
-    for writer in writers:
-        connection: sqlite3.Connection = writer.driver_connection
-        connection.execute(f"PRAGMA max_page_count = {1 if how == 'full' else 1_073_741_823}")
-        connection.execute(f"PRAGMA query_only = {int(how == 'read-only')}")
-    return "database or disk is full" if how == "full" else "attempt to write a readonly database"
+    return sqlite_refuses(store, how)
 
 
 class OneMessage(SeatBot):
@@ -105,9 +98,11 @@ async def test_commands_that_meet_a_full_disk_are_refused_with_its_reason_and_pl
         async with (
             Seat(live.ws_url, game.game_id, est.token) as kaja,
             Seat(live.ws_url, game.game_id, pol.token) as ola,
+            Seat(live.ws_url, game.game_id, game.facilitator_key) as white,
         ):
             before = await kaja.ack({"type": "send_message", "text": "Before the disk fills."})
             await ola.view_at(before)
+            await white.view_at(before)
 
             refused = await refuse_writes(live, "full")
             answer = await kaja.command({"type": "send_message", "text": LONG})
@@ -125,12 +120,25 @@ async def test_commands_that_meet_a_full_disk_are_refused_with_its_reason_and_pl
             # Nothing of the refused commands was played, shown or half-stored.
             assert (await rest_view(http, game, pol.token))["seq"] == before
             assert all(f.get("seq", 0) <= before for f in ola.frames if f.get("type") in ("event", "view"))
+            # Every socket of the game was told once, the facilitator's too, who sent nothing; and so is one opened now.
+            for seat in (white, ola, kaja):
+                told = [f for f in seat.frames if f["type"] == "storage"]
+                assert [(f["writing"], refused in f["reason"]) for f in told] == [(False, True)], (seat.name, told)
+            async with Seat(live.ws_url, game.game_id, game.facilitator_key) as second:
+                await second.view_at(before)
+                told = await second.until(lambda f: f["type"] == "storage")
+                assert told[-1]["writing"] is False and refused in told[-1]["reason"], told
 
             await refuse_writes(live, None)
             after = await kaja.ack({"type": "send_message", "text": LONG})
             assert after == before + 1
             seen: Any = await ola.view_at(after)
             assert seen["messages"][-1]["text"] == LONG
+            # Told that it writes again, once, before the event that shows it.
+            await white.view_at(after)
+            told = [(f["type"], f.get("writing"), f.get("seq")) for f in white.frames]
+            told = [said for said in told if said[0] in ("storage", "event")]
+            assert told[-3:] == [("storage", False, None), ("storage", True, None), ("event", None, after)], told
             assert live.server is not None
             events = await live.server.config.app.state.store.read(game.game_id)
             assert [e.seq for e in events] == list(range(1, after + 1))
