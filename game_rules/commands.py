@@ -144,6 +144,26 @@ class SetRounds(Frozen):
     rounds: int = Field(ge=1, le=20)
 
 
+class DeclareDone(Frozen):
+    """A delegation has done what it means to in the phase named (`done`), or takes that back: the white cell sees
+    who is done, and the phase ends early once every delegation played by a person is, if it so chose (`EndWhenDone`).
+    Naming the phase makes a declaration that crosses the phase's end harmless."""
+
+    type: Literal["declare_done"] = "declare_done"
+    round: int = Field(ge=0)
+    phase: str = Field(min_length=1, max_length=40)
+    done: bool = True
+    at: float = 0
+
+
+class EndWhenDone(Frozen):
+    """Whether a phase ends as soon as every delegation played by a person has declared itself done with it."""
+
+    type: Literal["end_when_done"] = "end_when_done"
+    on: bool
+    at: float = 0
+
+
 class AdvancePhase(Frozen):
     """Move on from the phase named; naming it makes a second, stale advance harmless."""
 
@@ -325,6 +345,8 @@ Command = Annotated[
     | ResumeGame
     | ExtendPhase
     | SetRounds
+    | DeclareDone
+    | EndWhenDone
     | AdvancePhase
     | EndGame
     | RewindGame
@@ -354,6 +376,7 @@ WHITE_CELL_COMMANDS = frozenset(
         "resume_game",
         "extend_phase",
         "set_rounds",
+        "end_when_done",
         "advance_phase",
         "end_game",
         "rewind_game",
@@ -381,11 +404,14 @@ NATIONAL_VOICE_COMMANDS = frozenset(
         "request_assistance",
         "invoke",
         "pledge",
+        "declare_done",
     }
 )
 """What commits a member state before its allies: only the head of its delegation says it.  The other players of
 a delegation deliberate with the head, message, share intelligence and propose national actions."""
 SYSTEM_COMMANDS = frozenset({"claim_seat"})
+EVERY_PHASE_COMMANDS = frozenset({"declare_done"})
+"""Open in every phase of a running game to the seats that may send them, whatever the phase allows."""
 ANY_TIME_COMMANDS = frozenset(
     {"record_observation", "rate_capability", "plan_corrective_action", "drop_corrective_action"}
 )

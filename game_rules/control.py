@@ -13,6 +13,7 @@ from game_rules import events as ev
 from game_rules.checks import Decision
 from game_rules.commands import (
     ANY_TIME_COMMANDS,
+    EVERY_PHASE_COMMANDS,
     NATIONAL_VOICE_COMMANDS,
     SYSTEM_COMMANDS,
     WHITE_CELL_COMMANDS,
@@ -49,7 +50,7 @@ def gate(state: State, command: Command, actor: str, seat: str | None = None) ->
         }
         return Refusal(code=f"game_{state.status}", reason=reasons[state.status])
     spec = current_phase(state)
-    if command.type not in spec.allows:
+    if command.type not in spec.allows and command.type not in EVERY_PHASE_COMMANDS:
         allowed_in = [p.name for p in state.phases if command.type in p.allows]
         where = f"it belongs to the {' and '.join(allowed_in)} phase" if allowed_in else "no phase allows it"
         return Refusal(
@@ -236,33 +237,92 @@ def set_rounds(state: State, c: cmd.SetRounds, actor: str) -> Decision:
     return (ev.RoundsSet(rounds=c.rounds, was=state.rounds),)
 
 
+def _stale(state: State, round_: int, phase: str) -> Refusal | None:
+    if (round_, phase) == (state.round, state.phase):
+        return None
+    return Refusal(
+        code="stale_phase",
+        reason=f"The {phase} phase of round {round_} is already over; "
+        f"play is in the {state.phase} phase of round {state.round}.",
+    )
+
+
 def advance_phase(state: State, c: cmd.AdvancePhase, actor: str) -> Decision:
     if refusal := _no_phases(state):
         return refusal
     if state.status != "running":
         return Refusal(code="not_running", reason="Resume the exercise before moving to the next phase.")
-    if (c.from_round, c.from_phase) != (state.round, state.phase):
+    if refusal := _stale(state, c.from_round, c.from_phase):
+        return refusal
+    u = Unfolding(state)
+    _advance(u, c.at)
+    return u.done()
+
+
+def in_the_room(state: State) -> list[str]:
+    """The members a person plays (a bot's members do not hold the room up), in code order."""
+    return sorted({s.member for s in state.seats.values() if s.role == "delegation" and s.member and not s.bot})
+
+
+def _end_if_everyone_done(u: Unfolding, at: float) -> None:
+    state = u.state
+    playing = in_the_room(state)
+    if state.end_when_done and state.status == "running" and playing and set(playing) <= set(state.done):
+        u.add(ev.EveryoneDone(round=state.round, phase=state.phase or ""))
+        _advance(u, at)
+
+
+def declare_done(state: State, c: cmd.DeclareDone, actor: str) -> Decision:
+    if refusal := _no_phases(state) or checks.not_a_member(state, actor, "declare themselves done with a phase"):
+        return refusal
+    if state.status != "running":
+        return Refusal(code="not_running", reason="Play is not under way: there is no phase to be done with.")
+    if refusal := _stale(state, c.round, c.phase):
+        return refusal
+    name = checks.member_name(state, actor)
+    if c.done == (actor in state.done):
+        said = "has already said it is done" if c.done else "has not said it is done"
+        return Refusal(code="already_said", reason=f"{name} {said} with the {state.phase} phase.")
+    u = Unfolding(state)
+    u.add(ev.DelegationDone(member=actor, done=c.done))
+    if c.done:
+        _end_if_everyone_done(u, c.at)
+    return u.done()
+
+
+def end_when_done(state: State, c: cmd.EndWhenDone, actor: str) -> Decision:
+    if refusal := _no_phases(state):
+        return refusal
+    if c.on == state.end_when_done:
         return Refusal(
-            code="stale_phase",
-            reason=f"The {c.from_phase} phase of round {c.from_round} is already over; "
-            f"play is in the {state.phase} phase of round {state.round}.",
+            code="already_set",
+            reason="Phases already end once every delegation is done."
+            if c.on
+            else "Phases already run to their deadline.",
         )
     u = Unfolding(state)
+    u.add(ev.EndWhenDoneSet(on=c.on))
+    _end_if_everyone_done(u, c.at)  # chosen when the room was done already: it need not wait for a last word
+    return u.done()
+
+
+def _advance(u: Unfolding, at: float) -> None:
+    """End the phase under way: the council's pending proposals decided, the round assessed at its end, the next
+    phase opened (or the exercise ended after its last)."""
+    state = u.state
     if current_phase(state).closes_proposals:
-        for proposal in state.proposals.values():
-            if proposal.outcome == "pending":
-                u.add(*council.closing(u.state, proposal))
+        for proposal in [p for p in state.proposals.values() if p.outcome == "pending"]:
+            u.add(*council.closing(u.state, proposal))
     following = _next_phase(state)
     round_over = following is None or following[0] != state.round
     if round_over:
         u.add(ev.RoundAssessed(metrics=metrics.assess(u.state)))
     if following is None:
         u.add(ev.GameEnded(reason=f"round {state.round} of {state.rounds} complete"))
-        return u.done()
+        return
     if round_over and not adversary.has_red_cell(state) and state.adversary_moved_in != state.round:
         adversary.scripted_move(u, u.state.assessments[-1])
-    _begin(u, following[0], following[1], c.at)
-    return u.done()
+    _begin(u, following[0], following[1], at)
 
 
 def end_game(state: State, c: cmd.EndGame, actor: str) -> Decision:
@@ -371,6 +431,20 @@ def game_started(state: State, e: ev.GameStarted) -> None:
 def phase_began(state: State, e: ev.PhaseBegan) -> None:
     state.round, state.phase, state.deadline = e.round, e.phase, e.deadline
     state.phase_count += 1
+    state.done = []
+
+
+def delegation_done(state: State, e: ev.DelegationDone) -> None:
+    done = set(state.done) - {e.member}
+    state.done = sorted(done | {e.member} if e.done else done)
+
+
+def everyone_done(state: State, e: ev.EveryoneDone) -> None:
+    state.announcements.append(f"Every delegation was done with the {e.phase} phase, which ended early.")
+
+
+def end_when_done_set(state: State, e: ev.EndWhenDoneSet) -> None:
+    state.end_when_done = e.on
 
 
 def observation_recorded(state: State, e: ev.ObservationRecorded) -> None:

@@ -184,6 +184,25 @@ class RoundsSet(Frozen):
     was: int
 
 
+class DelegationDone(Frozen):
+    type: Literal["delegation_done"] = "delegation_done"
+    member: str
+    done: bool = True
+
+
+class EveryoneDone(Frozen):
+    """Every delegation played by a person was done with the phase, and the white cell had chosen to end it then."""
+
+    type: Literal["everyone_done"] = "everyone_done"
+    round: int
+    phase: str
+
+
+class EndWhenDoneSet(Frozen):
+    type: Literal["end_when_done_set"] = "end_when_done_set"
+    on: bool
+
+
 class GameEnded(Frozen):
     type: Literal["game_ended"] = "game_ended"
     reason: str
@@ -338,6 +357,9 @@ Event = Annotated[
     | GameResumed
     | DeadlineExtended
     | RoundsSet
+    | DelegationDone
+    | EveryoneDone
+    | EndWhenDoneSet
     | GameEnded
     | GameRewound
     | InjectDelivered

@@ -88,6 +88,14 @@ def describe(event: Event, rules: Ruleset | None) -> str:
             return f"The facilitator extends the phase by {event.seconds:.0f} s."
         case ev.RoundsSet():
             return f"The facilitator sets the exercise to {event.rounds} rounds (it was {event.was})."
+        case ev.DelegationDone():
+            return f"{event.member} is done with the phase." if event.done else f"{event.member} is not done after all."
+        case ev.EveryoneDone():
+            return f"Every delegation is done with the {event.phase} phase of round {event.round}: it ends early."
+        case ev.EndWhenDoneSet():
+            if event.on:
+                return "The facilitator has phases end as soon as every delegation is done."
+            return "The facilitator has phases run to their deadline."
         case ev.GameEnded():
             return f"The exercise ends: {event.reason}."
         case ev.GameRewound():

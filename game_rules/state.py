@@ -271,6 +271,10 @@ class State(Record):
     deadline: float | None = None
     """Epoch seconds at which the current phase ends, as stamped by the server; None while paused."""
     paused_remaining: float | None = None
+    done: list[str] = Field(default_factory=list)
+    """The members whose delegations have declared themselves done with the phase under way, in code order."""
+    end_when_done: bool = False
+    """The white cell's choice: a phase ends as soon as every delegation played by a person is done with it."""
     seats: dict[str, Seat] = Field(default_factory=dict)
     messages: list[Message] = Field(default_factory=list)
     injects: list[Inject] = Field(default_factory=list)

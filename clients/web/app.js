@@ -3,7 +3,7 @@ import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, credentials } from "./api.js";
 import { GameSocket } from "./socket.js";
-import { html, Countdown, ROLE_NAMES, headOf, memberName, words } from "./ui.js";
+import { html, ActButton, Countdown, ROLE_NAMES, headOf, memberName, speaksFor, words } from "./ui.js";
 import { Lobby } from "./lobby.js";
 import { Dashboard } from "./dashboard.js";
 import { Council } from "./council.js";
@@ -90,6 +90,22 @@ function Connection({ game }) {
   return html`<span class=${"connection " + game.status} data-testid="connection" role="status" aria-live="polite"
     >${labels[game.status]}</span
   >`;
+}
+
+/** A delegation's word that it is done with the phase under way, its head's to give or take back: the white cell
+ * sees who is done, and may have the phase end once every delegation a person plays is. */
+function DoneWithPhase({ game, view, seat }) {
+  if (seat.role !== "delegation" || view.status !== "running" || !view.phase) return null;
+  const done = view.done.includes(seat.member);
+  const playing = view.in_the_room;
+  const tally = `${view.done.filter((m) => playing.includes(m)).length} of ${playing.length} delegations done`;
+  if (!speaksFor(view, seat)) {
+    return done ? html`<span class="done-mark" data-testid="done" title=${tally}>✓ Done</span>` : null;
+  }
+  return html`<span data-testid="done"><${ActButton} game=${game} id="done" kind=${done ? "ghost done" : "ghost"}
+    label=${done ? `✓ Done with this phase (${tally}); press to take it back` : `Done with this phase (${tally})`}
+    command=${{ type: "declare_done", round: view.round, phase: view.phase, done: !done }}
+    >${done ? "✓ Done" : "Done"}<//></span>`;
 }
 
 /** Said on every screen of every seat while the server's database refuses the game's events (its disk full, say),
@@ -191,6 +207,7 @@ function Game({ gameId, tab }) {
         <div class="clock">
           ${view && html`<span data-testid="phase">${stage(view)}</span>`}
           ${view?.phase && view.status !== "ended" && html`<${Countdown} view=${view} />`}
+          ${view && html`<${DoneWithPhase} game=${game} view=${view} seat=${seat} />`}
         </div>
         <div class="tools">
           <${Connection} game=${game} />

@@ -22,6 +22,7 @@ function PhaseControl({ game, view, seat }) {
         command=${{ type: "advance_phase", from_round: view.round, from_phase: view.phase }}
         >End the ${view.phase} phase now<//>`}
     </div>
+    ${(running || view.status === "paused") && html`<${DoneSoFar} game=${game} view=${view} />`}
     ${(running || view.status === "paused") && html`<${PlayLeft} view=${view} />`}
     ${view.phases.length > 0 && view.status !== "ended" && html`<${Rounds} game=${game} view=${view} />`}
     ${view.status !== "ended" && (ending
@@ -32,6 +33,23 @@ function PhaseControl({ game, view, seat }) {
     <${ConsoleElsewhere} game=${game} seat=${seat} />
     ${(view.status === "ended" || view.status === "lobby") && html`<${DeleteGame} game=${game} seat=${seat} />`}
   </section>`;
+}
+
+/** Which delegations have said they are done with the phase under way (those a person plays: bots do not hold the
+ * room up), and the white cell's choice to end a phase as soon as all of them have. */
+function DoneSoFar({ game, view }) {
+  const playing = view.in_the_room;
+  const done = view.done.filter((m) => playing.includes(m));
+  const said = playing.length === 0
+    ? "No delegation is played by a person yet."
+    : `Done with this phase: ${done.length} of ${playing.length} delegations${done.length ? ` (${memberList(view, done)})` : ""}.`;
+  return html`<div class="done-so-far">
+    <p data-testid="done-so-far">${said}</p>
+    <label><input type="checkbox" checked=${view.end_when_done} disabled=${!!game.pending["end-when-done"]}
+      onChange=${() => game.act("end-when-done", { type: "end_when_done", on: !view.end_when_done })} />
+      End a phase as soon as every delegation is done</label>
+    <${Refusal} game=${game} for="end-when-done" />
+  </div>`;
 }
 
 /** Seconds of play left: the phase under way, the rest of its round and the rounds after it, at the phases' lengths

@@ -89,3 +89,43 @@ def test_the_facilitator_adds_a_round_during_play_and_every_seat_sees_it(players
     expect(left).to_contain_text("of play left at this pace, once play resumes.")
     assert abs(_minutes(left.inner_text()) - 2 * round_minutes) <= 1, (left.inner_text(), round_minutes)
     assert white.errors == [] and est.errors == []
+
+
+def test_delegations_say_they_are_done_and_the_phase_ends_when_all_are(players: Callable[[str], Player]) -> None:
+    """Each head of delegation says when its delegation is done with the phase (and may take it back); the console
+    counts them, the deputy sees it; with "End a phase as soon as every delegation is done" ticked, the last one to
+    say so ends the phase for everyone, and the room reads why."""
+    from playwright.sync_api import expect
+
+    white = players("facilitator")
+    code = white.create_game()
+    est, kai, pol = players("EST"), players("EST deputy"), players("POL")
+    est.join(code, "delegation", "Kaja", member="EST")
+    kai.join(code, "delegation", "Kai", member="EST")
+    pol.join(code, "delegation", "Ola", member="POL")
+    white.page.get_by_role("button", name="Start the exercise").click()
+    pol.wait_phase("briefing")
+    tally = white.page.get_by_test_id("done-so-far")
+    expect(tally).to_have_text("Done with this phase: 0 of 2 delegations.")
+    expect(kai.page.get_by_test_id("done")).to_have_count(0)  # the head says it, not the deputy
+
+    est.page.get_by_role("button", name="Done with this phase (0 of 2 delegations done)").click()
+    expect(tally).to_have_text("Done with this phase: 1 of 2 delegations (Estonia).")
+    expect(kai.page.get_by_test_id("done")).to_have_text("✓ Done")
+    taken_back = est.page.get_by_role("button", name=re.compile(r"press to take it back"))
+    expect(taken_back).to_have_text("✓ Done")
+    est.shot("done-with-phase")
+    taken_back.click()
+    expect(tally).to_have_text("Done with this phase: 0 of 2 delegations.")
+    expect(kai.page.get_by_test_id("done")).to_have_count(0)
+
+    white.page.get_by_label("End a phase as soon as every delegation is done").check()
+    expect(white.page.get_by_label("End a phase as soon as every delegation is done")).to_be_checked()
+    for player in (est, pol):
+        player.page.get_by_role("button", name=re.compile(r"^Done with this phase")).click()
+    for player in (white, est, kai, pol):
+        player.wait_phase("deliberation")
+    expect(pol.announcement("Every delegation was done with the briefing phase, which ended early.")).to_be_visible()
+    expect(tally).to_have_text("Done with this phase: 0 of 2 delegations.")  # a new phase: nobody is done with it
+    white.shot("done-so-far")
+    assert all(p.errors == [] for p in (white, est, kai, pol))

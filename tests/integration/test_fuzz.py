@@ -352,6 +352,8 @@ SAMPLES: list[Frame] = [
     {"type": "extend_phase", "seconds": 5},
     {"type": "set_rounds", "rounds": 4},
     {"type": "advance_phase", "from_round": 1, "from_phase": "briefing"},
+    {"type": "declare_done", "round": 1, "phase": "briefing"},
+    {"type": "end_when_done", "on": True},
     {"type": "inject", "title": "fuzz", "visible_to": ["EST"]},
     {"type": "broadcast", "text": "fuzz"},
     {"type": "rule_on_action", "action": "A1", "ruling": "accepted"},

@@ -35,6 +35,7 @@ import server.auth as auth
 from game_rules.commands import (
     ANY_TIME_COMMANDS,
     COMMAND_ADAPTER,
+    EVERY_PHASE_COMMANDS,
     NATIONAL_VOICE_COMMANDS,
     SYSTEM_COMMANDS,
     WHITE_CELL_COMMANDS,
@@ -241,6 +242,9 @@ def samples(est_report: str, pol_report: str, pol_seat: str) -> dict[str, Frame]
         "extend_phase": {"type": "extend_phase", "seconds": 5},
         "set_rounds": {"type": "set_rounds", "rounds": 2},  # one round less: the matrix still visits every phase
         "advance_phase": {"type": "advance_phase", "from_round": 99, "from_phase": "nowhere"},
+        "end_when_done": {"type": "end_when_done", "on": True},
+        # Not the phase under way: a member's is refused for that, not for authority.
+        "declare_done": {"type": "declare_done", "round": 99, "phase": "nowhere"},
         "end_game": {"type": "end_game"},
         # Not a moment behind the game: the white cell's is refused for that, not for authority, and play goes on.
         "rewind_game": {"type": "rewind_game", "to_seq": 1_000_000, "note": "matrix"},
@@ -305,7 +309,7 @@ async def test_every_command_against_every_role_is_refused_exactly_where_it_must
         done: set[str] = set()
         white_cell = [k for k in commands if commands[k]["type"] in WHITE_CELL_COMMANDS]
         while (view := await matrix.view())["status"] == "running":
-            allows = next(p["allows"] for p in view["phases"] if p["name"] == view["phase"])
+            allows = [*next(p["allows"] for p in view["phases"] if p["name"] == view["phase"]), *EVERY_PHASE_COMMANDS]
             if view["phase"] == "council" and not view["invocations"]:
                 await conditional_invocation(matrix, {**others, "POL": tokens["other_delegation"]})
             for label, command in commands.items():

@@ -9,12 +9,14 @@ import pytest
 from game_rules import events as ev
 from game_rules import replay, state_hash
 from game_rules.narrative import describe
+from game_rules.rulesets import RULESETS
 from game_rules.scenario import ScenarioError, parse_scenario
-from game_rules.state import CHAIR
+from game_rules.state import CHAIR, SYSTEM
 from game_rules.views import FACILITATOR, Viewer, may_see, view
 from tests.unit.scripted import Table
 
 SCENARIO = parse_scenario((Path(__file__).parents[2] / "game_rules/scenarios/baltic-demo.yaml").read_text())
+NATO = RULESETS["nato"]
 EST = Viewer(role="delegation", member="EST")
 POL = Viewer(role="delegation", member="POL")
 OBSERVER = Viewer(role="observer")
@@ -216,3 +218,64 @@ def test_free_play_has_no_rounds_to_set() -> None:
     state = replay([GameOpened(ruleset="nato", members=(Member(code="USA"), Member(code="DEU")))])
     decision = decide(state, COMMAND_ADAPTER.validate_python({"type": "set_rounds", "rounds": 3}), CHAIR)
     assert isinstance(decision, Refusal) and decision.code == "no_round_structure"
+
+
+def test_delegations_say_they_are_done_with_a_phase_and_every_seat_sees_who(game: Table) -> None:
+    game.do(SYSTEM, type="claim_seat", seat="s-pol", role="delegation", member="POL", player="Ola")
+    game.do(SYSTEM, type="claim_seat", seat="s-ltu", role="delegation", member="LTU", player="Bot", bot=True)
+    game.do("EST", type="declare_done", round=1, phase="briefing", at=1010.0)
+    assert game.state.done == ["EST"] and game.state.phase == "briefing"  # the white cell did not choose an early end
+    shown = view(game.state, EST)
+    assert (shown["done"], shown["in_the_room"], shown["end_when_done"]) == (["EST"], ["EST", "POL"], False)
+    again = game.refused("EST", type="declare_done", round=1, phase="briefing")
+    assert again.code == "already_said" and "Estonia has already said it is done" in again.reason
+    assert game.refused("POL", type="declare_done", round=1, phase="briefing", done=False).code == "already_said"
+    game.do("POL", type="declare_done", round=1, phase="briefing")
+    game.do("EST", type="declare_done", round=1, phase="briefing", done=False)  # taken back
+    assert game.state.done == ["POL"]
+    assert [describe(e, NATO) for e in game.log[-2:]] == ["POL is done with the phase.", "EST is not done after all."]
+    game.advance(at=1060.0)
+    assert game.state.done == []  # a new phase: nobody is done with it yet
+    refusal = game.refused("EST", type="declare_done", round=1, phase="briefing")
+    assert refusal.code == "stale_phase" and "deliberation" in refusal.reason
+    assert game.refused(CHAIR, type="declare_done", round=1, phase="deliberation").code == "not_a_member"
+    assert game.refused("EST", type="end_when_done", on=True).code == "facilitator_only"
+    game.do(CHAIR, type="pause_game", at=1070.0)
+    assert game.refused("EST", type="declare_done", round=1, phase="deliberation").code == "game_paused"
+
+
+def test_the_phase_ends_once_every_delegation_a_person_plays_is_done_when_the_white_cell_chose_so(game: Table) -> None:
+    game.do(SYSTEM, type="claim_seat", seat="s-pol", role="delegation", member="POL", player="Ola")
+    game.do(SYSTEM, type="claim_seat", seat="s-ltu", role="delegation", member="LTU", player="Bot", bot=True)
+    game.to("council")
+    game.do("EST", type="table_proposal", proposal="P1", kind="joint_statement")
+    game.do(CHAIR, type="end_when_done", on=True, at=1100.0)
+    assert game.refused(CHAIR, type="end_when_done", on=True).code == "already_set"
+    game.do("EST", type="declare_done", round=1, phase="council", at=1110.0)
+    assert game.state.phase == "council"  # Poland has not said so yet; Lithuania's bot does not hold the room up
+    ended = game.do("POL", type="declare_done", round=1, phase="council", at=1120.0)
+    assert [type(e) for e in ended[:3]] == [ev.DelegationDone, ev.EveryoneDone, ev.ProposalClosed]
+    seconds = {p.name: p.seconds for p in game.state.phases}
+    assert (game.state.phase, game.state.deadline, game.state.done) == (
+        "commitments",
+        1120 + seconds["commitments"],
+        [],
+    )
+    assert game.state.proposals["P1"].outcome != "pending"  # decided as the council's end decides it
+    assert game.state.announcements[-1] == "Every delegation was done with the council phase, which ended early."
+    assert describe(ended[1], NATO) == ("Every delegation is done with the council phase of round 1: it ends early.")
+
+    # Chosen once the room is done already, the phase ends at once; turned off, phases run to their deadline.
+    game.do(CHAIR, type="end_when_done", on=False, at=1130.0)
+    for member in ("EST", "POL"):
+        game.do(member, type="declare_done", round=1, phase="commitments", at=1140.0)
+    assert game.state.phase == "commitments"
+    game.do(CHAIR, type="end_when_done", on=True, at=1150.0)
+    assert (game.state.phase, game.state.deadline) == ("adjudication", 1150 + seconds["adjudication"])
+
+    # After the last phase of the last round, the exercise ends.
+    game.do(CHAIR, type="set_rounds", rounds=1)
+    for member in ("EST", "POL"):
+        game.do(member, type="declare_done", round=1, phase="adjudication", at=1160.0)
+    assert game.state.status == "ended"
+    assert replay(game.log) == game.state

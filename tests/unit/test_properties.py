@@ -38,9 +38,11 @@ from game_rules.commands import (
     Concur,
     ConcurWithReservation,
     ConfirmAttribution,
+    DeclareDone,
     DeliverInject,
     DropCorrectiveAction,
     EndGame,
+    EndWhenDone,
     ExtendPhase,
     HoldMselLine,
     InvokeCollectiveDefence,
@@ -109,6 +111,7 @@ WHITE_CELL_ONLY: tuple[type[BaseModel], ...] = (
     ResumeGame,
     ExtendPhase,
     SetRounds,
+    EndWhenDone,
     AdvancePhase,
     EndGame,
     RewindGame,
@@ -145,6 +148,7 @@ MEMBERS_ONLY: tuple[type[BaseModel], ...] = (
     ProposeAction,
     ShareIntelligence,
     OfferSharing,
+    DeclareDone,
 )
 CHAIR_WORK: tuple[type[BaseModel], ...] = (*WHITE_CELL_ONLY, *SERVER_ONLY, TableProposal, ConfirmAttribution)
 
@@ -382,6 +386,17 @@ def commands(setting: Setting) -> st.SearchStrategy[Command]:
         (1, st.builds(ResumeGame, at=clock)),
         (1, st.builds(ExtendPhase, seconds=st.floats(min_value=1, max_value=86_400))),
         (1, st.builds(SetRounds, rounds=st.integers(min_value=1, max_value=5))),
+        (1, st.builds(EndWhenDone, on=st.booleans(), at=clock)),
+        (
+            2,
+            st.builds(
+                DeclareDone,
+                round=st.integers(min_value=0, max_value=3),
+                phase=phase_names,
+                done=st.booleans(),
+                at=clock,
+            ),
+        ),
         (3, st.builds(RewindGame, to_seq=st.integers(min_value=1, max_value=8), note=some_text)),
         (
             2,

@@ -298,6 +298,11 @@ def test_every_event_type_has_a_sentence() -> None:
         ev.GameResumed(deadline=130.0),
         ev.DeadlineExtended(seconds=60),
         ev.RoundsSet(rounds=4, was=3),
+        ev.DelegationDone(member="EST"),
+        ev.DelegationDone(member="EST", done=False),
+        ev.EveryoneDone(round=1, phase="council"),
+        ev.EndWhenDoneSet(on=True),
+        ev.EndWhenDoneSet(on=False),
         ev.GameEnded(reason="done"),
         ev.InjectDelivered.model_validate(
             {"inject": {"id": "I1", "title": "Grid down", "text": "", "visible_to": ["EST"], "round": 1}}
