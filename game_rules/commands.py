@@ -13,7 +13,17 @@ from pydantic import Field, TypeAdapter
 from game_rules.base import Frozen
 from game_rules.exercise import InjectKind
 from game_rules.rulesets import Procedure, ProposalKind
-from game_rules.state import Attack, Choice, MemberCode, Rating, Requirement, Role, Ruling, Strength
+from game_rules.state import (
+    Attack,
+    Choice,
+    MemberCode,
+    Rating,
+    Recipient,
+    Requirement,
+    Role,
+    Ruling,
+    Strength,
+)
 
 ProposalId = Annotated[str, Field(min_length=1, max_length=40)]
 
@@ -96,10 +106,11 @@ class PledgeForces(Frozen):
 
 class SendMessage(Frozen):
     """A message to other delegations; no recipients means the whole alliance; the sender's own member alone, its
-    delegation's players among themselves."""
+    delegation's players among themselves; `chair` alone, the white cell (a question for the control cell, which
+    answers by naming the delegations it writes to)."""
 
     type: Literal["send_message"] = "send_message"
-    to: tuple[MemberCode, ...] = ()
+    to: tuple[Recipient, ...] = ()
     text: str = Field(min_length=1, max_length=4000)
 
 

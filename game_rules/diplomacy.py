@@ -7,18 +7,27 @@ from game_rules import commands as cmd
 from game_rules import events as ev
 from game_rules.checks import Decision
 from game_rules.refusal import Refusal
-from game_rules.state import Action, Message, State
+from game_rules.state import CHAIR, Action, Message, State
 
 
 def send_message(state: State, c: cmd.SendMessage, actor: str, seat: str | None = None) -> Decision:
     """`seat`, where known, names the author: several players may speak for one member."""
-    if refusal := checks.not_a_member(state, actor, "send messages between delegations"):
-        return refusal
-    if refusal := checks.not_members(state, c.to, "sent a message"):
-        return refusal
     to = tuple(dict.fromkeys(c.to))
-    # To the sender alone: within its delegation (the white cell reads it, as every channel).
-    recipients = to if to == (actor,) else tuple(m for m in to or state.members if m != actor)
+    if actor == CHAIR:
+        recipients: tuple[str, ...] = to
+        refusal = _white_cell_writes(state, to)
+    else:
+        refusal = checks.not_a_member(state, actor, "send messages between delegations")
+        if CHAIR in to and to != (CHAIR,):
+            refusal = refusal or Refusal(
+                code="white_cell_alone",
+                reason="A message to the white cell goes to it alone: write to the delegations in another.",
+            )
+        refusal = refusal or checks.not_members(state, tuple(m for m in to if m != CHAIR), "sent a message")
+        # To the sender alone: within its delegation (the white cell reads it, as every channel).
+        recipients = to if to in ((actor,), (CHAIR,)) else tuple(m for m in to or state.members if m != actor)
+    if refusal:
+        return refusal
     if not recipients:
         return Refusal(code="no_recipient", reason="A message needs at least one other delegation to receive it.")
     author = state.seats[seat].player if seat in state.seats else None
@@ -31,6 +40,17 @@ def send_message(state: State, c: cmd.SendMessage, actor: str, seat: str | None 
         author=author,
     )
     return (ev.MessageSent(message=message),)
+
+
+def _white_cell_writes(state: State, to: tuple[str, ...]) -> Refusal | None:
+    """The white cell writes to delegations it names, in its channel with each: its word to every seat at once is a
+    broadcast, which every seat sees however it came in."""
+    if not to or CHAIR in to:
+        return Refusal(
+            code="no_recipient",
+            reason="Name the delegations the white cell writes to; to every seat at once, broadcast instead.",
+        )
+    return checks.not_members(state, to, "sent a message")
 
 
 def propose_action(state: State, c: cmd.ProposeAction, actor: str) -> Decision:

@@ -107,10 +107,12 @@ def describe(event: Event, rules: Ruleset | None) -> str:
             return f"The facilitator announces: {event.text}"
         case ev.MessageSent():
             m = event.message
-            who = f"{m.author} ({m.sender})" if m.author else m.sender
+            sender = "the white cell" if m.sender == CHAIR else m.sender
+            who = f"{m.author} ({sender})" if m.author else sender[0].upper() + sender[1:]
             if m.internal:
                 return f"{who} writes within the delegation: {m.text}"
-            return f"{who} writes to {', '.join(m.recipients)}: {m.text}"
+            to = ", ".join("the white cell" if r == CHAIR else r for r in m.recipients)
+            return f"{who} writes to {to}: {m.text}"
         case ev.ActionProposed():
             argued = f", so that {event.result}" if event.result else ""
             because = f", because {event.reasons}" if event.reasons else ""

@@ -41,6 +41,14 @@ def _member_code(code: str) -> str:
 
 MemberCode = Annotated[str, AfterValidator(_member_code)]
 
+
+def _recipient(code: str) -> str:
+    return code if code == CHAIR else _member_code(code)
+
+
+Recipient = Annotated[str, AfterValidator(_recipient)]
+"""Whom a message goes to: a member's code, or `chair`, the white cell."""
+
 Stance = Literal["concur", "object", "reserve"]
 Choice = Literal["yes", "no", "abstain"]
 Outcome = Literal["pending", "adopted", "blocked", "no_consensus", "silence_broken", "rejected"]
@@ -134,7 +142,8 @@ class Message(Frozen):
     id: str
     sender: str
     recipients: tuple[str, ...]
-    """Member codes; the sender always sees its own message.  The sender alone: its delegation confers within."""
+    """Member codes; the sender always sees its own message.  The sender alone: its delegation confers within.
+    `chair` (as sender or sole recipient): the white cell, in its channel with a delegation."""
     text: str
     round: int
     author: str | None = None

@@ -256,6 +256,8 @@ def csv_tables(loaded: Loaded, r: Review) -> dict[TableName, str]:
 
 
 def _channel(m: Message, members: list[str]) -> str:
+    if CHAIR in (m.sender, *m.recipients):
+        return "white cell"
     if m.internal:
         return "within"
     if {m.sender, *m.recipients} >= set(members):

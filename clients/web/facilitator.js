@@ -5,6 +5,7 @@ import { api, credentials, serverNow } from "./api.js";
 import { clearedUnlessEdited, duration, html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
 import { ActionText, Announcements, Injects, Metrics, Notes, Reports } from "./panels.js";
 import { download } from "./review.js";
+import { partyName } from "./messages.js";
 
 function PhaseControl({ game, view, seat }) {
   const [ending, setEnding] = useState(false);
@@ -40,12 +41,13 @@ function PhaseControl({ game, view, seat }) {
 function DoneSoFar({ game, view }) {
   const playing = view.in_the_room;
   const done = view.done.filter((m) => playing.includes(m));
+  const pending = !!game.pending["end-when-done"]; // shown as asked for until the server answers
   const said = playing.length === 0
     ? "No delegation is played by a person yet."
     : `Done with this phase: ${done.length} of ${playing.length} delegations${done.length ? ` (${memberList(view, done)})` : ""}.`;
   return html`<div class="done-so-far">
     <p data-testid="done-so-far">${said}</p>
-    <label><input type="checkbox" checked=${view.end_when_done} disabled=${!!game.pending["end-when-done"]}
+    <label><input type="checkbox" checked=${pending ? !view.end_when_done : view.end_when_done} disabled=${pending}
       onChange=${() => game.act("end-when-done", { type: "end_when_done", on: !view.end_when_done })} />
       End a phase as soon as every delegation is done</label>
     <${Refusal} game=${game} for="end-when-done" />
@@ -487,7 +489,7 @@ export function Everything({ view }) {
     <div class="col"><${Injects} view=${view} showAudience=${true} /><${Reports} view=${view} /></div>
     <section class="panel col" aria-labelledby="all-msg-h">
       <h2 id="all-msg-h">Every message</h2>
-      <ol class="plain thread">${view.messages.map((m) => html`<li key=${m.id}><div class="meta"><b>${m.sender}</b>${m.author ? ` · ${m.author}` : ""} → ${m.recipients.join(", ")} · round ${m.round}</div><p>${m.text}</p></li>`)}</ol>
+      <ol class="plain thread">${view.messages.map((m) => html`<li key=${m.id}><div class="meta"><b>${partyName(view, m.sender)}</b>${m.author ? ` · ${m.author}` : ""} → ${m.recipients.map((c) => partyName(view, c)).join(", ")} · round ${m.round}</div><p>${m.text}</p></li>`)}</ol>
     </section>
   </div>`;
 }

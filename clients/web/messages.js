@@ -5,27 +5,40 @@ import { html, memberList, memberName, MemberPicker, ONE_COLUMN, PhaseHint, Refu
 
 const ALL = "all";
 const OWN = "own:"; // + a member's code: its delegation's players among themselves
+export const CHAIR = "chair"; // the white cell, as a message's sender or sole recipient (game_rules/state.py)
+const WHITE = "white"; // a delegation's channel with the white cell; the white cell's are WHITE + ":" + members
+
+/** A message's party by name: a member state, or the white cell. */
+export function partyName(view, code) {
+  return code === CHAIR ? "White cell" : memberName(view, code);
+}
 const drafts = {}; // unsent text by channel, kept while the player looks at other screens
 
 /** The messages the seat may read, by channel, and how many in each it has not seen (`seen`: how many of each
  * channel's were on screen; its player's own are never news). */
 export function threads(view, seat, seen) {
   const me = seat.role === "delegation" ? view.you.member : null;
+  const writer = me || (seat.role === "facilitator" ? CHAIR : null); // whose messages are this seat's own
   const byChannel = {};
   for (const m of view.messages) (byChannel[channelOf(view, m, me)] ||= []).push(m);
   const unread = {};
   let total = 0;
+  let forMe = 0; // in the white cell's channels, for the white cell: what delegations ask of it
   for (const [key, list] of Object.entries(byChannel)) {
-    const fresh = list.slice(seen[key] || 0).filter((m) => !(m.sender === me && m.author === seat.player)).length;
+    const fresh = list.slice(seen[key] || 0).filter((m) => !(m.sender === writer && m.author === seat.player)).length;
     if (fresh) unread[key] = fresh;
     total += fresh;
+    if (writer === CHAIR && key.startsWith(`${WHITE}:`)) forMe += fresh;
   }
-  return { me, byChannel, unread, total };
+  return { me, writer, byChannel, unread, total, forMe };
 }
 
 /** The channel a message belongs to, as seen by `me` (null for the white cell, which sees every channel). */
 function channelOf(view, m, me) {
   if (m.recipients.length === 1 && m.recipients[0] === m.sender) return OWN + m.sender;
+  if (m.sender === CHAIR || m.recipients.includes(CHAIR)) {
+    return me ? WHITE : `${WHITE}:${[m.sender, ...m.recipients].filter((c) => c !== CHAIR).sort().join(",")}`;
+  }
   const everyone = Object.keys(view.members);
   const parties = new Set([m.sender, ...m.recipients]);
   if (everyone.every((c) => parties.has(c))) return ALL;
@@ -34,17 +47,20 @@ function channelOf(view, m, me) {
 
 function channelName(view, key, me) {
   if (key === ALL) return "Alliance (everyone)";
+  if (key === WHITE) return "White cell";
+  if (key.startsWith(`${WHITE}:`)) return `White cell ↔ ${memberList(view, key.slice(WHITE.length + 1).split(","))}`;
   if (key.startsWith(OWN)) return key === OWN + me ? "Own delegation" : `${memberName(view, key.slice(OWN.length))} delegation (within)`;
   const codes = key.split(",");
   return (codes.length === 1 && me ? "Bilateral: " : "Group: ") + memberList(view, codes);
 }
 
-function Thread({ view, messages, me }) {
+function Thread({ view, messages, me, writer }) {
   if (!messages.length) return html`<p class="hint">No messages in this channel yet.</p>`;
   return html`<ol class="plain thread" aria-live="polite" data-testid="thread">
-    ${messages.map((m) => html`<li key=${m.id} class=${m.sender === me ? "mine" : ""} data-testid="message">
-      <div class="meta"><b>${memberName(view, m.sender)}</b>${m.author ? ` · ${m.author}` : ""}${
-        channelOf(view, m, me).startsWith(OWN) ? "" : ` → ${memberList(view, m.recipients)}`} · round ${m.round}</div>
+    ${messages.map((m) => html`<li key=${m.id} class=${m.sender === writer ? "mine" : ""} data-testid="message">
+      <div class="meta"><b>${partyName(view, m.sender)}</b>${m.author ? ` · ${m.author}` : ""}${
+        channelOf(view, m, me).startsWith(OWN) ? "" : ` → ${m.recipients.map((c) => partyName(view, c)).join(", ")}`
+      } · round ${m.round}</div>
       <p>${m.text}</p>
     </li>`)}
   </ol>`;
@@ -58,7 +74,9 @@ function Compose({ game, view, me, channel }) {
   };
   const others = Object.keys(view.members).filter((c) => c !== me);
   const own = channel === OWN + me;
-  const to = channel === ALL ? [] : own ? [me] : channel.split(",");
+  const white = channel === WHITE || channel.startsWith(`${WHITE}:`);
+  const to = channel === ALL ? [] : own ? [me] : channel === WHITE ? [CHAIR]
+    : white ? channel.slice(WHITE.length + 1).split(",") : channel.split(",");
   const id = `send-${channel}`;
   async function send(event) {
     event.preventDefault();
@@ -68,6 +86,7 @@ function Compose({ game, view, me, channel }) {
   const recipients = channel === ALL
     ? html`<span class="to everyone" data-testid="recipients">To: EVERYONE — all ${others.length} other delegations</span>`
     : own ? html`<span class="to private" data-testid="recipients">To: your own delegation only (internal)</span>`
+    : channel === WHITE ? html`<span class="to private" data-testid="recipients">To: the white cell only (private)</span>`
     : html`<span class="to private" data-testid="recipients">To: ${memberList(view, to)} only (private)</span>`;
   return html`<form class="compose" onSubmit=${send}>
     <label>Message <textarea rows="3" value=${text} onInput=${(e) => setText(e.target.value)} maxlength="4000"></textarea></label>
@@ -81,7 +100,7 @@ function Compose({ game, view, me, channel }) {
 }
 
 export function Messages({ game, view, seat, seen }) {
-  const { me, byChannel, unread } = threads(view, seat, seen.seen);
+  const { me, writer, byChannel, unread } = threads(view, seat, seen.seen);
   const [channel, setChannel] = useState(ALL);
   const [group, setGroup] = useState([]);
   const thread = useRef(null);
@@ -93,8 +112,10 @@ export function Messages({ game, view, seat, seen }) {
   };
   const shown = byChannel[channel]?.length || 0;
   useEffect(() => seen.mark({ [channel]: shown }), [channel, shown]);
-  const keys = me ? [ALL, OWN + me] : [ALL];
+  const keys = me ? [ALL, OWN + me, WHITE] : [ALL];
   if (me) for (const c of Object.keys(view.members)) if (c !== me) keys.push(c);
+  // The white cell's channel with each delegation, said in or not yet.
+  if (writer === CHAIR) for (const c of Object.keys(view.members)) keys.push(`${WHITE}:${c}`);
   for (const k of Object.keys(byChannel)) if (!keys.includes(k)) keys.push(k);
   const start = () => {
     if (!group.length) return;
@@ -117,9 +138,13 @@ export function Messages({ game, view, seat, seen }) {
     </nav>
     <section class="panel thread-panel" aria-labelledby="thread-h" ref=${thread}>
       <h2 id="thread-h">${channelName(view, channel, me)}</h2>
-      <${Thread} view=${view} messages=${byChannel[channel] || []} me=${me} />
-      ${me ? html`<${Compose} key=${channel} game=${game} view=${view} me=${me} channel=${channel} />`
-        : html`<p class="hint">Delegations send messages; the white cell uses Broadcast on the Control screen.</p>`}
+      <${Thread} view=${view} messages=${byChannel[channel] || []} me=${me} writer=${writer} />
+      ${me || (writer === CHAIR && channel.startsWith(`${WHITE}:`))
+        ? html`<${Compose} key=${channel} game=${game} view=${view} me=${me} channel=${channel} />`
+        : writer === CHAIR
+          ? html`<p class="hint">Delegations write here. You write to a delegation in its channel with the white cell
+              (White cell ↔ …), and to every seat at once with Broadcast on the Control screen.</p>`
+          : html`<p class="hint">Delegations and the white cell write here; this seat reads.</p>`}
     </section>
   </div>`;
 }

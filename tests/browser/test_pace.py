@@ -119,8 +119,10 @@ def test_delegations_say_they_are_done_and_the_phase_ends_when_all_are(players: 
     expect(tally).to_have_text("Done with this phase: 0 of 2 delegations.")
     expect(kai.page.get_by_test_id("done")).to_have_count(0)
 
-    white.page.get_by_label("End a phase as soon as every delegation is done").check()
-    expect(white.page.get_by_label("End a phase as soon as every delegation is done")).to_be_checked()
+    early = white.page.get_by_label("End a phase as soon as every delegation is done")
+    early.click()
+    expect(early).to_be_checked()
+    expect(early).to_be_enabled()  # the server's answer is in
     for player in (est, pol):
         player.page.get_by_role("button", name=re.compile(r"^Done with this phase")).click()
     for player in (white, est, kai, pol):

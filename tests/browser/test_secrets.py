@@ -51,3 +51,54 @@ def test_a_delegation_sees_only_its_own_secrets(players: Callable[[str], Player]
             expect(table).to_contain_text(text)
     for p in (white, est, pol):
         assert p.errors == [], (p.name, p.errors)
+
+
+def test_a_delegation_asks_the_white_cell_and_only_it_reads_the_answer(players: Callable[[str], Player]) -> None:
+    """A question for the control cell goes in the delegation's White cell channel; the facilitator's Messages tab
+    counts it "for you", and the answer in White cell ↔ Estonia reaches Estonia's players and nobody else."""
+    from playwright.sync_api import expect
+
+    white = players("facilitator")
+    code = white.create_game()
+    est, kai, pol = players("EST"), players("EST deputy"), players("POL")
+    est.join(code, "delegation", "Kaja", member="EST")
+    kai.join(code, "delegation", "Kai", member="EST")
+    pol.join(code, "delegation", "Piotr", member="POL")
+    white.page.get_by_role("button", name="Start the exercise").click()
+    est.wait_phase("briefing")
+
+    question = "May we assume Estonian airspace is closed to civil traffic?"
+    est.tab("Messages")
+    est.page.get_by_role("button", name="White cell").click()
+    expect(est.page.get_by_test_id("recipients")).to_have_text("To: the white cell only (private)")
+    est.page.get_by_label("Message").fill(question)
+    est.page.get_by_role("button", name="Send").click()
+    expect(est.page.get_by_test_id("thread")).to_contain_text(question)
+
+    expect(white.page.get_by_test_id("news-messages")).to_have_text("1 for you")
+    white.tab("Messages")
+    channel = white.page.get_by_role("button", name="White cell ↔ Estonia")
+    expect(channel).to_contain_text("1 new")
+    channel.click()
+    expect(white.page.get_by_test_id("thread")).to_contain_text(question)
+    answer = "Yes: closed since 06:00 by the Estonian authorities."
+    expect(white.page.get_by_test_id("recipients")).to_have_text("To: Estonia only (private)")
+    white.page.get_by_label("Message").fill(answer)
+    white.page.get_by_role("button", name="Send").click()
+    expect(white.page.get_by_test_id("thread")).to_contain_text(answer)
+    white.shot("white-cell-channel")
+    # Elsewhere the white cell reads, and is told where it writes.
+    white.page.get_by_role("button", name="Alliance (everyone)").click()
+    expect(white.page.get_by_label("Message")).to_have_count(0)
+
+    for player in (est, kai):
+        player.tab("Messages")
+        player.page.get_by_role("button", name="White cell").click()
+        thread = player.page.get_by_test_id("thread")
+        expect(thread).to_contain_text(question)
+        expect(thread).to_contain_text(answer)
+        expect(thread.get_by_test_id("message").last).to_contain_text("White cell · White Cell → Estonia")
+    seen = pol.text_on_every_tab()
+    assert question not in seen and answer not in seen
+    for p in (white, est, kai, pol):
+        assert p.errors == [], (p.name, p.errors)

@@ -117,12 +117,13 @@ MEMBER_COMMANDS = NATIONAL_VOICE_COMMANDS | {"send_message", "propose_action", "
 """What only a member sends: what commits it (its head of delegation's) and what any of its players may."""
 
 
-CHAIR_AS_MEMBER = frozenset({"table_proposal", "confirm_attribution"})
+CHAIR_AS_MEMBER = frozenset({"table_proposal", "confirm_attribution", "send_message"})
+"""By the rules the chair also tables drafts, records the attribution of an attack (docs/rules.md) and writes to
+delegations in its channel with each."""
 EVALUATION_COMMANDS = frozenset({"rate_capability", "plan_corrective_action", "drop_corrective_action"})
 """The after-action report's ratings and improvement plan: the white cell's and the umpires'."""
 EVALUATION_ORDER = ("rate_capability", "plan_corrective_action", "drop_corrective_action")
 """Probed in this order: the plan has a row to drop by then."""
-"""By the rules the chair also tables drafts and records the attribution of an attack (docs/rules.md)."""
 
 
 def command_types() -> set[str]:
@@ -222,6 +223,7 @@ def samples(est_report: str, pol_report: str, pol_seat: str) -> dict[str, Frame]
         "invoke": {"type": "invoke", "attack": {"kind": "armed"}},
         "pledge": {"type": "pledge", "proposal": "M1", "forces": 2},
         "send_message": {"type": "send_message", "to": ["POL"], "text": "matrix"},
+        "send_message (to the white cell)": {"type": "send_message", "to": ["chair"], "text": "matrix"},
         "propose_action": {"type": "propose_action", "text": "matrix action"},
         "share_intelligence": {"type": "share_intelligence", "report": est_report, "to": ["POL"]},
         "offer_sharing": {"type": "offer_sharing", "partner": "POL"},

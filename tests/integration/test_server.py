@@ -311,6 +311,35 @@ async def test_a_matrix_argument_rated_and_rolled_for_is_in_the_actions_table_an
     assert f"<td>strong, 3+: rolled {roll['value']}</td>" in page.text
 
 
+async def test_a_question_to_the_white_cell_and_its_answer_stay_between_them_and_are_exported_as_such(
+    http: httpx.AsyncClient,
+) -> None:
+    game = await create_game(http)
+    est = await claim_seat(http, game, "delegation", "EST", "Kaja")
+    pol = await claim_seat(http, game, "delegation", "POL", "Ola")
+    assert (await rest_command(http, game, game.facilitator_key, {"type": "start_game"})).status_code == 200
+    asked = {"type": "send_message", "to": ["chair"], "text": "Is the airspace closed?"}
+    answered = {"type": "send_message", "to": ["EST"], "text": "Yes, since 06:00."}
+    assert (await rest_command(http, game, est.token, asked)).status_code == 200
+    assert (await rest_command(http, game, game.facilitator_key, answered)).status_code == 200
+    mixed = await rest_command(http, game, est.token, {**asked, "to": ["chair", "POL"]})
+    assert mixed.status_code == 409 and mixed.json()["error"]["code"] == "white_cell_alone", mixed.text
+
+    said = [(m["sender"], m["recipients"], m["author"]) for m in (await rest_view(http, game, est.token))["messages"]]
+    assert said == [("EST", ["chair"], "Kaja"), ("chair", ["EST"], "White Cell")]
+    assert (await rest_view(http, game, pol.token))["messages"] == []
+    exported = await http.get(
+        f"/api/games/{game.game_id}/export",
+        params={"format": "csv", "table": "messages"},
+        headers=bearer(game.facilitator_key),
+    )
+    rows = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert [(r["sender"], r["to"], r["channel"], r["text"]) for r in rows] == [
+        ("EST", "chair", "white cell", asked["text"]),
+        ("chair", "EST", "white cell", answered["text"]),
+    ]
+
+
 async def test_a_game_is_created_joined_by_code_and_its_seats_claimed(http: httpx.AsyncClient) -> None:
     response = await http.post("/api/games", json={"scenario": "baltic-demo", "title": "Tuesday exercise"})
     assert response.status_code == 201, response.text

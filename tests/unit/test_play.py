@@ -279,3 +279,25 @@ def test_the_phase_ends_once_every_delegation_a_person_plays_is_done_when_the_wh
         game.do(member, type="declare_done", round=1, phase="adjudication", at=1160.0)
     assert game.state.status == "ended"
     assert replay(game.log) == game.state
+
+
+def test_a_delegation_asks_the_white_cell_in_a_channel_only_they_read(game: Table) -> None:
+    game.do(SYSTEM, type="claim_seat", seat="s-pol", role="delegation", member="POL", player="Ola")
+    game.do("EST", type="send_message", to=["chair"], text="May we assume the airspace is closed?")
+    game.do(CHAIR, type="send_message", to=["EST"], text="Yes, from 18:00.")
+    asked, answered = game.state.messages[-2:]
+    assert (asked.sender, asked.recipients, answered.sender, answered.recipients) == ("EST", (CHAIR,), CHAIR, ("EST",))
+    assert [m["text"] for m in view(game.state, EST)["messages"]][-2:] == [asked.text, answered.text]
+    assert [m["text"] for m in view(game.state, FACILITATOR)["messages"]][-2:] == [asked.text, answered.text]
+    for outsider in (POL, OBSERVER):
+        assert view(game.state, outsider)["messages"] == []
+    assert [describe(e, NATO) for e in game.log[-2:]] == [
+        "EST writes to the white cell: May we assume the airspace is closed?",
+        "The white cell writes to EST: Yes, from 18:00.",
+    ]
+    # The white cell's channel is its own: not mixed with delegations; the white cell names whom it writes to.
+    assert game.refused("EST", type="send_message", to=["chair", "POL"], text="x").code == "white_cell_alone"
+    assert game.refused(CHAIR, type="send_message", text="to everyone").code == "no_recipient"
+    assert game.refused(CHAIR, type="send_message", to=["chair"], text="x").code == "no_recipient"
+    assert game.refused(CHAIR, type="send_message", to=["UKR"], text="x").code == "not_a_member"
+    assert game.refused("red_cell", type="send_message", to=["chair"], text="x").code == "not_a_member"

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from game_rules.checks import Decision
 from game_rules.commands import (
     COMMAND_ADAPTER,
+    EVERY_PHASE_COMMANDS,
     AdvancePhase,
     AdversaryMove,
     AppointHead,
@@ -70,7 +71,7 @@ from game_rules.commands import (
 )
 from game_rules.engine import decide, evolve, fold, replay, state_hash
 from game_rules.evaluation import CAPABILITIES
-from game_rules.events import EVENT_ADAPTER, Event, GameEnded, GameOpened, GameRewound, ProposalClosed
+from game_rules.events import EVENT_ADAPTER, Event, GameEnded, GameOpened, GameRewound, MessageSent, ProposalClosed
 from game_rules.exercise import InjectKind
 from game_rules.phases import DEFAULT_PHASES, PhaseSpec
 from game_rules.profiles import Domain
@@ -379,6 +380,8 @@ def commands(setting: Setting) -> st.SearchStrategy[Command]:
         (2, st.builds(PledgeForces, proposal=proposal_ids, forces=st.integers(min_value=0))),
         # diplomacy
         (1, st.builds(SendMessage, to=code_tuples, text=some_text)),
+        # To the white cell (alone, or wrongly among delegations).
+        (1, st.builds(SendMessage, to=st.lists(code | st.just(CHAIR), max_size=3).map(tuple), text=some_text)),
         (1, st.builds(ProposeAction, text=some_text, result=short_text, reasons=short_text)),
         # white cell and server
         (1, st.builds(StartGame, at=clock)),
@@ -777,9 +780,12 @@ def test_only_members_hold_positions_and_outcomes_follow_the_record(game: Game) 
     for seat in state.seats.values():
         assert (seat.member in members) if seat.role == "delegation" else seat.member is None, seat
     for message in state.messages:
-        assert message.sender in members and message.recipients, message
-        # To other members, or to its own delegation alone (an internal message), never a mix of the two.
-        assert message.internal or set(message.recipients) <= members - {message.sender}, message
+        assert message.sender in {*members, CHAIR} and message.recipients, message
+        # To other members, or to its own delegation alone (an internal message), or between one member and the white
+        # cell, never a mix of these.
+        assert (
+            message.internal or message.recipients == (CHAIR,) or set(message.recipients) <= members - {message.sender}
+        ), message
     for inject in state.injects:
         assert inject.visible_to is None or set(inject.visible_to) <= members, inject
     for action in state.actions.values():
@@ -892,7 +898,12 @@ def test_who_may_act_and_when(game: Game) -> None:
             assert not accepted, f"a seat was claimed outside the lobby: {what}"
         if isinstance(command, RED_CELL_ONLY) and actor != RED_CELL:
             assert not accepted, f"someone other than the red cell moved the adversary: {what}"
-        if isinstance(command, MEMBERS_ONLY) and actor in (*WHITE_CELL, RED_CELL, OBSERVER, UMPIRE):
+        if isinstance(command, SendMessage) and actor == CHAIR and isinstance(decision, tuple):
+            # The white cell writes in its channel with the delegations it names; to every seat it broadcasts.
+            (sent,) = decision
+            assert isinstance(sent, MessageSent) and sent.message.sender == CHAIR, what
+            assert sent.message.recipients and set(sent.message.recipients) <= set(played.state.members), what
+        elif isinstance(command, MEMBERS_ONLY) and actor in (*WHITE_CELL, RED_CELL, OBSERVER, UMPIRE):
             assert not accepted, f"a cell or an observer acted as a member: {what}"
         if isinstance(command, OBSERVERS_ONLY) and actor not in NOTE_TAKERS:
             assert not accepted, f"a hotwash note from someone who does not take notes: {what}"
@@ -906,7 +917,8 @@ def test_who_may_act_and_when(game: Game) -> None:
             assert not accepted, f"play went on after the end: {what}"
         if phases and actor not in WHITE_CELL and accepted and not isinstance(command, HOTWASH):
             assert step.status == "running", f"accepted while the game was {step.status}: {what}"
-            assert step.phase is not None and command.type in phases[step.phase].allows, f"out of phase: {what}"
+            assert step.phase is not None, what
+            assert command.type in {*phases[step.phase].allows, *EVERY_PHASE_COMMANDS}, f"out of phase: {what}"
         if isinstance(decision, tuple) and any(isinstance(e, GameEnded) for e in decision):
             ended = True
         if isinstance(decision, tuple) and any(isinstance(e, GameRewound) for e in decision):
