@@ -354,7 +354,9 @@ function Seats({ game, view, seat }) {
         class=${s.member && rows[i - 1]?.member === s.member ? "same-table" : ""}>
         <td>${s.member ? memberName(view, s.member) : ROLE_NAMES[s.role]}</td>
         <td>${s.player}${s.head && shared(s.member) && html`<span class="badge" title="Speaks for the delegation">head</span>`}</td>
-        <td class=${s.connected ? "online" : "offline"}>${s.connected === null ? "…" : s.connected ? "● online" : "○ offline"}</td>
+        <td class=${s.connected ? "online" : "offline"}>${s.connected === null ? "…" : s.connected ? "● online" : "○ offline"}${
+          s.member && (s.head || !shared(s.member)) && view.done.includes(s.member) &&
+          html` <span class="done-mark" data-testid="seat-done">✓ done</span>`}</td>
         <td class="actions">${s.member && !s.head && html`<${ActButton} game=${game} id=${`head-${s.seat_id}`} kind="ghost small"
             label=${`Make ${s.player} head of the delegation of ${memberName(view, s.member)}`}
             command=${{ type: "appoint_head", seat: s.seat_id }}>Make head<//>`}

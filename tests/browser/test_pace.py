@@ -111,6 +111,7 @@ def test_delegations_say_they_are_done_and_the_phase_ends_when_all_are(players: 
 
     est.page.get_by_role("button", name="Done with this phase (0 of 2 delegations done)").click()
     expect(tally).to_have_text("Done with this phase: 1 of 2 delegations (Estonia).")
+    expect(white.page.locator("[data-seat]", has=white.page.get_by_test_id("seat-done"))).to_contain_text("Kaja")
     expect(kai.page.get_by_test_id("done")).to_have_text("✓ Done")
     taken_back = est.page.get_by_role("button", name=re.compile(r"press to take it back"))
     expect(taken_back).to_have_text("✓ Done")
