@@ -49,6 +49,16 @@ UNLOAD_AFTER = 900.0
 again from the store when next asked for): a server that runs for months holds only the games in use."""
 
 
+class PlayedNotShown(Exception):
+    """A command's events are stored, but folding or showing them failed (the database gone while the state a
+    rewind goes back to was read, say): it was played, at `seq`, so nobody may be told that nothing changed.  The
+    room reads what it did not show from the store, as it reads another process's news."""
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(f"the command was stored at event {seq}, but showing it failed")
+        self.seq = seq
+
+
 @dataclass(frozen=True)
 class Accepted:
     seq: int
@@ -215,7 +225,11 @@ class Room:
                 if self._bus is not None:  # durable now: the other processes may fold it while we fan out
                     carried = [(e.seq, e.type, e.payload, e.recorded_at.isoformat()) for e in stored]
                     self._bus.publish(self.game_id, stored[-1].seq, carried)
-                await self._take(list(zip(stored, decision, strict=True)), written_here=True)
+                try:
+                    await self._take(list(zip(stored, decision, strict=True)), written_here=True)
+                except Exception as failed:
+                    self.heard(stored[-1].seq)
+                    raise PlayedNotShown(stored[-1].seq) from failed
                 return Accepted(seq=stored[-1].seq)
         return Refusal(code="busy", reason="The game changed several times while deciding; send the command again.")
 

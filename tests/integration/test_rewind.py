@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 import server.rooms
 from game_rules import EVENT_ADAPTER, replay, state_hash
@@ -162,3 +164,50 @@ async def test_a_rewind_takes_a_command_back_whole_never_half_of_it(database_url
             await fac.ack({"type": "rewind_game", "to_seq": before, "note": "not yet: one more delegation"})
             view = await rest_view(http, game, game.facilitator_key)
             assert view["status"] == "lobby" and view["injects"] == []
+
+
+@pytest.mark.anyio
+async def test_a_rewind_stored_while_the_database_goes_away_is_not_said_to_be_refused_and_reaches_every_seat(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, anyio_backend: str
+) -> None:
+    """The rewind's events are stored; then reading the moment it goes back to fails as a connection lost at that
+    instant would.  Its sender is told the server failed (not that the database refused and nothing changed), the
+    room reads the rewind back from the store and shows it to every seat, and sent again under its key it is
+    answered with the seq it was played at."""
+    async with LiveServer(database_url) as live, client(live.url) as http:
+        game = await create_game(http)
+        est = await claim_seat(http, game, member="EST", player="Kaja")
+        url = ws_base(live.url)
+        async with (
+            Seat(url, game.game_id, game.facilitator_key, name="fac") as fac,
+            Seat(url, game.game_id, est.token, name="EST") as est_seat,
+        ):
+            moment = await fac.ack({"type": "start_game"})
+            await advance(fac, http, game)
+            before = await rest_view(http, game, est.token)
+            assert before["phase"] != "briefing"
+
+            read = server.rooms.load_state
+            lost: list[int | None] = []
+
+            async def connection_lost_once(store: EventStore, game_id: str, until_seq: int | None = None) -> object:
+                if not lost:
+                    lost.append(until_seq)
+                    raise OperationalError("SELECT", {}, ConnectionError("server closed the connection unexpectedly"))
+                return await read(store, game_id, until_seq)
+
+            monkeypatch.setattr(server.rooms, "load_state", connection_lost_once)
+            rewind = {"type": "rewind_game", "to_seq": moment, "note": "back to the briefing"}
+            frame = {"type": "command", "ref": "r1", "key": "rewind-1", "command": rewind}
+            await fac.send_raw(json.dumps(frame))
+            answer = await fac.answer("r1")
+            assert (answer["type"], answer["code"]) == ("error", "internal_error"), answer
+            assert lost == [moment]
+
+            for seat in (est_seat, fac):
+                whole = (await seat.until(lambda f: f.get("type") == "view" and f["seq"] > before["seq"]))[-1]
+                assert (whole["view"]["phase"], whole["view"]["status"]) == ("briefing", "paused"), seat.name
+            await fac.send_raw(json.dumps({**frame, "ref": "r2"}))
+            again = await fac.answer("r2")
+            assert (again["type"], again.get("repeated")) == ("ack", True), again
+            assert again["seq"] == (await rest_view(http, game, est.token))["seq"]
