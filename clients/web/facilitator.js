@@ -23,7 +23,7 @@ function PhaseControl({ game, view, seat }) {
         command=${{ type: "advance_phase", from_round: view.round, from_phase: view.phase }}
         >End the ${view.phase} phase now<//>`}
     </div>
-    ${(running || view.status === "paused") && html`<${DoneSoFar} game=${game} view=${view} />`}
+    ${view.phases.length > 0 && view.status !== "ended" && html`<${DoneSoFar} game=${game} view=${view} />`}
     ${(running || view.status === "paused") && html`<${PlayLeft} view=${view} />`}
     ${view.phases.length > 0 && view.status !== "ended" && html`<${Rounds} game=${game} view=${view} />`}
     ${view.status !== "ended" && (ending
@@ -46,7 +46,7 @@ function DoneSoFar({ game, view }) {
     ? "No delegation is played by a person yet."
     : `Done with this phase: ${done.length} of ${playing.length} delegations${done.length ? ` (${memberList(view, done)})` : ""}.`;
   return html`<div class="done-so-far">
-    <p data-testid="done-so-far">${said}</p>
+    ${view.phase && html`<p data-testid="done-so-far">${said}</p>`}
     <label><input type="checkbox" checked=${pending ? !view.end_when_done : view.end_when_done} disabled=${pending}
       onChange=${() => game.act("end-when-done", { type: "end_when_done", on: !view.end_when_done })} />
       End a phase as soon as every delegation is done</label>

@@ -103,6 +103,9 @@ def test_delegations_say_they_are_done_and_the_phase_ends_when_all_are(players: 
     est.join(code, "delegation", "Kaja", member="EST")
     kai.join(code, "delegation", "Kai", member="EST")
     pol.join(code, "delegation", "Ola", member="POL")
+    early = white.page.get_by_label("End a phase as soon as every delegation is done")
+    expect(early).not_to_be_checked()  # chosen before the start or during play
+    expect(white.page.get_by_test_id("done-so-far")).to_have_count(0)
     white.page.get_by_role("button", name="Start the exercise").click()
     pol.wait_phase("briefing")
     tally = white.page.get_by_test_id("done-so-far")
@@ -120,7 +123,6 @@ def test_delegations_say_they_are_done_and_the_phase_ends_when_all_are(players: 
     expect(tally).to_have_text("Done with this phase: 0 of 2 delegations.")
     expect(kai.page.get_by_test_id("done")).to_have_count(0)
 
-    early = white.page.get_by_label("End a phase as soon as every delegation is done")
     early.click()
     expect(early).to_be_checked()
     expect(early).to_be_enabled()  # the server's answer is in
