@@ -20,7 +20,7 @@ from game_rules.evaluation import CAPABILITIES
 from game_rules.events import Event
 from game_rules.narrative import describe
 from game_rules.rulesets import RULESETS
-from game_rules.state import Rating, RoundMetrics, State
+from game_rules.state import CHAIR, Rating, RoundMetrics, State
 
 RATING_MEANING = {
     "P": "performed without challenges",
@@ -131,9 +131,9 @@ def members_of(event: Event) -> tuple[str, ...]:
             return (event.member,)
         case ev.InjectDelivered():
             return event.inject.targets or tuple(event.inject.visible_to or ())
-        case ev.MessageSent():
-            return (event.message.sender, *event.message.recipients)
-        case ev.ActionProposed():
+        case ev.MessageSent():  # the white cell (`chair`) is no member
+            return tuple(m for m in (event.message.sender, *event.message.recipients) if m != CHAIR)
+        case ev.ActionProposed() | ev.DelegationDone():
             return (event.member,)
         case ev.IntelligenceReported():
             return (event.owner,)

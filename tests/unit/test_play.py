@@ -9,6 +9,7 @@ import pytest
 from game_rules import events as ev
 from game_rules import replay, state_hash
 from game_rules.narrative import describe
+from game_rules.review import members_of
 from game_rules.rulesets import RULESETS
 from game_rules.scenario import ScenarioError, parse_scenario
 from game_rules.state import CHAIR, SYSTEM
@@ -234,6 +235,7 @@ def test_delegations_say_they_are_done_with_a_phase_and_every_seat_sees_who(game
     game.do("EST", type="declare_done", round=1, phase="briefing", done=False)  # taken back
     assert game.state.done == ["POL"]
     assert [describe(e, NATO) for e in game.log[-2:]] == ["POL is done with the phase.", "EST is not done after all."]
+    assert [members_of(e) for e in game.log[-2:]] == [("POL",), ("EST",)]
     game.advance(at=1060.0)
     assert game.state.done == []  # a new phase: nobody is done with it yet
     refusal = game.refused("EST", type="declare_done", round=1, phase="briefing")
@@ -295,6 +297,7 @@ def test_a_delegation_asks_the_white_cell_in_a_channel_only_they_read(game: Tabl
         "EST writes to the white cell: May we assume the airspace is closed?",
         "The white cell writes to EST: Yes, from 18:00.",
     ]
+    assert [members_of(e) for e in game.log[-2:]] == [("EST",), ("EST",)]  # the review's filter by member
     # The white cell's channel is its own: not mixed with delegations; the white cell names whom it writes to.
     assert game.refused("EST", type="send_message", to=["chair", "POL"], text="x").code == "white_cell_alone"
     assert game.refused(CHAIR, type="send_message", text="to everyone").code == "no_recipient"
