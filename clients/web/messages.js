@@ -23,14 +23,14 @@ export function threads(view, seat, seen) {
   for (const m of view.messages) (byChannel[channelOf(view, m, me)] ||= []).push(m);
   const unread = {};
   let total = 0;
-  let forMe = 0; // in the white cell's channels, for the white cell: what delegations ask of it
+  let toAnswer = 0; // for the white cell: its channels whose last word is a delegation's, read or not
   for (const [key, list] of Object.entries(byChannel)) {
     const fresh = list.slice(seen[key] || 0).filter((m) => !(m.sender === writer && m.author === seat.player)).length;
     if (fresh) unread[key] = fresh;
     total += fresh;
-    if (writer === CHAIR && key.startsWith(`${WHITE}:`)) forMe += fresh;
+    if (writer === CHAIR && key.startsWith(`${WHITE}:`) && list.at(-1).sender !== CHAIR) toAnswer += 1;
   }
-  return { me, writer, byChannel, unread, total, forMe };
+  return { me, writer, byChannel, unread, total, toAnswer };
 }
 
 /** The channel a message belongs to, as seen by `me` (null for the white cell, which sees every channel). */

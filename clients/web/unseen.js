@@ -40,10 +40,10 @@ export function onDashboard(view) {
 
 /** What each tab has for the seat's player: `{tab: [2, "new"]}`, nothing where there is nothing. */
 export function tabNews(view, seat, seen) {
-  const { total, forMe } = view.messages ? threads(view, seat, seen) : { total: 0, forMe: 0 };
+  const { total, toAnswer } = view.messages ? threads(view, seat, seen) : { total: 0, toAnswer: 0 };
   const counts = {
-    // The white cell's tab puts first what delegations wrote to it, among all the room's messages it may read.
-    messages: forMe ? [forMe, "for you"] : [total, "new"],
+    // For the white cell, before the room's new messages: the delegations whose question waits for its answer.
+    messages: toAnswer ? [toAnswer, "to answer"] : [total, "new"],
     control: [seat.role === "facilitator" ? view.actions.filter((a) => !a.ruling).length : 0, "to rule on"],
   };
   if (seat.role === "delegation") {

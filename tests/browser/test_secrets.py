@@ -75,17 +75,19 @@ def test_a_delegation_asks_the_white_cell_and_only_it_reads_the_answer(players: 
     est.page.get_by_role("button", name="Send").click()
     expect(est.page.get_by_test_id("thread")).to_contain_text(question)
 
-    expect(white.page.get_by_test_id("news-messages")).to_have_text("1 for you")
+    expect(white.page.get_by_test_id("news-messages")).to_have_text("1 to answer")
     white.tab("Messages")
     channel = white.page.get_by_role("button", name="White cell ↔ Estonia")
     expect(channel).to_contain_text("1 new")
     channel.click()
     expect(white.page.get_by_test_id("thread")).to_contain_text(question)
+    expect(white.page.get_by_test_id("news-messages")).to_have_text("1 to answer")  # read, not answered yet
     answer = "Yes: closed since 06:00 by the Estonian authorities."
     expect(white.page.get_by_test_id("recipients")).to_have_text("To: Estonia only (private)")
     white.page.get_by_label("Message").fill(answer)
     white.page.get_by_role("button", name="Send").click()
     expect(white.page.get_by_test_id("thread")).to_contain_text(answer)
+    expect(white.page.get_by_test_id("news-messages")).to_have_count(0)
     white.shot("white-cell-channel")
     # Elsewhere the white cell reads, and is told where it writes.
     white.page.get_by_role("button", name="Alliance (everyone)").click()
