@@ -13,21 +13,11 @@ from game_rules.state import CHAIR, Action, Message, State
 def send_message(state: State, c: cmd.SendMessage, actor: str, seat: str | None = None) -> Decision:
     """`seat`, where known, names the author: several players may speak for one member."""
     to = tuple(dict.fromkeys(c.to))
-    if actor == CHAIR:
-        recipients: tuple[str, ...] = to
-        refusal = _white_cell_writes(state, to)
-    else:
-        refusal = checks.not_a_member(state, actor, "send messages between delegations")
-        if CHAIR in to and to != (CHAIR,):
-            refusal = refusal or Refusal(
-                code="white_cell_alone",
-                reason="A message to the white cell goes to it alone: write to the delegations in another.",
-            )
-        refusal = refusal or checks.not_members(state, tuple(m for m in to if m != CHAIR), "sent a message")
-        # To the sender alone: within its delegation (the white cell reads it, as every channel).
-        recipients = to if to in ((actor,), (CHAIR,)) else tuple(m for m in to or state.members if m != actor)
-    if refusal:
+    if refusal := _white_cell_writes(state, to) if actor == CHAIR else _delegation_writes(state, actor, to):
         return refusal
+    # To the sender alone: within its delegation (the white cell reads it, as every channel); to the white cell alone.
+    alone = actor == CHAIR or to in ((actor,), (CHAIR,))
+    recipients = to if alone else tuple(m for m in to or state.members if m != actor)
     if not recipients:
         return Refusal(code="no_recipient", reason="A message needs at least one other delegation to receive it.")
     author = state.seats[seat].player if seat in state.seats else None
@@ -40,6 +30,17 @@ def send_message(state: State, c: cmd.SendMessage, actor: str, seat: str | None 
         author=author,
     )
     return (ev.MessageSent(message=message),)
+
+
+def _delegation_writes(state: State, actor: str, to: tuple[str, ...]) -> Refusal | None:
+    if refusal := checks.not_a_member(state, actor, "send messages between delegations"):
+        return refusal
+    if CHAIR in to and to != (CHAIR,):
+        return Refusal(
+            code="white_cell_alone",
+            reason="A message to the white cell goes to it alone: write to the delegations in another.",
+        )
+    return checks.not_members(state, tuple(m for m in to if m != CHAIR), "sent a message")
 
 
 def _white_cell_writes(state: State, to: tuple[str, ...]) -> Refusal | None:

@@ -107,12 +107,11 @@ def describe(event: Event, rules: Ruleset | None) -> str:
             return f"The facilitator announces: {event.text}"
         case ev.MessageSent():
             m = event.message
-            sender = "the white cell" if m.sender == CHAIR else m.sender
+            sender = _party(m.sender)
             who = f"{m.author} ({sender})" if m.author else sender[0].upper() + sender[1:]
             if m.internal:
                 return f"{who} writes within the delegation: {m.text}"
-            to = ", ".join("the white cell" if r == CHAIR else r for r in m.recipients)
-            return f"{who} writes to {to}: {m.text}"
+            return f"{who} writes to {', '.join(map(_party, m.recipients))}: {m.text}"
         case ev.ActionProposed():
             argued = f", so that {event.result}" if event.result else ""
             because = f", because {event.reasons}" if event.reasons else ""
@@ -174,3 +173,8 @@ def describe(event: Event, rules: Ruleset | None) -> str:
         case ev.CorrectiveActionDropped():
             return f"The {evaluator(event.by)} drops {event.item} from the improvement plan."
     raise AssertionError(f"no description for {type(event).__name__}")
+
+
+def _party(code: str) -> str:
+    """A message's sender or recipient: a member's code, or the white cell."""
+    return "the white cell" if code == CHAIR else code

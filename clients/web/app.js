@@ -3,7 +3,7 @@ import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, credentials } from "./api.js";
 import { GameSocket } from "./socket.js";
-import { html, ActButton, Countdown, ROLE_NAMES, headOf, memberName, speaksFor, words } from "./ui.js";
+import { html, ActButton, Countdown, ROLE_NAMES, doneInTheRoom, headOf, memberName, speaksFor, words } from "./ui.js";
 import { Lobby } from "./lobby.js";
 import { Dashboard } from "./dashboard.js";
 import { Council } from "./council.js";
@@ -98,7 +98,7 @@ function DoneWithPhase({ game, view, seat }) {
   if (seat.role !== "delegation" || view.status !== "running" || !view.phase) return null;
   const done = view.done.includes(seat.member);
   const playing = view.in_the_room;
-  const tally = `${view.done.filter((m) => playing.includes(m)).length} of ${playing.length} delegations done`;
+  const tally = `${doneInTheRoom(view).length} of ${playing.length} delegations done`;
   if (!speaksFor(view, seat)) {
     return done ? html`<span class="done-mark" data-testid="done" title=${tally}>✓ Done</span>` : null;
   }

@@ -2,10 +2,10 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import qrcode from "qrcode-generator";
 import { api, credentials, serverNow } from "./api.js";
-import { clearedUnlessEdited, duration, html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
+import { clearedUnlessEdited, doneInTheRoom, duration, html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
 import { ActionText, Announcements, Injects, Metrics, Notes, Reports } from "./panels.js";
 import { download } from "./review.js";
-import { partyName } from "./messages.js";
+import { partyList, partyName } from "./messages.js";
 
 function PhaseControl({ game, view, seat }) {
   const [ending, setEnding] = useState(false);
@@ -40,7 +40,7 @@ function PhaseControl({ game, view, seat }) {
  * room up), and the white cell's choice to end a phase as soon as all of them have. */
 function DoneSoFar({ game, view }) {
   const playing = view.in_the_room;
-  const done = view.done.filter((m) => playing.includes(m));
+  const done = doneInTheRoom(view);
   const pending = !!game.pending["end-when-done"]; // shown as asked for until the server answers
   const said = playing.length === 0
     ? "No delegation is played by a person yet."
@@ -491,7 +491,7 @@ export function Everything({ view }) {
     <div class="col"><${Injects} view=${view} showAudience=${true} /><${Reports} view=${view} /></div>
     <section class="panel col" aria-labelledby="all-msg-h">
       <h2 id="all-msg-h">Every message</h2>
-      <ol class="plain thread">${view.messages.map((m) => html`<li key=${m.id}><div class="meta"><b>${partyName(view, m.sender)}</b>${m.author ? ` · ${m.author}` : ""} → ${m.recipients.map((c) => partyName(view, c)).join(", ")} · round ${m.round}</div><p>${m.text}</p></li>`)}</ol>
+      <ol class="plain thread">${view.messages.map((m) => html`<li key=${m.id}><div class="meta"><b>${partyName(view, m.sender)}</b>${m.author ? ` · ${m.author}` : ""} → ${partyList(view, m.recipients)} · round ${m.round}</div><p>${m.text}</p></li>`)}</ol>
     </section>
   </div>`;
 }

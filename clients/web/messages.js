@@ -12,6 +12,16 @@ const WHITE = "white"; // a delegation's channel with the white cell; the white 
 export function partyName(view, code) {
   return code === CHAIR ? "White cell" : memberName(view, code);
 }
+
+/** A message's recipients by name. */
+export function partyList(view, codes) {
+  return codes.map((c) => partyName(view, c)).join(", ");
+}
+
+/** The members of the white cell's channel `key` with them (`white:EST`), or null for any other channel. */
+function withWhiteCell(key) {
+  return key.startsWith(`${WHITE}:`) ? key.slice(WHITE.length + 1).split(",") : null;
+}
 const drafts = {}; // unsent text by channel, kept while the player looks at other screens
 
 /** The messages the seat may read, by channel, and how many in each it has not seen (`seen`: how many of each
@@ -28,7 +38,7 @@ export function threads(view, seat, seen) {
     const fresh = list.slice(seen[key] || 0).filter((m) => !(m.sender === writer && m.author === seat.player)).length;
     if (fresh) unread[key] = fresh;
     total += fresh;
-    if (writer === CHAIR && key.startsWith(`${WHITE}:`) && list.at(-1).sender !== CHAIR) toAnswer += 1;
+    if (writer === CHAIR && withWhiteCell(key) && list.at(-1).sender !== CHAIR) toAnswer += 1;
   }
   return { me, writer, byChannel, unread, total, toAnswer };
 }
@@ -48,7 +58,7 @@ function channelOf(view, m, me) {
 function channelName(view, key, me) {
   if (key === ALL) return "Alliance (everyone)";
   if (key === WHITE) return "White cell";
-  if (key.startsWith(`${WHITE}:`)) return `White cell ↔ ${memberList(view, key.slice(WHITE.length + 1).split(","))}`;
+  if (withWhiteCell(key)) return `White cell ↔ ${memberList(view, withWhiteCell(key))}`;
   if (key.startsWith(OWN)) return key === OWN + me ? "Own delegation" : `${memberName(view, key.slice(OWN.length))} delegation (within)`;
   const codes = key.split(",");
   return (codes.length === 1 && me ? "Bilateral: " : "Group: ") + memberList(view, codes);
@@ -59,7 +69,7 @@ function Thread({ view, messages, me, writer }) {
   return html`<ol class="plain thread" aria-live="polite" data-testid="thread">
     ${messages.map((m) => html`<li key=${m.id} class=${m.sender === writer ? "mine" : ""} data-testid="message">
       <div class="meta"><b>${partyName(view, m.sender)}</b>${m.author ? ` · ${m.author}` : ""}${
-        channelOf(view, m, me).startsWith(OWN) ? "" : ` → ${m.recipients.map((c) => partyName(view, c)).join(", ")}`
+        channelOf(view, m, me).startsWith(OWN) ? "" : ` → ${partyList(view, m.recipients)}`
       } · round ${m.round}</div>
       <p>${m.text}</p>
     </li>`)}
@@ -74,9 +84,7 @@ function Compose({ game, view, me, channel }) {
   };
   const others = Object.keys(view.members).filter((c) => c !== me);
   const own = channel === OWN + me;
-  const white = channel === WHITE || channel.startsWith(`${WHITE}:`);
-  const to = channel === ALL ? [] : own ? [me] : channel === WHITE ? [CHAIR]
-    : white ? channel.slice(WHITE.length + 1).split(",") : channel.split(",");
+  const to = channel === ALL ? [] : own ? [me] : channel === WHITE ? [CHAIR] : withWhiteCell(channel) || channel.split(",");
   const id = `send-${channel}`;
   async function send(event) {
     event.preventDefault();
@@ -139,7 +147,7 @@ export function Messages({ game, view, seat, seen }) {
     <section class="panel thread-panel" aria-labelledby="thread-h" ref=${thread}>
       <h2 id="thread-h">${channelName(view, channel, me)}</h2>
       <${Thread} view=${view} messages=${byChannel[channel] || []} me=${me} writer=${writer} />
-      ${me || (writer === CHAIR && channel.startsWith(`${WHITE}:`))
+      ${me || (writer === CHAIR && withWhiteCell(channel))
         ? html`<${Compose} key=${channel} game=${game} view=${view} me=${me} channel=${channel} />`
         : writer === CHAIR
           ? html`<p class="hint">Delegations write here. You write to a delegation in its channel with the white cell

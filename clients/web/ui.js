@@ -54,6 +54,12 @@ export function headOf(view, member) {
   return Object.entries(view?.seats || {}).find(([, s]) => s.member === member && s.head) || null;
 }
 
+/** The delegations a person plays that are done with the phase under way: those the phase's early end waits for
+ * (`in_the_room`; game_rules/control.py). */
+export function doneInTheRoom(view) {
+  return view.done.filter((m) => view.in_the_room.includes(m));
+}
+
 /** Whether this seat commits its member state: only the head of a delegation requests consultation, tables,
  * takes positions, votes, invokes and pledges (game_rules/commands.py, NATIONAL_VOICE_COMMANDS). */
 export function speaksFor(view, seat) {

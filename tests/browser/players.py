@@ -109,6 +109,18 @@ class Player:
         name = re.compile(rf"^{re.escape(label)}( \d+ [a-z ]+)?$")  # a tab may count what is new on it
         self.page.get_by_role("navigation", name="Screens").get_by_role("link", name=name).click()
 
+    def write(self, channel: str, recipients: str, text: str) -> None:
+        """Send `text` in the Messages channel named `channel`, once the recipients spelled out beside Send read
+        `recipients`; returns when the conversation shows it."""
+        from playwright.sync_api import expect
+
+        self.tab("Messages")
+        self.page.get_by_role("button", name=channel).click()
+        expect(self.page.get_by_test_id("recipients")).to_have_text(recipients)
+        self.page.get_by_label("Message").fill(text)
+        self.page.get_by_role("button", name="Send").click()
+        expect(self.page.get_by_test_id("thread")).to_contain_text(text)
+
     def phase(self) -> str:
         text: str = self.page.get_by_test_id("phase").inner_text()
         return text

@@ -68,12 +68,7 @@ def test_a_full_round_of_baltic_demo(players: Callable[[str], Player]) -> None:
     white.shot("03-facilitator-console")
 
     # --- a private message; the recipients are on screen before sending ---------------------------------
-    est.tab("Messages")
-    est.page.get_by_role("button", name="Bilateral: Poland").click()
-    expect(est.page.get_by_test_id("recipients")).to_have_text("To: Poland only (private)")
-    est.page.get_by_label("Message").fill(PRIVATE)
-    est.page.get_by_role("button", name="Send").click()
-    expect(est.page.get_by_test_id("thread")).to_contain_text(PRIVATE)
+    est.write("Bilateral: Poland", "To: Poland only (private)", PRIVATE)
     # Poland, on its dashboard, sees that a message came, and where; its own message is no news to Estonia.
     expect(pol.page.get_by_test_id("news-messages")).to_have_text("1 new")
     expect(est.page.get_by_test_id("news-messages")).to_have_count(0)

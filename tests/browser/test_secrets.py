@@ -26,12 +26,7 @@ def test_a_delegation_sees_only_its_own_secrets(players: Callable[[str], Player]
     est.wait_phase("briefing")
 
     private = "POL to LVA only: our brigade could move north."
-    pol.tab("Messages")
-    pol.page.get_by_role("button", name="Bilateral: Latvia").click()
-    expect(pol.page.get_by_test_id("recipients")).to_have_text("To: Latvia only (private)")
-    pol.page.get_by_label("Message").fill(private)
-    pol.page.get_by_role("button", name="Send").click()
-    expect(pol.page.get_by_test_id("thread")).to_contain_text(private)
+    pol.write("Bilateral: Latvia", "To: Latvia only (private)", private)
 
     est.tab("Dashboard")
     listed = est.page.get_by_test_id("objectives")
@@ -55,7 +50,8 @@ def test_a_delegation_sees_only_its_own_secrets(players: Callable[[str], Player]
 
 def test_a_delegation_asks_the_white_cell_and_only_it_reads_the_answer(players: Callable[[str], Player]) -> None:
     """A question for the control cell goes in the delegation's White cell channel; the facilitator's Messages tab
-    counts it "for you", and the answer in White cell ↔ Estonia reaches Estonia's players and nobody else."""
+    counts it "to answer" until it is answered, and the answer in White cell ↔ Estonia reaches Estonia's players and
+    nobody else."""
     from playwright.sync_api import expect
 
     white = players("facilitator")
@@ -68,12 +64,7 @@ def test_a_delegation_asks_the_white_cell_and_only_it_reads_the_answer(players: 
     est.wait_phase("briefing")
 
     question = "May we assume Estonian airspace is closed to civil traffic?"
-    est.tab("Messages")
-    est.page.get_by_role("button", name="White cell").click()
-    expect(est.page.get_by_test_id("recipients")).to_have_text("To: the white cell only (private)")
-    est.page.get_by_label("Message").fill(question)
-    est.page.get_by_role("button", name="Send").click()
-    expect(est.page.get_by_test_id("thread")).to_contain_text(question)
+    est.write("White cell", "To: the white cell only (private)", question)
 
     expect(white.page.get_by_test_id("news-messages")).to_have_text("1 to answer")
     white.tab("Messages")
@@ -83,10 +74,7 @@ def test_a_delegation_asks_the_white_cell_and_only_it_reads_the_answer(players: 
     expect(white.page.get_by_test_id("thread")).to_contain_text(question)
     expect(white.page.get_by_test_id("news-messages")).to_have_text("1 to answer")  # read, not answered yet
     answer = "Yes: closed since 06:00 by the Estonian authorities."
-    expect(white.page.get_by_test_id("recipients")).to_have_text("To: Estonia only (private)")
-    white.page.get_by_label("Message").fill(answer)
-    white.page.get_by_role("button", name="Send").click()
-    expect(white.page.get_by_test_id("thread")).to_contain_text(answer)
+    white.write("White cell ↔ Estonia", "To: Estonia only (private)", answer)
     expect(white.page.get_by_test_id("news-messages")).to_have_count(0)
     white.shot("white-cell-channel")
     # Elsewhere the white cell reads, and is told where it writes.
