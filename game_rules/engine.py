@@ -73,6 +73,7 @@ _DECIDERS: dict[type[Any], Callable[[State, Any, str], Decision]] = {
 
 def _game_opened(state: State, e: events.GameOpened) -> None:
     state.ruleset, state.title, state.phases, state.rounds = e.ruleset, e.title, e.phases, e.rounds
+    state.situation = e.situation
     state.seed, state.exercise = e.seed, e.exercise
     state.members = {m.code: m for m in e.members}
     state.public_support = {m.code: m.public_support for m in e.members}

@@ -38,6 +38,7 @@ class GameOpened(Frozen):
     ruleset: RulesetId
     members: tuple[Member, ...]
     title: str = ""
+    situation: str = ""
     phases: tuple[PhaseSpec, ...] = ()
     """No phases: free play, every command at any time (adjudication vectors)."""
     rounds: int = 0

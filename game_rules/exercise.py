@@ -92,6 +92,8 @@ class Rung(Frozen):
 
 class Adversary(Frozen):
     name: str = "the adversary"
+    brief: str = Field(default="", max_length=8000)
+    """The red cell's instructions: the adversary's aims and how far it means to go."""
     ladder: tuple[Rung, ...] = (Rung(level=0, name="competition"),)
     start_level: int = 0
 

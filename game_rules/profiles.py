@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field
 
@@ -17,6 +17,10 @@ class Force(Frozen):
     units: int = Field(ge=0)
     readiness: float = Field(ge=0, le=1)
     """Share of the units deployable within the exercise's time frame."""
+
+
+SECRETS = frozenset({"objectives", "brief"})
+"""What only the member's own delegation, the white cell and the umpires read of its profile until the game ends."""
 
 
 class Caveat(Frozen):
@@ -65,8 +69,14 @@ class MemberProfile(Frozen):
     intelligence: float = Field(default=0.5, ge=0, le=1)
     """National intelligence capability: sharpens the confidence of attribution reports."""
     objectives: tuple[Objective, ...] = ()
+    brief: str = Field(default="", max_length=8000)
+    """The delegation's instructions from its capital: interests, lines to hold, what its public will bear."""
     estimates: tuple[str, ...] = ()
     """Which figures are estimates (approx.), by field name."""
+
+    def public(self) -> Self:
+        """The profile as other delegations read it: its secrets left out."""
+        return self.model_copy(update={name: type(self).model_fields[name].default for name in SECRETS})
 
     def caveat(self, kind: CaveatKind) -> Caveat | None:
         return next((c for c in self.caveats if c.kind == kind), None)

@@ -20,6 +20,8 @@ class Scenario(Frozen):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,60}$")
     title: str
     description: str = ""
+    situation: str = Field(default="", max_length=20000)
+    """The situation every seat is briefed on at the start (paragraphs apart by blank lines)."""
     ruleset: RulesetId
     sources: list[str] = Field(default_factory=list)
     """Where the figures come from; estimates are marked (approx.) in the member entries."""
@@ -75,6 +77,7 @@ class Scenario(Frozen):
             ruleset=self.ruleset,
             members=tuple(self.members),
             title=self.title,
+            situation=self.situation,
             phases=self.timed_phases(),
             rounds=self.rounds,
             seed=seed,

@@ -261,6 +261,8 @@ class CorrectiveAction(Frozen):
 
 class State(Record):
     title: str = ""
+    situation: str = ""
+    """The scenario's situation, as briefed to every seat."""
     ruleset: RulesetId | None = None
     seed: int = 0
     draws: int = 0

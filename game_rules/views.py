@@ -1,7 +1,7 @@
 """What each seat may see: one audience rule per event, one view per seat.
 
 A delegation sees the alliance's public business, its own member's messages, injects addressed to it,
-its own intelligence and its own secret objectives; the white cell (facilitator) and umpires see
+its own intelligence and its own brief and secret objectives; the white cell (facilitator) and umpires see
 everything; observers and the red cell see the public record.
 """
 
@@ -20,6 +20,7 @@ from game_rules.events import Event
 from game_rules.exercise import InjectKind
 from game_rules.matrix import TARGETS
 from game_rules.metrics import national_score
+from game_rules.profiles import SECRETS
 from game_rules.rulesets import RULESETS, RulesetId
 from game_rules.state import Inject, Role, State
 
@@ -72,14 +73,20 @@ def shown(viewer: Viewer, event: Event, state: State) -> Event | None:
         return event
     match event:
         case ev.GameOpened():
-            # The white cell's material (catalogue, MSEL, contingencies) and others' objectives stay hidden.
+            # The white cell's material (catalogue, MSEL, contingencies), others' secrets and, but for the red cell,
+            # the adversary's brief stay hidden.
             members = tuple(
-                m
-                if m.code == viewer.member and viewer.role == "delegation"
-                else m.model_copy(update={"objectives": ()})
-                for m in event.members
+                m if m.code == viewer.member and viewer.role == "delegation" else m.public() for m in event.members
             )
-            exercise = event.exercise.model_copy(update={"catalogue": (), "msel": (), "contingencies": ()})
+            adversary = event.exercise.adversary
+            exercise = event.exercise.model_copy(
+                update={
+                    "catalogue": (),
+                    "msel": (),
+                    "contingencies": (),
+                    "adversary": adversary if viewer.role == "red_cell" else adversary.model_copy(update={"brief": ""}),
+                }
+            )
             return event.model_copy(update={"members": members, "exercise": exercise})
         case ev.InjectDelivered() if event.inject.evidence is not None:
             return event.model_copy(update={"inject": event.inject.model_copy(update={"evidence": None})})
@@ -183,6 +190,7 @@ def common_view(state: State) -> dict[str, Any]:
     return {
         "seq": state.seq,
         "title": state.title,
+        "situation": state.situation,
         "ruleset": state.ruleset,
         "status": state.status,
         "round": state.round,
@@ -215,7 +223,8 @@ def common_view(state: State) -> dict[str, Any]:
 
 
 class MemberRecords:
-    """Each member's record as viewers see it: public, its secret objectives kept back, or in full with its score.
+    """Each member's record as viewers see it: public, its secrets (objectives, brief) kept back, or in full with
+    its score.
     Made once per state and form, however many viewers share it (a batch's updates go to every viewer at once)."""
 
     def __init__(self, state: State) -> None:
@@ -225,7 +234,7 @@ class MemberRecords:
     def record(self, code: str, full: bool) -> dict[str, Any]:
         made = self._made.get((code, full))
         if made is None:
-            made = self._state.members[code].model_dump(exclude=None if full else {"objectives"})
+            made = self._state.members[code].model_dump(exclude=None if full else set(SECRETS))
             if full:
                 points, met = national_score(self._state, code)
                 made["score"] = {"points": points, "met": met}
@@ -260,6 +269,7 @@ def own_view(state: State, viewer: Viewer, records: MemberRecords | None = None)
         if viewer.role == "red_cell"
         else (),
         "ladder": state.exercise.adversary.ladder if everything or viewer.role == "red_cell" else (),
+        "adversary_brief": state.exercise.adversary.brief if everything or viewer.role == "red_cell" else "",
         "msel": state.exercise.msel if everything else (),
         "msel_status": control.msel_status(state) if everything else {},
         "awaited": [p.id for p in state.proposals.values() if member and council.awaits(p, member)],

@@ -5,6 +5,7 @@ improvement, improvement plan; with the metric charts (inline SVG, so the file s
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from game_rules.evaluation import evaluator, plan
@@ -151,6 +152,9 @@ def markdown(info: GameInfo, r: Review) -> str:
         f"| participants | {len(s.seats)} (see Participants) |",
         "",
     ]
+    if s.situation.strip():
+        paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", s.situation) if p.strip()]
+        out += ["## Situation", ""] + [line for p in paragraphs for line in (p, "")]
     out += ["## Participants", "", "| seat | players |", "|---|---|"]
     out += [f"| {seat} | {players} |" for seat, players in _participants(r)] + [""]
     out += ["## Objectives", ""] + [f"- {o}" for o in info.objectives or ["(the scenario names none)"]] + [""]
@@ -277,8 +281,6 @@ def _cell(text: str) -> str:
 
 def html_report(info: GameInfo, r: Review) -> str:
     """The same report as one standalone HTML page, with the charts inline."""
-    import re
-
     body = markdown(info, r)
     charts = svg_chart("Cohesion, deterrence and escalation", _series(r.rounds)) + svg_chart(
         "Public support by member", _support(r.rounds)
@@ -308,6 +310,8 @@ def html_report(info: GameInfo, r: Review) -> str:
             lines.append(f"<h1>{html.escape(line[2:])}</h1>")
         elif line.startswith("- "):
             lines.append(f"<p class='item'>{html.escape(line[2:])}</p>")
+        elif line.strip():
+            lines.append(f"<p>{html.escape(line)}</p>")
     if in_table:
         lines.append("</table>")
     style = (

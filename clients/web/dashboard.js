@@ -1,7 +1,8 @@
-// The delegation's dashboard: its member's figures and secret objectives, injects, intelligence, metrics.
+// The delegation's dashboard: the situation, its member's figures, brief and secret objectives, injects,
+// intelligence, metrics.
 import { useEffect, useState } from "preact/hooks";
 import { clearedUnlessEdited, html, memberName, number, percent, words, ActButton, PhaseHint, Refusal, speaksFor } from "./ui.js";
-import { ActionText, Announcements, Injects, Metrics, Outcomes, Reports } from "./panels.js";
+import { ActionText, Announcements, Brief, Injects, Metrics, Outcomes, Reports, Situation } from "./panels.js";
 import { fairShare, totalShares } from "./proposal.js";
 import { onDashboard } from "./unseen.js";
 
@@ -107,9 +108,11 @@ export function Dashboard({ game, view, seat, seen }) {
       <${Announcements} view=${view} />
       <${Injects} view=${view} />
       <${Reports} view=${view} member=${code} />
+      <${Situation} view=${view} />
     </div>
     <div class="col">
       <${Figures} view=${view} member=${me} />
+      <${Brief} id="brief-h" title=${`${me.name}'s brief`} text=${me.brief} />
       <${Objectives} member=${me} />
       <${Actions} game=${game} view=${view} />
       ${view.rules?.defence_needs_request && html`<${Assistance} game=${game} view=${view} code=${code}

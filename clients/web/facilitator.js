@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import qrcode from "qrcode-generator";
 import { api, credentials, serverNow } from "./api.js";
 import { clearedUnlessEdited, doneInTheRoom, duration, html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
-import { ActionText, Announcements, Injects, Metrics, Notes, Reports } from "./panels.js";
+import { ActionText, Announcements, Injects, Metrics, Notes, Paragraphs, Reports, Situation } from "./panels.js";
 import { download } from "./review.js";
 import { partyList, partyName } from "./messages.js";
 
@@ -476,10 +476,23 @@ export function Control({ game, view, seat }) {
   </div>`;
 }
 
-/** What every seat sees at once: secret objectives and scores, every inject and report, every message. */
+/** Every seat's instructions, each folded until opened: the delegations' and the red cell's. */
+function Briefs({ view }) {
+  const briefs = Object.values(view.members).filter((m) => m.brief).map((m) => [m.code, m.name, m.brief]);
+  if (view.adversary_brief) briefs.push(["adversary", `${view.escalation.adversary} (red cell)`, view.adversary_brief]);
+  if (!briefs.length) return null;
+  return html`<section class="panel" aria-labelledby="briefs-h">
+    <h2 id="briefs-h">Briefs</h2>
+    ${briefs.map(([key, name, text]) => html`<details key=${key} class="more"><summary>${name}</summary>
+      <${Paragraphs} text=${text} /></details>`)}
+  </section>`;
+}
+
+/** What every seat sees at once: the situation, briefs, secret objectives and scores, every inject and report, every
+ * message. */
 export function Everything({ view }) {
   return html`<div class="grid">
-    <section class="panel col" aria-labelledby="members-h">
+    <div class="col"><section class="panel" aria-labelledby="members-h">
       <h2 id="members-h">Members</h2>
       <table class="members"><thead><tr><th scope="col">Member</th><th scope="col">Support</th><th scope="col">Score</th>
         <th scope="col">Objectives</th></tr></thead>
@@ -487,8 +500,8 @@ export function Everything({ view }) {
           <td>${number(view.public_support[m.code])}%</td><td>${m.score?.points ?? "—"}</td>
           <td><ul class="plain">${(m.objectives || []).map((o) => html`<li key=${o.id}>${m.score?.met.includes(o.id) ? "✔" : "○"} ${o.text}</li>`)}</ul></td></tr>`)}
         </tbody></table>
-    </section>
-    <div class="col"><${Injects} view=${view} showAudience=${true} /><${Reports} view=${view} /></div>
+    </section><${Briefs} view=${view} /></div>
+    <div class="col"><${Injects} view=${view} showAudience=${true} /><${Reports} view=${view} /><${Situation} view=${view} /></div>
     <section class="panel col" aria-labelledby="all-msg-h">
       <h2 id="all-msg-h">Every message</h2>
       <ol class="plain thread">${view.messages.map((m) => html`<li key=${m.id}><div class="meta"><b>${partyName(view, m.sender)}</b>${m.author ? ` · ${m.author}` : ""} → ${partyList(view, m.recipients)} · round ${m.round}</div><p>${m.text}</p></li>`)}</ol>

@@ -1,7 +1,7 @@
 // The public record, read-only (observers, umpires); the red cell also gets its move on the ladder here.
 import { useEffect, useState } from "preact/hooks";
 import { html, memberList, memberName, words, ActButton, PhaseHint } from "./ui.js";
-import { Announcements, Injects, Metrics, Notes, Outcomes } from "./panels.js";
+import { Announcements, Brief, Injects, Metrics, Notes, Outcomes, Situation } from "./panels.js";
 
 /** The red cell's move: up, down or hold on the adversary's ladder, and an inject from its repertoire, those the
  * ladder lists for the level the move reaches first. */
@@ -50,7 +50,9 @@ export function Record({ game, view, seat, seen }) {
   useEffect(() => seen.mark({ injects }), [injects]);
   return html`<div class="grid">
     <div class="col">
-      ${seat.role === "red_cell" && html`<${AdversaryMove} game=${game} view=${view} />`}
+      ${seat.role === "red_cell" && html`<${Brief} id="adv-brief-h" title=${`${view.escalation.adversary}'s brief`}
+        text=${view.adversary_brief} /><${AdversaryMove} game=${game} view=${view} />`}
+      <${Situation} view=${view} />
       <p class="hint">${seat.role === "red_cell" ? "The red cell sees the public record." : "You watch the public record, and note what you see for the hotwash."}</p>
       <${Announcements} view=${view} /><${Council} view=${view} /><${Outcomes} view=${view} />
     </div>

@@ -1,8 +1,33 @@
-// Panels several screens share: injects, announcements, intelligence reports, current metrics, outcomes, notes;
-// and how a free-form action reads, as argued and as ruled.
+// Panels several screens share: the situation and the briefs, injects, announcements, intelligence reports, current
+// metrics, outcomes, notes; and how a free-form action reads, as argued and as ruled.
 import { useState } from "preact/hooks";
 import { clearedUnlessEdited, CELLS, html, memberList, memberName, number, percent, words, Refusal } from "./ui.js";
 import { MetricCharts } from "./charts.js";
+
+/** A scenario's text as paragraphs: a blank line parts them, a single line break is a space. */
+export function Paragraphs({ text }) {
+  return text.split(/\n\s*\n/).filter((p) => p.trim()).map((p, n) => html`<p key=${n}>${p.trim()}</p>`);
+}
+
+/** The situation every seat is briefed on: open while the game is young, folded away once play is under way
+ * (the player's own folding or unfolding stands: `open` is read once). */
+export function Situation({ view }) {
+  const [young] = useState(view.status === "lobby" || view.round <= 1);
+  if (!view.situation) return null;
+  return html`<details class="panel situation" open=${young} data-testid="situation">
+    <summary><h2>Situation</h2></summary>
+    <${Paragraphs} text=${view.situation} />
+  </details>`;
+}
+
+/** Instructions only this seat reads (a delegation's from its capital, the red cell's). */
+export function Brief({ title, text, id }) {
+  if (!text) return null;
+  return html`<section class="panel secret" aria-labelledby=${id} data-testid="brief">
+    <h2 id=${id}>${title} <span class="tag secret-tag">SECRET</span></h2>
+    <${Paragraphs} text=${text} />
+  </section>`;
+}
 
 export function Injects({ view, showAudience = false }) {
   const injects = [...(view.injects || [])].reverse();

@@ -38,6 +38,20 @@ def objectives(scenario: str) -> dict[str, list[str]]:
     return {m["code"]: [o["text"] for o in m.get("objectives", [])] for m in data["members"]}
 
 
+def briefing(scenario: str) -> tuple[str, dict[str, str]]:
+    """The scenario file's situation and each brief (the adversary's under "adversary"), each as the opening of its
+    first paragraph reads on a screen: enough to find it, whitespace as a browser lays it out."""
+
+    def opening(text: str) -> str:
+        return " ".join(text.strip().split("\n\n")[0].split())[:100]
+
+    data = load_yaml((SCENARIOS / f"{scenario}.yaml").read_text(encoding="utf-8"))
+    briefs = {m["code"]: opening(m["brief"]) for m in data["members"] if m.get("brief")}
+    if brief := data["exercise"].get("adversary", {}).get("brief"):
+        briefs["adversary"] = opening(brief)
+    return opening(data.get("situation", "")), briefs
+
+
 @dataclass
 class Player:
     name: str

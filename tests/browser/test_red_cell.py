@@ -1,4 +1,5 @@
-"""The red cell plays the adversary from the browser: it sees its ladder and repertoire, and makes its move."""
+"""The red cell plays the adversary from the browser: it reads its brief, sees its ladder and repertoire, and makes
+its move."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.browser.players import Player
+from tests.browser.players import Player, briefing
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -27,6 +28,8 @@ def test_the_red_cell_climbs_the_ladder_with_an_inject_from_its_repertoire(playe
         expect(red.page.get_by_test_id("news-record")).to_have_count(0)  # nothing to do before adjudication
         console.get_by_role("button", name=f"End the {phase} phase now").click()
     red.wait_phase("adjudication")
+    adversary = briefing("baltic-demo")[1]["adversary"]
+    expect(red.page.get_by_role("region", name="Russia's brief")).to_contain_text(adversary)
     expect(red.page.get_by_test_id("news-record")).to_have_text("1 to move")
 
     move = red.page.get_by_role("region", name="Russia's move")
@@ -46,4 +49,5 @@ def test_the_red_cell_climbs_the_ladder_with_an_inject_from_its_repertoire(playe
     expect(red.page.get_by_test_id("news-record")).to_have_count(0)
     expect(pol.page.get_by_test_id("inject").first).to_contain_text("About nineteen drones cross into Polish airspace")
     expect(pol.page.get_by_role("list", name="Escalation ladder")).to_have_count(0)
+    assert adversary not in pol.text_on_every_tab()
     assert not (white.errors or pol.errors or red.errors)

@@ -1,4 +1,4 @@
-"""Secret national objectives (baltic-hybrid has them): a delegation sees its own, never another's; the
+"""Secret national objectives and briefs (baltic-hybrid has them): a delegation sees its own, never another's; the
 white cell's all-seeing view shows every one. Private messages between others never reach a delegation."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.browser.players import Player, objectives
+from tests.browser.players import Player, briefing, objectives
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -17,6 +17,8 @@ def test_a_delegation_sees_only_its_own_secrets(players: Callable[[str], Player]
 
     secrets = objectives("baltic-hybrid")
     assert secrets["EST"] and secrets["POL"], "baltic-hybrid gives Estonia and Poland objectives"
+    situation, briefs = briefing("baltic-hybrid")
+    assert situation and briefs["EST"] and briefs["POL"], "baltic-hybrid has a situation and briefs"
     white = players("facilitator")
     code = white.create_game("baltic-hybrid")
     est, pol = players("EST"), players("POL")
@@ -32,11 +34,15 @@ def test_a_delegation_sees_only_its_own_secrets(players: Callable[[str], Player]
     listed = est.page.get_by_test_id("objectives")
     for text in secrets["EST"]:
         expect(listed).to_contain_text(text)
+    expect(est.page.get_by_test_id("brief")).to_contain_text(briefs["EST"])
+    expect(est.page.get_by_test_id("situation")).to_contain_text(situation)
     est.shot("secret-objectives")
     seen = est.text_on_every_tab()
     for member, texts in secrets.items():
         for text in texts if member != "EST" else ():
             assert text not in seen, f"Estonia sees {member}'s secret objective {text!r}"
+    for member, text in briefs.items():
+        assert (text in seen) == (member == "EST"), f"Estonia and {member}'s brief"
     assert private not in seen
 
     white.tab("All seats")
@@ -44,6 +50,8 @@ def test_a_delegation_sees_only_its_own_secrets(players: Callable[[str], Player]
     for texts in secrets.values():
         for text in texts:
             expect(table).to_contain_text(text)
+    for text in briefs.values():
+        expect(white.page.get_by_role("region", name="Briefs")).to_contain_text(text)
     for p in (white, est, pol):
         assert p.errors == [], (p.name, p.errors)
 

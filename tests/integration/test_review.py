@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import html
 import io
 import json
 import re
@@ -180,8 +181,12 @@ async def test_the_report_holds_every_proposal_and_observation(played: Played) -
                 f"/api/games/{played.game_id}/export", params={"format": "html"}, headers=auth(played.facilitator)
             )
         ).text
+        view = (await client.get(f"/api/games/{played.game_id}/view", headers=auth(played.facilitator))).json()
+    paragraphs = [" ".join(p.split()) for p in view["situation"].split("\n\n")]
+    assert len(paragraphs) >= 2 and all(f"\n{p}\n" in md and f"<p>{html.escape(p)}</p>" in page for p in paragraphs)
     for section in (
         "## Overview",
+        "## Situation",
         "## Participants",
         "## Objectives",
         "## Executive summary",

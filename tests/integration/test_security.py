@@ -4,7 +4,8 @@
   its authority reason, each allowed one never refused for authority (the rules may still refuse it).
 * Credentials are long and random, stored only as hashes, revoked when a seat is reassigned, never logged.
 * Over seeded bot games on every shipped scenario, no payload sent to a seat carries another member's secret
-  objectives, intelligence it was not given, or private messages and injects between others.
+  objectives or brief, the adversary's brief (but to the red cell), intelligence it was not given, or private
+  messages and injects between others.
 * Frames over the seat's rate are refused with `rate_limited`; a flood far beyond it is closed with 1008.
 
 Runs on SQLite, or on PostgreSQL when DATABASE_URL is set; WARGAME_FULL=1 plays more bot games.
@@ -708,9 +709,11 @@ class Secrets:
     """(audience, text) of messages, free-form actions and injects meant for some members only."""
     reports: dict[str, tuple[str, set[str]]]
     """report id -> (owner, members it was shared with)"""
+    briefs: dict[str, str]
+    """member -> its brief, as secret as its objectives"""
     repertoire: frozenset[str]
-    """The titles and texts of the catalogue entries the adversary's ladder lists: the red cell, which plays the
-    adversary, knows them, even those it would deliver to some members only."""
+    """The adversary's brief and the titles and texts of the catalogue entries its ladder lists: the red cell, which
+    plays the adversary, knows them, even those it would deliver to some members only."""
 
     @classmethod
     def from_log(cls, log: list[Frame]) -> Secrets:
@@ -737,12 +740,16 @@ class Secrets:
         exercise = opened.get("exercise", {})  # absent where all is default (no catalogue, no ladder)
         listed = {i for rung in exercise.get("adversary", {}).get("ladder", []) for i in rung.get("injects", [])}
         texts = [(t["title"], t.get("text", "")) for t in exercise.get("catalogue", []) if t["id"] in listed]
-        repertoire = frozenset(s for pair in texts for s in pair if s)
-        return cls(sorted(objectives), objectives, private, reports, repertoire)
+        adversary = exercise.get("adversary", {}).get("brief", "")
+        private += [(frozenset(), adversary)] if adversary else []
+        repertoire = frozenset(s for pair in [*texts, (adversary, "")] for s in pair if s)
+        briefs = {m["code"]: m["brief"] for m in opened["members"] if m.get("brief")}
+        return cls(sorted(objectives), objectives, private, reports, briefs, repertoire)
 
     def forbidden_texts(self, member: str | None, knows: frozenset[str] = frozenset()) -> list[str]:
         own = set(self.objectives.get(member or "", []))  # two members may share an objective's wording
         texts = [t for code, ts in self.objectives.items() if code != member for t in ts if t not in own]
+        texts += [brief for code, brief in self.briefs.items() if code != member]
         visible = {t for audience, t in self.private if member in audience} | knows
         texts += [t for audience, t in self.private if member not in audience and t not in visible and len(t) > 3]
         return texts

@@ -413,6 +413,36 @@ def test_secret_objectives_score_only_in_their_owners_view() -> None:
     assert "EST wants Article 5" in str(view(play.state, FACILITATOR))
 
 
+def test_a_brief_reaches_its_delegation_the_white_cell_and_umpires_alone() -> None:
+    """A member's brief is as secret as its objectives, the adversary's is the red cell's, and the situation is
+    everyone's: in the opening event each seat is sent and in its view."""
+    sc = scenario(adversary={"name": "Russia", "brief": "Red: split them before winter"})
+    brief = {"brief": "Tallinn: ask for Article 4"}
+    members = [m.model_copy(update=brief) if m.code == "EST" else m for m in sc.members]
+    sc = sc.model_copy(update={"members": members, "situation": "Jets over the Baltic."})
+    play = Play(sc, red_cell=True)
+    opening = play.log[0]
+    seats = {
+        "EST": Viewer(role="delegation", member="EST"),
+        "LVA": Viewer(role="delegation", member="LVA"),
+        "red": Viewer(role="red_cell"),
+        "observer": Viewer(role="observer"),
+        "umpire": Viewer(role="umpire"),
+        "white cell": FACILITATOR,
+    }
+    for name, seat in seats.items():
+        sent = shown(seat, opening, play.state)
+        assert isinstance(sent, ev.GameOpened)
+        seen = view(play.state, seat)
+        for text in (str(sent), str(seen)):
+            assert ("Tallinn: ask for Article 4" in text) == (name in ("EST", "umpire", "white cell")), name
+            assert ("Red: split them before winter" in text) == (name in ("red", "umpire", "white cell")), name
+        assert sent.situation == seen["situation"] == "Jets over the Baltic."
+    assert seats["EST"].key() != seats["LVA"].key()
+    assert "brief" not in view(play.state, seats["LVA"])["members"]["EST"]
+    assert view(play.state, seats["EST"])["members"]["EST"]["brief"] == "Tallinn: ask for Article 4"
+
+
 def test_msel_and_contingency_injects_arrive_in_their_phase() -> None:
     catalogue = [
         {"id": "a", "kind": "information", "title": "Scheduled"},
@@ -458,13 +488,13 @@ def test_the_shipped_scenarios_are_playable_seminars() -> None:
 # The final state hash of a scripted game (tests/unit/scripted.py, seed 20261122) per shipped scenario.
 # A change of rules or content that alters play changes these on purpose: update them in the same commit.
 GOLDEN = {
-    "anzus-pacific": "5bae1c2d469ed000632b53413661868386c7e6fd34a1d205f6210cf3828d9c7c",
-    "baltic-demo": "9d2df6f5785212678436de2ec696f0b7137cd32c675bf7e0eeea2bdf42f70097",
-    "baltic-hybrid": "cfe1f466d2725a778ade7822277fb414e4c823db056fea9cbcf0e95550377c1f",
-    "csto-border": "8b4445fba199dbcb60e789aedcb4573690a28835f7b7622f3fc73eae7bc163c0",
-    "eu-solidarity": "456d3e21f366257ff902dcb98f93a6fc63d7f438926358af46e048a3eed41a53",
-    "grid-cyber": "4a283128ef6ac1cf14b12c4368a88dbc07f8c73792f5427705304f62b7ff9885",
-    "rio-border": "3de44314acfbd4e6095415d88296c1274f2f7ea9c7a7c0a317184a01cca50607",
+    "anzus-pacific": "a6364206499e641fe66a087f3cc4ad7af3b7f4e5cd2424fb083db749e8fe5257",
+    "baltic-demo": "4e00781b30c39c5e317b2bbb8dea60447d409aa720354194efdc8ad5f92dea2f",
+    "baltic-hybrid": "6566611c316fe4d38fc5f68cb8b099a6a641f75bc8f24f40d738128e75495a5a",
+    "csto-border": "c4685bc60bfee98f6dd37b5708249cf70474a7bc8fd78c3b2a175b63ecc575c3",
+    "eu-solidarity": "75a75ddebf2e86e7714686a5bcf1a9fe92681ab76948786a0e3f106c2426f51c",
+    "grid-cyber": "b4358b8f912367df4dfd93dccddfd4646aa184c7ce71f639b8565aceb7b225f2",
+    "rio-border": "8fe4c39273dd5fe46b4be12ab991e6d8fb2d9c9f35742ccfadd33b8e20ab33a3",
 }
 
 
@@ -504,6 +534,7 @@ def test_no_view_holds_another_members_secrets(seed: int, scenario_id: str, data
         own_texts = {o.text for o in state.members[code].objectives}
         for other in state.members.values():
             if other.code != code:
+                assert not other.brief or other.brief not in text
                 for objective in other.objectives:
                     assert objective.id not in text
                     assert objective.text in own_texts or objective.text not in text
@@ -512,8 +543,11 @@ def test_no_view_holds_another_members_secrets(seed: int, scenario_id: str, data
         for m in state.messages:
             if code != m.sender and code not in m.recipients:
                 assert m.text not in text
+        if adversary := state.exercise.adversary.brief:
+            assert adversary not in text
     observer = str(view(state, Viewer(role="observer")))
     assert all(o.text not in observer for m in state.members.values() for o in m.objectives)
+    assert all(not m.brief or m.brief not in observer for m in state.members.values())
     assert data.draw(st.sampled_from(codes)) in codes
 
 

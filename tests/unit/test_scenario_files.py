@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from game_rules.msel import MselError, parse_msel_csv
-from game_rules.scenario import Scenario
+from game_rules.scenario import Scenario, parse_scenario
 
 ROOT = Path(__file__).parents[2]
 HEADER = "Number,Scenario time,Inject type,Delivery method,From,To,Description,Expected action,Objective\n"
@@ -27,6 +27,18 @@ def test_every_shipped_scenario_validates() -> None:
     done = wargame("scenario", "validate", *files)
     assert done.returncode == 0, done.stdout
     assert done.stdout.count(": ok") == len(files) >= 4
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "game_rules/scenarios").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_scenario_briefs_every_seat(path: Path) -> None:
+    """The room reads the situation (in paragraphs), each delegation its capital's brief, the red cell the
+    adversary's."""
+    scenario = parse_scenario(path.read_text(encoding="utf-8"))
+    texts = {"situation": scenario.situation, "adversary": scenario.exercise.adversary.brief}
+    texts |= {m.code: m.brief for m in scenario.members}
+    for name, text in texts.items():
+        assert len(text.split()) >= 40, f"{name}: {len(text.split())} words"
+    assert len(scenario.situation.split("\n\n")) >= 2, "the situation in paragraphs"
 
 
 def test_a_broken_scenario_gets_every_problem_with_its_path_and_no_traceback(tmp_path: Path) -> None:
