@@ -109,5 +109,6 @@ class Shown:
         return f'{{"type":"update","seq":{state.seq},"set":{_object(new)},"append":{_object(tails)}}}'
 
     def forget(self) -> None:
-        """No socket is left: an idle game holds no frames."""
+        """Nothing shown to build on (no socket left: an idle game holds no frames; or each was sent its whole
+        view): each viewer's next update carries every section."""
         self._common, self._own = {}, {}

@@ -338,19 +338,16 @@ class Room:
                 self.show_out(SHOWN_OUT[type(event)], event.seat)
         # One update per viewer, shared by its sockets: those still here (one that fell behind is gone, and with
         # the last of them what was shown).  After a rewind the logs may be shorter: each viewer's whole view.
-        audiences = self._audiences()
-        if audiences and moments:
-            self._shown.forget()
-            for viewer, conns in audiences.values():
-                whole = view_frame(self.state, viewer)
-                for conn in conns:
-                    self._send(conn, whole)
-        elif audiences:
-            viewers = [viewer for viewer, _ in audiences.values()]
-            updates = self._shown.update_frames(self.state, viewers, logs_before, [event for _, event in batch])
-            for key, (_, conns) in audiences.items():
-                for conn in conns:
-                    self._send(conn, updates[key])
+        if moments:
+            self._show_whole()
+        else:
+            try:
+                self._show_updates(logs_before, [event for _, event in batch])
+            except Exception:
+                # A fault of ours in working out what changed: the batch is folded, so without it the seats would
+                # miss its news until they join again.  Each is shown its whole view, and updates go on from there.
+                log.exception("the seats' updates failed; sending whole views", extra={"game_id": self.game_id})
+                self._show_whole()
         if not written_here:
             return
         # The events are stored and shown: what follows only derives from them, and a refusal of the database here
@@ -366,6 +363,24 @@ class Room:
                 )
         except StoreUnavailable as refused:
             log.error("the game's status or snapshot was not stored: %s", refused, extra={"game_id": self.game_id})
+
+    def _show_updates(self, logs_before: Mapping[str, int], batch: list[Event]) -> None:
+        audiences = self._audiences()
+        if not audiences:
+            return
+        viewers = [viewer for viewer, _ in audiences.values()]
+        updates = self._shown.update_frames(self.state, viewers, logs_before, batch)
+        for key, (_, conns) in audiences.items():
+            for conn in conns:
+                self._send(conn, updates[key])
+
+    def _show_whole(self) -> None:
+        """Every socket's whole view, from which its next update starts."""
+        self._shown.forget()
+        for viewer, conns in self._audiences().values():
+            whole = view_frame(self.state, viewer)
+            for conn in conns:
+                self._send(conn, whole)
 
     def _tell_storage(self, refused: StoreUnavailable | None) -> None:
         """Tell every socket here when the database starts refusing this game's events, and when it stores them again

@@ -33,13 +33,14 @@ from websockets.protocol import OPEN
 from websockets.uri import parse_uri
 
 import server.app as app_module
-from game_rules import CHAIR, EVENT_ADAPTER, state_hash
+from game_rules import CHAIR, EVENT_ADAPTER, State, state_hash
 from game_rules.commands import AdvancePhase, Broadcast, EndGame, RaiseObjection, StartGame, TableProposal
 from game_rules.views import FACILITATOR, Viewer
 from game_rules.views import view as view_of
 from server import api, deadlines, scenarios, wire
 from server.app import create_app
 from server.config import Settings
+from server.frames import Shown
 from server.live_demo import running_server
 from server.lobby import Lobby
 from server.network import IN_A_CONTAINER, LOOPBACK_ONLY, in_a_container, reach
@@ -1330,6 +1331,40 @@ async def test_after_its_whole_view_a_seat_is_sent_only_what_changed(table: Tabl
         reads = name in ("EST", "POL", "fac")  # the last note went to POL alone
         assert last["append"] == ({"messages": [views[name]["messages"][-1]]} if reads else {}), name
     assert [m["text"] for m in views["USA"]["messages"]] == [f"Note {i}" for i in range(0, 20, 2)]
+
+
+async def test_a_fault_in_working_out_the_updates_sends_every_seat_its_whole_view(
+    table: Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in making a batch's updates must not leave the seats without a command its sender was told was played:
+    the command is acknowledged, every seat is sent its whole view at once, and updates go on from there."""
+    await table.start()
+    est = table.seat("EST")
+    await est.ack({"type": "send_message", "text": "before"})
+    made = Shown.update_frames
+    faults: list[int] = []
+
+    def fails_once(self: Shown, state: State, *args: Any, **kwargs: Any) -> dict[str, str]:
+        if not faults:
+            faults.append(state.seq)
+            raise RuntimeError("a bug in the updates")
+        return made(self, state, *args, **kwargs)
+
+    monkeypatch.setattr(Shown, "update_frames", fails_once)
+    during = await est.ack({"type": "send_message", "to": ["POL"], "text": "during"})
+    assert faults == [during]
+    await table.at(during)
+    for name, seat in table.seats.items():
+        whole = [f["seq"] for f in seat.frames if f["type"] == "view" and "update" not in f]
+        assert whole[1:] == [during], f"{name} was not sent its whole view for the batch: {whole}"
+    after = await est.ack({"type": "send_message", "text": "after"})
+    views = await table.at(after)
+    tokens = {"fac": table.game.facilitator_key, **{name: key.token for name, key in table.keys.items()}}
+    for name, seat in table.seats.items():
+        assert views[name] == await rest_view(table.http, table.game, tokens[name]), name
+        assert ("during" in [m["text"] for m in views[name]["messages"]]) == (name in ("EST", "POL", "fac")), name
+        shown = next(f for f in reversed(seat.frames) if f["type"] == "view" and f["seq"] == after)
+        assert "update" in shown, f"{name} was sent its whole view again instead of an update"
 
 
 async def test_a_private_message_reaches_only_its_sender_and_recipient(table: Table) -> None:
