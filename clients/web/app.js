@@ -12,6 +12,7 @@ import { tabNews, useSeen } from "./unseen.js";
 import { Control, Everything } from "./facilitator.js";
 import { Record } from "./observer.js";
 import { Review } from "./review.js";
+import { RoomScreen } from "./screen.js";
 
 const TABS = {
   delegation: [["dashboard", "Dashboard"], ["council", "Council"], ["messages", "Messages"]],
@@ -31,6 +32,7 @@ function parseHash() {
   if (parts[0] === "game" && parts[1]) return { screen: "game", gameId: parts[1], tab: parts[2] || "" };
   if (parts[0] === "review" && parts[1]) return { screen: "review", gameId: parts[1] };
   if (parts[0] === "seat" && parts[1] && parts[2]) return { screen: "seat", gameId: parts[1], token: parts[2] };
+  if (parts[0] === "screen" && parts[1] && parts[2]) return { screen: "room", gameId: parts[1], token: parts[2], code: parts[3] || "" };
   if (parts[0] === "join") return { screen: "lobby", code: parts[1] || "" };
   return { screen: "lobby", code: "" };
 }
@@ -258,10 +260,26 @@ function Handoff({ gameId, token }) {
   </main>`;
 }
 
+/** The room's screen (`#/screen/GAME/CREDENTIAL/JOIN-CODE`): its observer credential stays in the address, so it
+ * takes no seat in this browser's keeping and may run beside the console in the facilitator's own browser. */
+function Room({ gameId, token, code }) {
+  const game = useGame(gameId, token);
+  useEffect(() => {
+    document.documentElement.classList.add("projector");
+    return () => document.documentElement.classList.toggle("projector", localStorage.getItem("wargame.projector") === "1");
+  }, []);
+  useEffect(() => {
+    document.title = `${game.view?.title || "Wargame"} – room screen`;
+  }, [game.view?.title]);
+  return html`<${RoomScreen} game=${game} code=${code} />`;
+}
+
 function App() {
   const route = useRoute();
   useEffect(() => {
-    if (route.screen !== "game") document.title = route.screen === "review" ? "Wargame – review" : "Wargame – lobby";
+    if (route.screen !== "game" && route.screen !== "room") {
+      document.title = route.screen === "review" ? "Wargame – review" : "Wargame – lobby";
+    }
   }, [route.screen]);
   return html`<a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}
       >Skip to content</a
@@ -270,6 +288,8 @@ function App() {
       ? html`<${Game} gameId=${route.gameId} tab=${route.tab} />`
       : route.screen === "seat"
         ? html`<${Handoff} gameId=${route.gameId} token=${route.token} />`
+        : route.screen === "room"
+          ? html`<${Room} gameId=${route.gameId} token=${route.token} code=${route.code} />`
         : route.screen === "review"
           ? html`<${Review} gameId=${route.gameId} />`
           : html`<${Lobby} code=${route.code} />`}`;

@@ -32,6 +32,7 @@ function PhaseControl({ game, view, seat }) {
       : html`<p><button type="button" class="ghost" onClick=${() => setEnding(true)}>End the exercise…</button></p>`)}
     <${Rewind} game=${game} view=${view} seat=${seat} />
     <${ConsoleElsewhere} game=${game} seat=${seat} />
+    <${RoomScreenLink} game=${game} seat=${seat} />
     ${(view.status === "ended" || view.status === "lobby") && html`<${DeleteGame} game=${game} seat=${seat} />`}
   </section>`;
 }
@@ -429,7 +430,7 @@ function useOrigins() {
 }
 
 /** The join code, and the address players open, written out and as a QR code. */
-function JoinCode({ code }) {
+export function JoinCode({ code }) {
   const { origins, advice } = useOrigins();
   const link = (origin) => `${origin}/#/join/${code}`;
   const shown = (origin) => html`<span class="address">${link(origin)}</span>`;
@@ -458,6 +459,39 @@ function ConsoleElsewhere({ game, seat }) {
       <button type="button" class="ghost" onClick=${() => navigator.clipboard?.writeText(link)}>Copy</button>
       ${!origins.length && advice && html`<p class="hint">${advice}</p>`}
       <${QrCode} text=${link} label="QR code of the console link" />`}
+  </details>`;
+}
+
+/** A link for the room's screen on the projector: an observer's seat ("Room screen"), which shows the clock, how
+ * to join and the public record, and none of what the console holds for the white cell alone.  Its credential is
+ * kept with the facilitator's seat in this browser, so the same link comes back after a reload. */
+function RoomScreenLink({ game, seat }) {
+  const { origins } = useOrigins();
+  const [token, setToken] = useState(seat.screen || null);
+  const [problem, setProblem] = useState("");
+  const link = token && `${origins[0] || location.origin}/#/screen/${game.gameId}/${token}/${seat.join_code || ""}`;
+  async function make() {
+    setProblem("");
+    try {
+      const body = { join_code: seat.join_code, role: "observer", member: null, player: "Room screen" };
+      const made = await api.claimSeat(game.gameId, body);
+      credentials.save(game.gameId, { ...credentials.get(game.gameId), screen: made.token });
+      setToken(made.token);
+    } catch (e) {
+      setProblem(e.message);
+    }
+  }
+  return html`<details class="more">
+    <summary>Room screen for the projector…</summary>
+    <p class="hint">${"The clock, the join code and the public record, in large type, for the wall: no MSEL, no " +
+      "briefs, no notes. Open the link on the projector's computer, or here in a window of its own."}</p>
+    ${link
+      ? html`<input readonly value=${link} aria-label="Room screen link" onFocus=${(e) => e.target.select()}
+          data-testid="screen-link" />
+        <p class="buttons"><a href=${link} target="_blank" rel="noopener" class="button">Open the room screen</a>
+          <button type="button" class="ghost" onClick=${make}>Make a new link</button></p>`
+      : html`<button type="button" onClick=${make} disabled=${!seat.join_code}>Make the room screen's link</button>`}
+    ${problem && html`<p class="refusal" role="alert">${problem}</p>`}
   </details>`;
 }
 

@@ -115,10 +115,17 @@ def test_every_screen_meets_wcag_2_1_aa(players: Callable[[str], Player], server
 
     # The facilitator's disclosures: the undo, the console's link for another device.
     white.tab("Control")
-    for opener in ("Undo: turn play back…", "Open this console on another device…"):
+    for opener in ("Undo: turn play back…", "Open this console on another device…", "Room screen for the projector…"):
         white.page.get_by_text(opener).click()
         expect(white.page.locator("details", has=white.page.get_by_text(opener))).to_have_attribute("open", "")
         audit.check(f"facilitator: {opener}", white.page)
+    # The room's screen, with a proposal before the council.
+    white.page.get_by_role("button", name="Make the room screen's link").click()
+    wall = white.context.new_page()
+    wall.goto(white.page.get_by_test_id("screen-link").input_value())
+    expect(wall.get_by_test_id("screen-proposal")).to_contain_text("P1")
+    audit.check("room screen", wall)
+    wall.close()
 
     # A decided proposal and the commitments phase: outcomes, fair shares, pledges.
     white.page.get_by_role("button", name="End the council phase now").click()
