@@ -13,6 +13,7 @@ import { Control, Everything } from "./facilitator.js";
 import { Record } from "./observer.js";
 import { Review } from "./review.js";
 import { RoomScreen } from "./screen.js";
+import { Pack } from "./pack.js";
 
 const TABS = {
   delegation: [["dashboard", "Dashboard"], ["council", "Council"], ["messages", "Messages"]],
@@ -32,6 +33,7 @@ function parseHash() {
   if (parts[0] === "game" && parts[1]) return { screen: "game", gameId: parts[1], tab: parts[2] || "" };
   if (parts[0] === "review" && parts[1]) return { screen: "review", gameId: parts[1] };
   if (parts[0] === "seat" && parts[1] && parts[2]) return { screen: "seat", gameId: parts[1], token: parts[2] };
+  if (parts[0] === "pack" && parts[1]) return { screen: "pack", gameId: parts[1] };
   if (parts[0] === "screen" && parts[1] && parts[2]) return { screen: "room", gameId: parts[1], token: parts[2], code: parts[3] || "" };
   if (parts[0] === "join") return { screen: "lobby", code: parts[1] || "" };
   return { screen: "lobby", code: "" };
@@ -277,7 +279,7 @@ function Room({ gameId, token, code }) {
 function App() {
   const route = useRoute();
   useEffect(() => {
-    if (route.screen !== "game" && route.screen !== "room") {
+    if (!["game", "room", "pack"].includes(route.screen)) {
       document.title = route.screen === "review" ? "Wargame – review" : "Wargame – lobby";
     }
   }, [route.screen]);
@@ -290,6 +292,8 @@ function App() {
         ? html`<${Handoff} gameId=${route.gameId} token=${route.token} />`
         : route.screen === "room"
           ? html`<${Room} gameId=${route.gameId} token=${route.token} code=${route.code} />`
+        : route.screen === "pack"
+          ? html`<${Pack} gameId=${route.gameId} />`
         : route.screen === "review"
           ? html`<${Review} gameId=${route.gameId} />`
           : html`<${Lobby} code=${route.code} />`}`;

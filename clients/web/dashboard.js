@@ -13,7 +13,7 @@ const CAVEATS = {
   pledge_cap: "Pledge cap per requirement",
 };
 
-function Figures({ view, member: m }) {
+export function Figures({ view, member: m }) {
   const forces = Object.entries(m.forces || {});
   const approx = (field) => (m.estimates || []).includes(field) ? html` <abbr title="estimate">≈</abbr>` : "";
   return html`<section class="panel" aria-labelledby="figures-h">
@@ -112,7 +112,7 @@ export function Dashboard({ game, view, seat, seen }) {
     </div>
     <div class="col">
       <${Figures} view=${view} member=${me} />
-      <${Brief} id="brief-h" title=${`${me.name}'s brief`} text=${me.brief} />
+      <${Brief} id="brief-h" title=${`${me.name}'s brief`} text=${me.brief} pack=${game.gameId} />
       <${Objectives} member=${me} />
       <${Actions} game=${game} view=${view} />
       ${view.rules?.defence_needs_request && html`<${Assistance} game=${game} view=${view} code=${code}

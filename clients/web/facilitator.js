@@ -511,12 +511,14 @@ export function Control({ game, view, seat }) {
 }
 
 /** Every seat's instructions, each folded until opened: the delegations' and the red cell's. */
-function Briefs({ view }) {
+function Briefs({ view, gameId }) {
   const briefs = Object.values(view.members).filter((m) => m.brief).map((m) => [m.code, m.name, m.brief]);
   if (view.adversary_brief) briefs.push(["adversary", `${view.escalation.adversary} (red cell)`, view.adversary_brief]);
   if (!briefs.length) return null;
   return html`<section class="panel" aria-labelledby="briefs-h">
     <h2 id="briefs-h">Briefs</h2>
+    <p><a href=${`#/pack/${gameId}`} target="_blank" rel="noopener">Print the briefing pack</a>
+      <span class="hint"> (the situation, then a page for each delegation and the red cell, to hand out)</span></p>
     ${briefs.map(([key, name, text]) => html`<details key=${key} class="more"><summary>${name}</summary>
       <${Paragraphs} text=${text} /></details>`)}
   </section>`;
@@ -524,7 +526,7 @@ function Briefs({ view }) {
 
 /** What every seat sees at once: the situation, briefs, secret objectives and scores, every inject and report, every
  * message. */
-export function Everything({ view }) {
+export function Everything({ game, view }) {
   return html`<div class="grid">
     <div class="col"><section class="panel" aria-labelledby="members-h">
       <h2 id="members-h">Members</h2>
@@ -534,7 +536,7 @@ export function Everything({ view }) {
           <td>${number(view.public_support[m.code])}%</td><td>${m.score?.points ?? "—"}</td>
           <td><ul class="plain">${(m.objectives || []).map((o) => html`<li key=${o.id}>${m.score?.met.includes(o.id) ? "✔" : "○"} ${o.text}</li>`)}</ul></td></tr>`)}
         </tbody></table>
-    </section><${Briefs} view=${view} /></div>
+    </section><${Briefs} view=${view} gameId=${game.gameId} /></div>
     <div class="col"><${Injects} view=${view} showAudience=${true} /><${Reports} view=${view} /><${Situation} view=${view} /></div>
     <section class="panel col" aria-labelledby="all-msg-h">
       <h2 id="all-msg-h">Every message</h2>

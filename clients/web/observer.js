@@ -51,7 +51,7 @@ export function Record({ game, view, seat, seen }) {
   return html`<div class="grid">
     <div class="col">
       ${seat.role === "red_cell" && html`<${Brief} id="adv-brief-h" title=${`${view.escalation.adversary}'s brief`}
-        text=${view.adversary_brief} /><${AdversaryMove} game=${game} view=${view} />`}
+        text=${view.adversary_brief} pack=${game.gameId} /><${AdversaryMove} game=${game} view=${view} />`}
       <${Situation} view=${view} />
       <p class="hint">${seat.role === "red_cell" ? "The red cell sees the public record." : "You watch the public record, and note what you see for the hotwash."}</p>
       <${Announcements} view=${view} /><${Council} view=${view} /><${Outcomes} view=${view} />

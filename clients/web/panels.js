@@ -20,12 +20,14 @@ export function Situation({ view }) {
   </details>`;
 }
 
-/** Instructions only this seat reads (a delegation's from its capital, the red cell's). */
-export function Brief({ title, text, id }) {
+/** Instructions only this seat reads (a delegation's from its capital, the red cell's); `pack` is the game whose
+ * briefing pack prints them. */
+export function Brief({ title, text, id, pack }) {
   if (!text) return null;
   return html`<section class="panel secret" aria-labelledby=${id} data-testid="brief">
     <h2 id=${id}>${title} <span class="tag secret-tag">SECRET</span></h2>
     <${Paragraphs} text=${text} />
+    ${pack && html`<p><a href=${`#/pack/${pack}`} target="_blank" rel="noopener">Print it</a></p>`}
   </section>`;
 }
 
