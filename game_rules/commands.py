@@ -336,6 +336,16 @@ class DropCorrectiveAction(Frozen):
     item: Item
 
 
+class GiveFeedback(Frozen):
+    """A participant's feedback form once the exercise has ended: how useful it was (1 to 5), what went well and
+    what should improve.  Sent again, it replaces the seat's earlier answer."""
+
+    type: Literal["give_feedback"] = "give_feedback"
+    rating: int = Field(ge=1, le=5)
+    went_well: str = Field(default="", max_length=4000)
+    to_improve: str = Field(default="", max_length=4000)
+
+
 Command = Annotated[
     RequestConsultation
     | TableProposal
@@ -376,7 +386,8 @@ Command = Annotated[
     | RecordObservation
     | RateCapability
     | PlanCorrectiveAction
-    | DropCorrectiveAction,
+    | DropCorrectiveAction
+    | GiveFeedback,
     Field(discriminator="type"),
 ]
 
@@ -424,8 +435,9 @@ SYSTEM_COMMANDS = frozenset({"claim_seat"})
 EVERY_PHASE_COMMANDS = frozenset({"declare_done"})
 """Open in every phase of a running game to the seats that may send them, whatever the phase allows."""
 ANY_TIME_COMMANDS = frozenset(
-    {"record_observation", "rate_capability", "plan_corrective_action", "drop_corrective_action"}
+    {"record_observation", "rate_capability", "plan_corrective_action", "drop_corrective_action", "give_feedback"}
 )
-"""Open to every seat that may send it, in any phase and after the end: the hotwash runs on."""
+"""Open to every seat that may send it, in any phase and after the end: the hotwash runs on (the feedback form opens
+at the end)."""
 
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

@@ -491,9 +491,11 @@ REWIND_KEEPS: dict[str, frozenset[str]] = {
     "observations": frozenset({"observation_recorded"}),
     "ratings": frozenset({"capability_rated"}),
     "improvement_plan": frozenset({"corrective_action_planned", "corrective_action_dropped"}),
+    "feedback": frozenset({"feedback_given"}),
 }
 """What a rewind cannot undo: who sits where, what was said (the review still reads it), and the evaluators'
-ratings and improvement plan, which are about the whole exercise, the part turned back included.  These parts of the
+ratings and improvement plan and the participants' feedback, which are about the whole exercise, the part turned
+back included.  These parts of the
 state carry over from before the rewind, and the events that make them stand whatever is rewound."""
 
 

@@ -17,6 +17,7 @@ from game_rules import (
     diplomacy,
     evaluation,
     events,
+    feedback,
     injects,
     intelligence,
     matrix,
@@ -41,6 +42,7 @@ _DECIDERS: dict[type[Any], Callable[[State, Any, str], Decision]] = {
     commands.InvokeCollectiveDefence: collective_defence.invoke,
     commands.PledgeForces: burden.pledge,
     commands.SendMessage: diplomacy.send_message,
+    commands.GiveFeedback: feedback.give_feedback,
     commands.ProposeAction: diplomacy.propose_action,
     commands.StartGame: control.start_game,
     commands.PauseGame: control.pause_game,
@@ -80,6 +82,12 @@ def _game_opened(state: State, e: events.GameOpened) -> None:
     state.cohesion, state.escalation = e.exercise.starting_cohesion, e.exercise.adversary.start_level
     state.status = "lobby" if e.phases else "running"
 
+
+_FROM_A_SEAT: dict[type[Any], Callable[[State, Any, str, str | None], Decision]] = {
+    commands.SendMessage: diplomacy.send_message,  # a message names its author
+    commands.GiveFeedback: feedback.give_feedback,  # a feedback form is each seat's own
+}
+"""The rules that read the seat a command came from, as well as who acts."""
 
 _EVOLVERS: dict[type[Any], Callable[[State, Any], None]] = {
     events.GameOpened: _game_opened,
@@ -124,6 +132,7 @@ _EVOLVERS: dict[type[Any], Callable[[State, Any], None]] = {
     events.CapabilityRated: evaluation.capability_rated,
     events.CorrectiveActionPlanned: evaluation.corrective_action_planned,
     events.CorrectiveActionDropped: evaluation.corrective_action_dropped,
+    events.FeedbackGiven: feedback.feedback_given,
 }
 
 
@@ -134,8 +143,8 @@ def decide(state: State, command: Command, actor: str, seat: str | None = None) 
         return Refusal(code="not_opened", reason="The game has not been opened yet.")
     if refusal := control.gate(state, command, actor, seat):
         return refusal
-    if isinstance(command, commands.SendMessage):  # the one rule that reads the seat: a message names its author
-        return diplomacy.send_message(state, command, actor, seat)
+    if (reads_the_seat := _FROM_A_SEAT.get(type(command))) is not None:
+        return reads_the_seat(state, command, actor, seat)
     return _DECIDERS[type(command)](state, command, actor)
 
 

@@ -19,6 +19,7 @@ from game_rules.state import (
     Choice,
     CorrectiveAction,
     DiceRoll,
+    Feedback,
     Inject,
     InvocationStatus,
     Member,
@@ -336,6 +337,12 @@ class CorrectiveActionDropped(Frozen):
     by: str
 
 
+class FeedbackGiven(Frozen):
+    type: Literal["feedback_given"] = "feedback_given"
+    seat: str
+    form: Feedback
+
+
 Event = Annotated[
     GameOpened
     | ConsultationRequested
@@ -379,6 +386,7 @@ Event = Annotated[
     | CapabilityRated
     | CorrectiveActionPlanned
     | CorrectiveActionDropped
+    | FeedbackGiven
     | MselLineHeld,
     Field(discriminator="type"),
 ]

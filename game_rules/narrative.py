@@ -6,7 +6,7 @@ from game_rules import events as ev
 from game_rules.evaluation import evaluator
 from game_rules.events import Event
 from game_rules.rulesets import RULESETS, Ruleset
-from game_rules.state import CHAIR, DiceRoll
+from game_rules.state import CHAIR, DiceRoll, Feedback
 
 
 def _who(actor: str) -> str:
@@ -172,7 +172,16 @@ def describe(event: Event, rules: Ruleset | None) -> str:
             )
         case ev.CorrectiveActionDropped():
             return f"The {evaluator(event.by)} drops {event.item} from the improvement plan."
+        case ev.FeedbackGiven():
+            return f"Feedback from {participant(event.form)}: {event.form.rating} of 5."
     raise AssertionError(f"no description for {type(event).__name__}")
+
+
+def participant(form: Feedback) -> str:
+    """Who gave a feedback form, by seat rather than by name: the report's words for it too."""
+    if form.member is not None:
+        return f"the {form.member} delegation"
+    return {"facilitator": "the white cell", "red_cell": "the red cell"}.get(form.role, f"an {form.role}")
 
 
 def _party(code: str) -> str:

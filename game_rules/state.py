@@ -245,6 +245,16 @@ class CapabilityRating(Frozen):
     by: str
 
 
+class Feedback(Frozen):
+    """One participant's answer to the feedback form at the end: an overall rating and two questions."""
+
+    role: Role
+    member: str | None = None
+    rating: int = Field(ge=1, le=5)
+    went_well: str = ""
+    to_improve: str = ""
+
+
 class CorrectiveAction(Frozen):
     """A row of the improvement plan: what is to change, who sees to it, and by when."""
 
@@ -313,6 +323,8 @@ class State(Record):
     latencies: list[tuple[int, int]] = Field(default_factory=list)
     """(round, phases taken) for each answered serious inject."""
     observations: list[Observation] = Field(default_factory=list)
+    feedback: dict[str, Feedback] = Field(default_factory=dict)
+    """The participants' feedback forms, by seat: each seat's latest."""
     ratings: dict[str, CapabilityRating] = Field(default_factory=dict)
     """The evaluators' ratings, by capability."""
     improvement_plan: dict[str, CorrectiveAction] = Field(default_factory=dict)

@@ -99,7 +99,7 @@ def may_see(viewer: Viewer, event: Event, state: State) -> bool:
         return True
     if isinstance(event, HOTWASH):
         return viewer.role in ("observer", "umpire")
-    if isinstance(event, ev.MselLineHeld):  # the MSEL is the white cell's
+    if isinstance(event, ev.MselLineHeld | ev.FeedbackGiven):  # the MSEL and the feedback forms are the white cell's
         return False
     if isinstance(event, ev.ActionRuled):
         action = state.actions.get(event.action)
@@ -202,6 +202,7 @@ def common_view(state: State) -> dict[str, Any]:
         "done": list(state.done),
         "in_the_room": control.in_the_room(state),
         "end_when_done": state.end_when_done,
+        "feedback_from": sorted(state.feedback),
         "seats": state.seats,
         "consultations": list(state.consultations.values()),
         "proposals": list(state.proposals.values()),
@@ -271,6 +272,7 @@ def own_view(state: State, viewer: Viewer, records: MemberRecords | None = None)
         "ladder": state.exercise.adversary.ladder if everything or viewer.role == "red_cell" else (),
         "adversary_brief": state.exercise.adversary.brief if everything or viewer.role == "red_cell" else "",
         "msel": state.exercise.msel if everything else (),
+        "feedback": state.feedback if everything else {},
         "msel_status": control.msel_status(state) if everything else {},
         "awaited": [p.id for p in state.proposals.values() if member and council.awaits(p, member)],
         "convened_with": convened.requested_by if member and (convened := council.convened_by(state, member)) else None,

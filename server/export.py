@@ -120,7 +120,16 @@ def commands(stored: Sequence[StoredEvent]) -> dict[int, int]:
 
 
 TableName = Literal[
-    "events", "positions", "pledges", "metrics", "messages", "actions", "seats", "capabilities", "improvement_plan"
+    "events",
+    "positions",
+    "pledges",
+    "metrics",
+    "messages",
+    "actions",
+    "seats",
+    "capabilities",
+    "improvement_plan",
+    "feedback",
 ]
 """The tables `tables` makes, in its order: the API offers each as a CSV file."""
 
@@ -128,8 +137,8 @@ TableName = Literal[
 def tables(loaded: Loaded, r: Review) -> dict[TableName, list[list[Any]]]:
     """The tables an analyst opens in a spreadsheet, each a header row and its rows: events (with the command each
     came of), positions, pledges, metrics, messages (who wrote to whom), actions (free-form, as argued and as ruled),
-    seats (who played what), capabilities (as rated, and as the log suggested) and the improvement plan.  Times are
-    UTC without a zone, as spreadsheets hold them."""
+    seats (who played what), capabilities (as rated, and as the log suggested), the improvement plan and the
+    participants' feedback.  Times are UTC without a zone, as spreadsheets hold them."""
     command = commands(loaded.stored)
     recorded = {s.seq: s.recorded_at.astimezone(UTC).replace(tzinfo=None, microsecond=0) for s in loaded.stored}
     sheets: dict[TableName, list[list[Any]]] = {
@@ -228,6 +237,9 @@ def tables(loaded: Loaded, r: Review) -> dict[TableName, list[list[Any]]]:
             row.by,
         ]
         for row in plan(r.state)
+    ]
+    sheets["feedback"] = [["seat", "role", "member", "rating", "went_well", "to_improve"]] + [
+        [seat, f.role, f.member or "", f.rating, f.went_well, f.to_improve] for seat, f in r.state.feedback.items()
     ]
     return sheets
 

@@ -1,6 +1,7 @@
 """The after-action report, in Markdown and in HTML, in the structure of an HSEEP AAR/IP: overview,
 objectives, executive summary, capabilities rated P/S/M/U with evidence, strengths, areas for
-improvement, improvement plan; with the metric charts (inline SVG, so the file stands alone)."""
+improvement, improvement plan, the participants' feedback; with the metric charts (inline SVG, so the file stands
+alone)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import re
 from dataclasses import dataclass
 
 from game_rules.evaluation import evaluator, plan
+from game_rules.feedback import QUESTIONS, average
 from game_rules.metrics import national_score
+from game_rules.narrative import participant
 from game_rules.review import RATING_MEANING, Capability, Review
 from game_rules.rulesets import RULESETS
 from game_rules.state import RoundMetrics
@@ -259,6 +262,18 @@ def markdown(info: GameInfo, r: Review) -> str:
     ]
     out += ["", "## National scores (secret objectives)", "", "| member | points | objectives met |", "|---|---|---|"]
     out += [f"| {m} | {pts} | {', '.join(met) or '-'} |" for m, (pts, met) in parts.scores.items()]
+    out += ["", "## Participant feedback", ""]
+    mean = average(s)
+    if mean is None:
+        out += ["No participant gave feedback.", ""]
+    else:
+        forms = f"{len(s.feedback)} form{'' if len(s.feedback) == 1 else 's'}"
+        out += [f"{forms}; {QUESTIONS['rating']}: on average {mean:.1f} of 5.", ""]
+        out += ["| from | rating | what went well | what should be done differently |", "|---|---|---|---|"]
+        out += [
+            f"| {participant(f)} | {f.rating} | {_cell(f.went_well) or '-'} | {_cell(f.to_improve) or '-'} |"
+            for f in sorted(s.feedback.values(), key=lambda f: (f.role, f.member or ""))
+        ]
     return "\n".join(out) + "\n"
 
 

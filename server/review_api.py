@@ -14,6 +14,7 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from game_rules.evaluation import CAPABILITIES, plan
+from game_rules.feedback import QUESTIONS
 from game_rules.review import RATING_MEANING, Review, state_at
 from game_rules.views import Viewer, view
 from server import documents, export, workbook
@@ -62,7 +63,7 @@ async def timeline(
 
 @router.get("/review/summary")
 async def summary(reviewed: ReviewDep) -> dict[str, Any]:
-    """Proposals with every position and when, pledges against fair shares, metrics, ratings, notes."""
+    """Proposals with every position and when, pledges against fair shares, metrics, ratings, notes, feedback."""
     loaded, r = reviewed
     return {
         "game": export.to_json(loaded, r.state)["game"],
@@ -71,6 +72,8 @@ async def summary(reviewed: ReviewDep) -> dict[str, Any]:
         "capabilities": [asdict(c) for c in r.capabilities],
         "observations": [o.model_dump() for o in r.state.observations],
         "improvement_plan": [row.model_dump(mode="json", exclude={"dropped"}) for row in plan(r.state)],
+        "feedback": [{"seat": seat, **f.model_dump()} for seat, f in r.state.feedback.items()],
+        "feedback_questions": QUESTIONS,
         "capability_names": list(CAPABILITIES),
         "rating_meanings": RATING_MEANING,
         "seq": r.state.seq,

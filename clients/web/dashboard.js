@@ -2,7 +2,7 @@
 // intelligence, metrics.
 import { useEffect, useState } from "preact/hooks";
 import { clearedUnlessEdited, html, memberName, number, percent, words, ActButton, PhaseHint, Refusal, speaksFor } from "./ui.js";
-import { ActionText, Announcements, Brief, Injects, Metrics, Outcomes, Reports, Situation } from "./panels.js";
+import { ActionText, Announcements, Brief, Feedback, Injects, Metrics, Outcomes, Reports, Situation } from "./panels.js";
 import { fairShare, totalShares } from "./proposal.js";
 import { onDashboard } from "./unseen.js";
 
@@ -105,6 +105,7 @@ export function Dashboard({ game, view, seat, seen }) {
   // otherwise sit below the delegation's forms.
   return html`<div class="grid">
     <div class="col">
+      <${Feedback} game=${game} view=${view} seat=${seat} />
       <${Announcements} view=${view} />
       <${Injects} view=${view} />
       <${Reports} view=${view} member=${code} />

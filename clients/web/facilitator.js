@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import qrcode from "qrcode-generator";
 import { api, credentials, serverNow } from "./api.js";
 import { clearedUnlessEdited, doneInTheRoom, duration, html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
-import { ActionText, Announcements, Injects, Metrics, Notes, Paragraphs, Reports, Situation } from "./panels.js";
+import { ActionText, Announcements, Feedback, Injects, Metrics, Notes, Paragraphs, Reports, Situation } from "./panels.js";
 import { download } from "./review.js";
 import { partyList, partyName } from "./messages.js";
 
@@ -495,9 +495,27 @@ function RoomScreenLink({ game, seat }) {
   </details>`;
 }
 
+/** Once the exercise has ended: how many of the room have filled in the feedback form, and how they rated it. */
+function FeedbackSoFar({ view }) {
+  if (view.status !== "ended") return null;
+  const people = Object.entries(view.seats).filter(([, s]) => !s.bot);
+  const forms = Object.values(view.feedback || {});
+  const mean = forms.length ? forms.reduce((sum, f) => sum + f.rating, 0) / forms.length : null;
+  const missing = people.filter(([id]) => !(id in (view.feedback || {}))).map(([, s]) => s.player);
+  return html`<section class="panel" aria-labelledby="feedback-so-far-h">
+    <h2 id="feedback-so-far-h">Feedback</h2>
+    <p data-testid="feedback-so-far">${forms.length} of ${people.length} participants have answered${
+      mean !== null ? `; usefulness ${number(mean)} of 5 on average` : ""}.</p>
+    ${missing.length > 0 && html`<p class="hint">Not yet: ${missing.join(", ")}.</p>`}
+    <p class="hint">The answers are in the review and the after-action report.</p>
+  </section>`;
+}
+
 export function Control({ game, view, seat }) {
   return html`<div class="grid">
     <div class="col">
+      <${FeedbackSoFar} view=${view} />
+      <${Feedback} game=${game} view=${view} seat=${seat} />
       ${seat.join_code && html`<${JoinCode} code=${seat.join_code} />`}
       <${PhaseControl} game=${game} view=${view} seat=${seat} />
       <section class="panel" aria-labelledby="inject-h"><h2 id="inject-h">Inject</h2>

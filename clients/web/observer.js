@@ -1,7 +1,7 @@
 // The public record, read-only (observers, umpires); the red cell also gets its move on the ladder here.
 import { useEffect, useState } from "preact/hooks";
 import { html, memberList, memberName, words, ActButton, PhaseHint } from "./ui.js";
-import { Announcements, Brief, Injects, Metrics, Notes, Outcomes, Situation } from "./panels.js";
+import { Announcements, Brief, Feedback, Injects, Metrics, Notes, Outcomes, Situation } from "./panels.js";
 
 /** The red cell's move: up, down or hold on the adversary's ladder, and an inject from its repertoire, those the
  * ladder lists for the level the move reaches first. */
@@ -50,6 +50,7 @@ export function Record({ game, view, seat, seen }) {
   useEffect(() => seen.mark({ injects }), [injects]);
   return html`<div class="grid">
     <div class="col">
+      <${Feedback} game=${game} view=${view} seat=${seat} />
       ${seat.role === "red_cell" && html`<${Brief} id="adv-brief-h" title=${`${view.escalation.adversary}'s brief`}
         text=${view.adversary_brief} pack=${game.gameId} /><${AdversaryMove} game=${game} view=${view} />`}
       <${Situation} view=${view} />

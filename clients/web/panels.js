@@ -160,3 +160,38 @@ function Dice({ roll, ruling }) {
   return html`<span class="tag" data-testid="dice"
     >${said}${succeeded ? "" : ", fails"}${succeeded !== (ruling === "accepted") ? "; overruled" : ""}</span>`;
 }
+
+const FORM = {
+  rating: "Overall, how useful was this exercise to you?",
+  went_well: "What went well?",
+  to_improve: "What should be done differently next time?",
+};
+
+/** The feedback form, on every seat's first screen once the exercise has ended: a rating and two questions, for the
+ * after-action report.  Sent again, it replaces the seat's earlier answer. */
+export function Feedback({ game, view, seat }) {
+  const [rating, setRating] = useState("");
+  const [text, setText] = useState({ went_well: "", to_improve: "" });
+  const given = (view.feedback_from || []).includes(seat.seat_id);
+  if (view.status !== "ended") return null;
+  async function send(event) {
+    event.preventDefault();
+    await game.act("feedback", { type: "give_feedback", rating: Number(rating), ...text });
+  }
+  const field = (key) => (e) => setText({ ...text, [key]: e.target.value });
+  return html`<form class="panel feedback" onSubmit=${send} aria-labelledby="feedback-h" data-testid="feedback">
+    <h2 id="feedback-h">Your feedback</h2>
+    <p class="hint">${given
+      ? "Thank you: your answers are in the after-action report. Send again to change them."
+      : "The exercise has ended. Three questions for the after-action report; the white cell reads the answers."}</p>
+    <fieldset class="rating"><legend>${FORM.rating}</legend>
+      ${[1, 2, 3, 4, 5].map((n) => html`<label key=${n}><input type="radio" name="rating" value=${n}
+        checked=${rating === String(n)} onChange=${() => setRating(String(n))} /> ${n}${
+        n === 1 ? " (not at all)" : n === 5 ? " (very)" : ""}</label>`)}
+    </fieldset>
+    <label>${FORM.went_well} <textarea rows="2" maxlength="4000" value=${text.went_well} onInput=${field("went_well")}></textarea></label>
+    <label>${FORM.to_improve} <textarea rows="2" maxlength="4000" value=${text.to_improve} onInput=${field("to_improve")}></textarea></label>
+    <span class="act"><button type="submit" disabled=${!rating || game.pending.feedback}>${given ? "Send again" : "Send feedback"}</button>
+      <${Refusal} game=${game} for="feedback" /></span>
+  </form>`;
+}

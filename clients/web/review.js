@@ -29,6 +29,7 @@ const EXPORTS = [
   ["csv", "seats", "Seats (CSV)", "csv"],
   ["csv", "capabilities", "Capabilities (CSV)", "csv"],
   ["csv", "improvement_plan", "Improvement plan (CSV)", "csv"],
+  ["csv", "feedback", "Participant feedback (CSV)", "csv"],
   ["md", null, "Report (Markdown)", "md"],
   ["html", null, "Report (HTML)", "html"],
 ];
@@ -268,6 +269,25 @@ function Proposals({ summary, names }) {
   </div>`;
 }
 
+/** The participants' feedback forms: how useful each found the exercise, what went well, what should change. */
+function FeedbackForms({ summary, names }) {
+  const forms = summary.feedback || [];
+  const from = (f) => (f.member ? `${names[f.member] || f.member} delegation` : ROLE_NAMES[f.role] || words(f.role));
+  const mean = forms.length ? forms.reduce((sum, f) => sum + f.rating, 0) / forms.length : null;
+  return html`<section class="panel wide" aria-labelledby="feedback-h">
+    <h2 id="feedback-h">Participant feedback</h2>
+    ${!forms.length
+      ? html`<p class="hint">No participant has given feedback yet (the form opens when the exercise ends).</p>`
+      : html`<p data-testid="feedback-mean">${forms.length} form${forms.length === 1 ? "" : "s"}; ${summary.feedback_questions.rating}: ${number(mean)} on average.</p>
+        <table data-testid="feedback-forms">
+          <thead><tr><th scope="col">From</th><th scope="col">Rating</th><th scope="col">What went well</th>
+            <th scope="col">What should be done differently</th></tr></thead>
+          <tbody>${forms.map((f) => html`<tr key=${f.seat}><td>${from(f)}</td><td>${f.rating}</td><td>${f.went_well}</td>
+            <td>${f.to_improve}</td></tr>`)}</tbody>
+        </table>`}
+  </section>`;
+}
+
 function Exports({ gameId, token }) {
   const [note, setNote] = useState("");
   const save = async (format, table, ext) => {
@@ -390,6 +410,7 @@ export function Review({ gameId }) {
             </section>
             <${Evaluation} gameId=${gameId} token=${token} summary=${summary}
               canEdit=${seat.role === "facilitator" || seat.role === "umpire"} onPlayed=${reload} />
+            <${FeedbackForms} summary=${summary} names=${names} />
             <${Exports} gameId=${gameId} token=${token} />
           </div>`}
     </main>

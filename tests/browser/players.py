@@ -38,6 +38,19 @@ def objectives(scenario: str) -> dict[str, list[str]]:
     return {m["code"]: [o["text"] for o in m.get("objectives", [])] for m in data["members"]}
 
 
+def seminar(
+    players: Callable[[str], Player], delegations: dict[str, str], scenario: str = "baltic-demo"
+) -> tuple[Player, dict[str, Player]]:
+    """A game the white cell creates, with a player seated at each member state named (its code: the player's
+    name); the facilitator, and each delegation's player by member code."""
+    white = players("facilitator")
+    code = white.create_game(scenario)
+    seated = {member: players(member) for member in delegations}
+    for member, name in delegations.items():
+        seated[member].join(code, "delegation", name, member=member)
+    return white, seated
+
+
 def briefing(scenario: str) -> tuple[str, dict[str, str]]:
     """The scenario file's situation and each brief (the adversary's under "adversary"), each as the opening of its
     first paragraph reads on a screen: enough to find it, whitespace as a browser lays it out."""
@@ -94,6 +107,10 @@ class Player:
         page.get_by_role("button", name="Create game as facilitator").click()
         self.connected()
         return str(page.get_by_test_id("join-code").first.inner_text())
+
+    def start(self) -> None:
+        """The facilitator starts the exercise from the console."""
+        self.page.get_by_role("button", name="Start the exercise").click()
 
     def find_game(self, code: str) -> None:
         self.page.goto(f"{self.base_url}/#/join/{code}")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.browser.players import Player
+from tests.browser.players import Player, seminar
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -14,12 +14,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 def test_the_facilitator_turns_play_back_from_the_console(players: Callable[[str], Player]) -> None:
     from playwright.sync_api import expect
 
-    white = players("facilitator")
-    code = white.create_game()
-    est = players("EST")
-    est.join(code, "delegation", "Kaja", member="EST")
-    console = white.page
-    console.get_by_role("button", name="Start the exercise").click()
+    white, seated = seminar(players, {"EST": "Kaja"})
+    est, console = seated["EST"], white.page
+    white.start()
     for phase in ("briefing", "deliberation"):
         est.wait_phase(phase)
         console.get_by_role("button", name=f"End the {phase} phase now").click()

@@ -376,6 +376,7 @@ SAMPLES: list[Frame] = [
         "completion": "2027-02-01",
     },
     {"type": "drop_corrective_action", "item": "CA1"},
+    {"type": "give_feedback", "rating": 3, "went_well": "fuzz", "to_improve": "fuzz"},
 ]
 """Every command type but end_game (which would leave nothing else to fuzz), each in a valid form."""
 NASTY_STRINGS = [

@@ -238,6 +238,9 @@ async def test_the_workbook_holds_every_table_as_the_csv_files_do_and_runs_nothi
             },
         )
         assert planned.status_code == 200, planned.text
+        feedback = {"type": "give_feedback", "rating": 5, "went_well": "-1 the silence procedure", "to_improve": action}
+        given = await client.post(f"{game}/commands", headers=auth(played.facilitator), json=feedback)
+        assert given.status_code == 200, given.text
         answer = await client.get(f"{game}/export", params={"format": "xlsx"}, headers=auth(played.facilitator))
         assert answer.status_code == 200, answer.text
         assert answer.headers["content-type"] == workbook.MEDIA_TYPE
@@ -253,7 +256,7 @@ async def test_the_workbook_holds_every_table_as_the_csv_files_do_and_runs_nothi
             csv_rows[table] = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert book.sheetnames == [
         "game", "events", "positions", "pledges", "metrics", "messages", "actions", "seats", "capabilities",
-        "improvement_plan",
+        "improvement_plan", "feedback",
     ]  # fmt: skip
     about = {row[0]: row[1] for row in book["game"].iter_rows(values_only=True)}
     assert (about["game"], about["scenario"]) == (played.game_id, "baltic-demo")
@@ -271,6 +274,7 @@ async def test_the_workbook_holds_every_table_as_the_csv_files_do_and_runs_nothi
     assert (row[3].data_type, row[4].value, row[4].data_type) == ("s", "+J5", "s"), "text, not a formula"
     plan_csv = next(r for r in csv_rows["improvement_plan"] if r[3].endswith(action))
     assert (plan_csv[3], plan_csv[4]) == ("'" + action, "'+J5")
+    assert csv_rows["feedback"][1][3:] == ["5", "'-1 the silence procedure", "'" + action]
 
 
 async def test_the_evaluators_ratings_and_plan_reach_the_summary_the_tables_and_the_report(played: Played) -> None:

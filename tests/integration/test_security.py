@@ -138,6 +138,8 @@ def expected_refusal(role: str, kind: str) -> str | None:
         return "bad_credential"
     if kind in EVALUATION_COMMANDS:
         return None if role in ("facilitator", "umpire") else "evaluators_only"
+    if kind == "give_feedback":  # every participant's, from its own seat
+        return None
     if role in ("observer", "umpire"):
         return None if kind in ANY_TIME_COMMANDS else "read_only"
     if kind in SYSTEM_COMMANDS:
@@ -238,6 +240,7 @@ def samples(est_report: str, pol_report: str, pol_seat: str) -> dict[str, Frame]
             "responsible": "J5",
         },
         "drop_corrective_action": {"type": "drop_corrective_action", "item": "CA1"},
+        "give_feedback": {"type": "give_feedback", "rating": 4, "went_well": "matrix"},
         "claim_seat": {"type": "claim_seat", "seat": "x", "role": "delegation", "member": "EST", "player": "p"},
         "start_game": {"type": "start_game"},
         "pause_game": {"type": "pause_game"},
@@ -332,7 +335,8 @@ async def test_every_command_against_every_role_is_refused_exactly_where_it_must
             await matrix.advance()
         await matrix.probe("advance_phase", commands["advance_phase"])
         await matrix.probe("end_game", commands["end_game"])
-        done |= {"advance_phase", "end_game"}
+        await matrix.probe("give_feedback", commands["give_feedback"])  # the form opens at the end
+        done |= {"advance_phase", "end_game", "give_feedback"}
         assert done == set(commands), f"never probed: {set(commands) - done}"
 
     forbidden = allowed = 0

@@ -341,6 +341,42 @@ async def test_a_question_to_the_white_cell_and_its_answer_stay_between_them_and
     ]
 
 
+async def test_the_participants_feedback_reaches_the_white_cell_the_table_and_the_report(
+    http: httpx.AsyncClient,
+) -> None:
+    game = await create_game(http)
+    est = await claim_seat(http, game, "delegation", "EST", "Kaja")
+    observer = await claim_seat(http, game, "observer", None, "Olli")
+    form = {"type": "give_feedback", "rating": 4, "went_well": "=SUM(A1) the council", "to_improve": "More | time"}
+    early = await rest_command(http, game, est.token, form)
+    assert early.status_code == 409 and early.json()["error"]["code"] == "not_ended", early.text
+    assert (await rest_command(http, game, game.facilitator_key, {"type": "start_game"})).status_code == 200
+    assert (await rest_command(http, game, game.facilitator_key, {"type": "end_game"})).status_code == 200
+    assert (await rest_command(http, game, est.token, form)).status_code == 200
+    assert (await rest_command(http, game, observer.token, {**form, "rating": 2})).status_code == 200
+
+    seats = {est.seat_id, observer.seat_id}
+    est_view = await rest_view(http, game, est.token)
+    assert set(est_view["feedback_from"]) == seats and est_view["feedback"] == {}
+    assert (await rest_view(http, game, game.facilitator_key))["feedback"][est.seat_id]["rating"] == 4
+    exported = await http.get(
+        f"/api/games/{game.game_id}/export",
+        params={"format": "csv", "table": "feedback"},
+        headers=bearer(game.facilitator_key),
+    )
+    rows = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert sorted((r["role"], r["member"], r["rating"], r["went_well"]) for r in rows) == [
+        ("delegation", "EST", "4", "'=SUM(A1) the council"),  # a formula in a player's text is not run
+        ("observer", "", "2", "'=SUM(A1) the council"),
+    ]
+    report = await http.get(
+        f"/api/games/{game.game_id}/export", params={"format": "md"}, headers=bearer(game.facilitator_key)
+    )
+    section = report.text.split("## Participant feedback")[1]
+    assert "2 forms;" in section and "on average 3.0 of 5" in section
+    assert "| the EST delegation | 4 | =SUM(A1) the council | More / time |" in section
+
+
 async def test_a_game_is_created_joined_by_code_and_its_seats_claimed(http: httpx.AsyncClient) -> None:
     response = await http.post("/api/games", json={"scenario": "baltic-demo", "title": "Tuesday exercise"})
     assert response.status_code == 201, response.text

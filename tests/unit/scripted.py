@@ -33,17 +33,17 @@ class Table:
         table.do(CHAIR, type="start_game", at=1000.0)
         return table
 
-    def do(self, actor: str, **command: object) -> tuple[Event, ...]:
-        decision = decide(self.state, COMMAND_ADAPTER.validate_python(command), actor)
+    def do(self, actor: str, from_seat: str | None = None, **command: object) -> tuple[Event, ...]:
+        decision = decide(self.state, COMMAND_ADAPTER.validate_python(command), actor, from_seat)
         assert not isinstance(decision, Refusal), decision.reason
         for event in decision:
             self.state = fold(self.state, event, self.log)
             self.log.append(event)
         return decision
 
-    def refused(self, actor: str, **command: object) -> Refusal:
+    def refused(self, actor: str, from_seat: str | None = None, **command: object) -> Refusal:
         before = state_hash(self.state)
-        decision = decide(self.state, COMMAND_ADAPTER.validate_python(command), actor)
+        decision = decide(self.state, COMMAND_ADAPTER.validate_python(command), actor, from_seat)
         assert isinstance(decision, Refusal), f"{command} was accepted"
         assert state_hash(self.state) == before, "a refusal changes nothing"
         return decision

@@ -304,3 +304,29 @@ def test_a_delegation_asks_the_white_cell_in_a_channel_only_they_read(game: Tabl
     assert game.refused(CHAIR, type="send_message", to=["chair"], text="x").code == "no_recipient"
     assert game.refused(CHAIR, type="send_message", to=["UKR"], text="x").code == "not_a_member"
     assert game.refused("red_cell", type="send_message", to=["chair"], text="x").code == "not_a_member"
+
+
+def test_each_participant_gives_feedback_once_the_exercise_has_ended(game: Table) -> None:
+    game.do(SYSTEM, type="claim_seat", seat="s-kaja", role="delegation", member="EST", player="Kaja")
+    game.do(SYSTEM, type="claim_seat", seat="s-obs", role="observer", player="Olli")
+    game.do(SYSTEM, type="claim_seat", seat="s-ltu", role="delegation", member="LTU", player="Bot", bot=True)
+    form = {"type": "give_feedback", "rating": 4, "went_well": "  The council round  ", "to_improve": "More time"}
+    assert game.refused("EST", "s-kaja", **form).code == "not_ended"
+    game.do(CHAIR, type="end_game")
+    assert game.refused("EST", None, **form).code == "no_seat"
+    assert game.refused("LTU", "s-ltu", **form).code == "bot_seat"
+    game.do("EST", "s-kaja", **form)
+    game.do("observer", "s-obs", type="give_feedback", rating=2)
+    game.do("EST", "s-kaja", **{**form, "rating": 5})  # sent again: the seat's latest answer stands
+    est = game.state.feedback["s-kaja"]
+    assert (est.role, est.member, est.rating, est.went_well) == ("delegation", "EST", 5, "The council round")
+    assert sorted(game.state.feedback) == ["s-kaja", "s-obs"]
+    assert describe(game.log[-1], NATO) == "Feedback from the EST delegation: 5 of 5."
+    assert describe(game.log[-2], NATO) == "Feedback from an observer: 2 of 5."
+    assert view(game.state, EST)["feedback_from"] == ["s-kaja", "s-obs"] and view(game.state, EST)["feedback"] == {}
+    assert view(game.state, FACILITATOR)["feedback"]["s-kaja"]["rating"] == 5
+    assert not may_see(EST, game.log[-1], game.state) and not may_see(OBSERVER, game.log[-1], game.state)
+    moment = next(i for i, e in enumerate(game.log, 1) if isinstance(e, ev.GameEnded)) - 1
+    game.do(CHAIR, type="rewind_game", to_seq=moment, note="one more round")
+    assert sorted(game.state.feedback) == ["s-kaja", "s-obs"], "no rewind takes the feedback back"
+    assert state_hash(replay(game.log)) == state_hash(game.state)

@@ -10,7 +10,7 @@ those cleanly and keep everything else consistent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -45,6 +45,7 @@ from game_rules.commands import (
     EndGame,
     EndWhenDone,
     ExtendPhase,
+    GiveFeedback,
     HoldMselLine,
     InvokeCollectiveDefence,
     OfferSharing,
@@ -71,7 +72,16 @@ from game_rules.commands import (
 )
 from game_rules.engine import decide, evolve, fold, replay, state_hash
 from game_rules.evaluation import CAPABILITIES
-from game_rules.events import EVENT_ADAPTER, Event, GameEnded, GameOpened, GameRewound, MessageSent, ProposalClosed
+from game_rules.events import (
+    EVENT_ADAPTER,
+    Event,
+    FeedbackGiven,
+    GameEnded,
+    GameOpened,
+    GameRewound,
+    MessageSent,
+    ProposalClosed,
+)
 from game_rules.exercise import InjectKind
 from game_rules.phases import DEFAULT_PHASES, PhaseSpec
 from game_rules.profiles import Domain
@@ -93,6 +103,7 @@ from game_rules.state import (
     Requirement,
     Role,
     Ruling,
+    Seat,
     State,
     Strength,
 )
@@ -134,7 +145,9 @@ NOTE_TAKERS = (CHAIR, OBSERVER, UMPIRE)
 # The evaluators' ratings and improvement plan: from the chair and umpires, at any time, even after the end.
 EVALUATORS_ONLY: tuple[type[BaseModel], ...] = (RateCapability, PlanCorrectiveAction, DropCorrectiveAction)
 EVALUATORS = (CHAIR, UMPIRE)
-HOTWASH = OBSERVERS_ONLY + EVALUATORS_ONLY
+# The participants' feedback forms: from any seat of a person, once the game has ended.
+FEEDBACK: tuple[type[BaseModel], ...] = (GiveFeedback,)
+HOTWASH = OBSERVERS_ONLY + EVALUATORS_ONLY + FEEDBACK
 MEMBERS_ONLY: tuple[type[BaseModel], ...] = (
     RequestConsultation,
     Concur,
@@ -186,6 +199,8 @@ class PlayedStep:
     status: GameStatus
     """The game's status when the command was decided."""
     phase: str | None
+    seats: Mapping[str, Seat] = field(default_factory=dict)
+    """The game's seats when the command was decided."""
 
 
 @dataclass
@@ -479,6 +494,7 @@ def commands(setting: Setting) -> st.SearchStrategy[Command]:
             ),
         ),
         (1, st.builds(DropCorrectiveAction, item=items)),
+        (2, st.builds(GiveFeedback, rating=st.integers(1, 5), went_well=short_text, to_improve=short_text)),
     ]
     # Ending the game refuses everything after it: rare, so that games mostly go on being played.
     ending = st.builds(EndGame, reason=short_text)
@@ -688,13 +704,25 @@ def games(draw: st.DrawFn) -> Game:
 # --- playing -----------------------------------------------------------------------------------------
 
 
+def _seat_of(seats: Mapping[str, Seat], actor: str) -> str | None:
+    """The seat a command of `actor`'s is sent from: one of its own, or else, seats being rare in these games, any
+    (the feedback form reads the seat, not the actor)."""
+    role = {CHAIR: "facilitator", RED_CELL: "red_cell", OBSERVER: "observer", UMPIRE: "umpire"}.get(actor, "delegation")
+    member = actor if role == "delegation" else None
+    own = (k for k, s in seats.items() if (s.role, s.member) == (role, member))
+    return next(own, next(iter(seats), None))
+
+
 def play(game: Game) -> Played:
     """Play every step through `decide`, folding the events of what it accepts."""
     played = Played(state=evolve(State(), game.opening))
     for actor, command in game.steps:
         status, phase = played.state.status, played.state.phase
-        decision = decide(played.state, command, actor)
-        played.steps.append(PlayedStep(actor, command, decision, status, phase))
+        # A feedback form is each seat's own: it is sent from a seat of the actor's, where one is claimed.
+        seats = dict(played.state.seats) if isinstance(command, GiveFeedback) else {}
+        seat = _seat_of(seats, actor) if isinstance(command, GiveFeedback) else None
+        decision = decide(played.state, command, actor, seat)
+        played.steps.append(PlayedStep(actor, command, decision, status, phase, seats))
         if isinstance(decision, Refusal):
             continue
         for event in decision:
@@ -867,7 +895,7 @@ def test_a_rewind_brings_back_the_moment_it_names(game: Game, data: st.DataObjec
         state = fold(state, event, log)
         log.append(event)
     earlier = replay(log[:moment])
-    hotwash = {"observations", "ratings", "improvement_plan"}
+    hotwash = {"observations", "ratings", "improvement_plan", "feedback"}
     kept = {"seats", "messages", "announcements", *hotwash, "status", "deadline", "paused_remaining", "seq"}
     assert state.model_dump(exclude=kept) == earlier.model_dump(exclude=kept)
     assert (state.seats, state.messages) == (now.seats, now.messages)
@@ -909,8 +937,12 @@ def test_who_may_act_and_when(game: Game) -> None:
             assert not accepted, f"a hotwash note from someone who does not take notes: {what}"
         if isinstance(command, EVALUATORS_ONLY) and actor not in EVALUATORS:
             assert not accepted, f"a rating or a plan from someone who does not evaluate: {what}"
-        if actor == OBSERVER and not isinstance(command, OBSERVERS_ONLY):
+        if actor == OBSERVER and not isinstance(command, OBSERVERS_ONLY + FEEDBACK):
             assert not accepted, f"an observer did more than observe: {what}"
+        if isinstance(command, FEEDBACK) and accepted:
+            assert step.status == "ended", f"feedback before the end: {what}"
+            (given,) = decision
+            assert isinstance(given, FeedbackGiven) and given.seat == _seat_of(step.seats, actor), what
         if actor == UMPIRE and not isinstance(command, HOTWASH):
             assert not accepted, f"an umpire did more than observe and evaluate: {what}"
         if ended and not isinstance(command, SERVER_ONLY + HOTWASH + (RewindGame,)):

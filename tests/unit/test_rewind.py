@@ -23,7 +23,7 @@ def game() -> Table:
 
 def without_what_stays(state: State) -> State:
     """The state less what a rewind carries over (seats, messages, announcements, notes, ratings, the improvement
-    plan) and its clock."""
+    plan, feedback) and its clock."""
     return state.model_copy(
         update={
             "seats": {},
@@ -32,6 +32,7 @@ def without_what_stays(state: State) -> State:
             "observations": [],
             "ratings": {},
             "improvement_plan": {},
+            "feedback": {},
             "status": "-",
             "deadline": None,
             "paused_remaining": None,

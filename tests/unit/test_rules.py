@@ -325,6 +325,8 @@ def test_every_event_type_has_a_sentence() -> None:
         ev.AdversaryMoved(round=1, from_level=1, to_level=2, by="script", draws=(0.1, 0.2), reason="weak"),
         ev.ObservationRecorded(by="umpire", text="Slow to consult", member="EST", about_seq=4),
         ev.CapabilityRated(capability="Burden-sharing", rating="S", reason="pledges came late", by=CHAIR),
+        ev.FeedbackGiven.model_validate({"seat": "s1", "form": {"role": "delegation", "member": "EST", "rating": 4}}),
+        ev.FeedbackGiven.model_validate({"seat": "s2", "form": {"role": "observer", "rating": 2, "to_improve": "x"}}),
         ev.CorrectiveActionPlanned.model_validate(
             {
                 "row": {
