@@ -27,7 +27,9 @@ function OnTheTable({ view }) {
       ${open.map((p) => {
         const said = Object.entries(p.positions);
         const voted = Object.entries(p.votes || {});
-        const quiet = members.filter((m) => !(m in p.positions) && !(m in (p.votes || {})));
+        // Under the silence procedure saying nothing is consent: nobody is waited for, only who broke it counts.
+        const silence = p.procedure === "silence";
+        const quiet = silence ? [] : members.filter((m) => !(m in p.positions) && !(m in (p.votes || {})));
         return html`<li key=${p.id} data-testid="screen-proposal"><b>${p.id} · ${words(p.kind)}</b> (${words(p.procedure)}),
           tabled by ${memberName(view, p.tabled_by)}
           ${Object.keys(STANCES).map((stance) => {
@@ -35,6 +37,8 @@ function OnTheTable({ view }) {
             return who.length > 0 && html`<br /><span>${STANCES[stance]}: ${memberList(view, who)}</span>`;
           })}
           ${voted.length > 0 && html`<br /><span>voted: ${voted.map(([m, v]) => `${memberName(view, m)} ${v}`).join(", ")}</span>`}
+          ${silence && html`<br /><span>${p.silence_broken_by.length
+            ? `silence broken by ${memberList(view, p.silence_broken_by)}` : "silence holds so far"}</span>`}
           ${quiet.length > 0 && html`<br /><span class="hint">yet to speak: ${memberList(view, quiet)}</span>`}</li>`;
       })}
       ${view.invocations.map((i) => html`<li key=${i.key}>Collective defence for ${memberName(view, i.victim)}: ${i.status}</li>`)}

@@ -1,6 +1,7 @@
 // What a seat has not seen yet, counted on its tabs until the screen shows it: messages (by channel), injects,
 // intelligence reports and the white cell's rulings on its actions; and what waits on it: proposals on its
-// delegation's position, actions on the white cell's ruling, the adversary's move on the red cell.
+// delegation's position, actions on the white cell's ruling, the adversary's move on the red cell, and at the end
+// its feedback form.
 import { useState } from "preact/hooks";
 import { threads } from "./messages.js";
 import { phaseAllows } from "./ui.js";
@@ -54,6 +55,10 @@ export function tabNews(view, seat, seen) {
     counts.record = [1, "to move"];
   } else if (seat.role !== "facilitator") {
     counts.record = [unseen(view.injects.length, seen.injects), "new"];
+  }
+  // Once the exercise has ended, the feedback form on the seat's first screen waits for its answer.
+  if (view.status === "ended" && !(view.feedback_from || []).includes(seat.seat_id)) {
+    counts[{ delegation: "dashboard", facilitator: "control" }[seat.role] || "record"] = [1, "feedback to give"];
   }
   return Object.fromEntries(Object.entries(counts).filter(([, [count]]) => count > 0));
 }

@@ -25,6 +25,7 @@ def test_a_delegation_gives_feedback_at_the_end_and_the_review_lists_it(players:
     console.get_by_role("button", name="Really end the exercise").click()
     expect(console.get_by_test_id("feedback-so-far")).to_have_text("0 of 2 participants have answered.")
 
+    expect(est.page.get_by_test_id("news-dashboard")).to_have_text("1 feedback to give")
     est.tab("Dashboard")
     form = est.page.get_by_test_id("feedback")
     expect(form.get_by_role("button", name="Send feedback")).to_be_disabled()  # a rating first
@@ -33,6 +34,7 @@ def test_a_delegation_gives_feedback_at_the_end_and_the_review_lists_it(players:
     form.get_by_label("What should be done differently next time?").fill("Longer deliberation.")
     form.get_by_role("button", name="Send feedback").click()
     expect(form).to_contain_text("Thank you")
+    expect(est.page.get_by_test_id("news-dashboard")).to_have_count(0)
     expect(form.get_by_role("button", name="Send again")).to_be_visible()
     est.shot("feedback-form", full_page=False)
 

@@ -68,5 +68,16 @@ def test_the_room_screen_shows_the_room_what_is_public_and_nothing_else(players:
         assert text not in shown, f"the room screen shows {text!r}"
     expected = console.get_by_role("region", name="Scenario events (MSEL)").get_by_text("Expected:").first.inner_text()
     assert expected.removeprefix("Expected:").strip() not in shown
+
+    # Before the council: who has said what, and under the silence procedure no one waited for.
+    for phase in ("briefing", "deliberation"):
+        console.get_by_role("button", name=f"End the {phase} phase now").click()
+    est.wait_phase("council")
+    est.tab("Council")
+    est.table_proposal(kind="joint_statement", procedure="silence", text="The allies condemn the violation.")
+    tabled = wall.page.get_by_test_id("screen-proposal")
+    expect(tabled).to_contain_text("P1 · joint statement")
+    expect(tabled).to_contain_text("silence holds so far")
+    expect(tabled).not_to_contain_text("yet to speak")
     for p in (white, est, wall):
         assert p.errors == [], (p.name, p.errors)
