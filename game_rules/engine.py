@@ -41,8 +41,6 @@ _DECIDERS: dict[type[Any], Callable[[State, Any, str], Decision]] = {
     commands.RequestAssistance: collective_defence.request_assistance,
     commands.InvokeCollectiveDefence: collective_defence.invoke,
     commands.PledgeForces: burden.pledge,
-    commands.SendMessage: diplomacy.send_message,
-    commands.GiveFeedback: feedback.give_feedback,
     commands.ProposeAction: diplomacy.propose_action,
     commands.StartGame: control.start_game,
     commands.PauseGame: control.pause_game,
@@ -87,7 +85,7 @@ _FROM_A_SEAT: dict[type[Any], Callable[[State, Any, str, str | None], Decision]]
     commands.SendMessage: diplomacy.send_message,  # a message names its author
     commands.GiveFeedback: feedback.give_feedback,  # a feedback form is each seat's own
 }
-"""The rules that read the seat a command came from, as well as who acts."""
+"""The rules that read the seat a command came from, as well as who acts (`decide` looks here first)."""
 
 _EVOLVERS: dict[type[Any], Callable[[State, Any], None]] = {
     events.GameOpened: _game_opened,

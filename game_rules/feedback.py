@@ -21,8 +21,7 @@ QUESTIONS = {
 def give_feedback(state: State, c: cmd.GiveFeedback, actor: str, seat_id: str | None = None) -> Decision:
     if state.status != "ended":
         return Refusal(code="not_ended", reason="The feedback form opens when the exercise has ended.")
-    seat = state.seats.get(seat_id or "")
-    if seat is None:
+    if seat_id is None or (seat := state.seats.get(seat_id)) is None:
         return Refusal(code="no_seat", reason="Feedback is given from a seat of the game.")
     if seat.bot:
         return Refusal(code="bot_seat", reason="A bot's seat gives no feedback.")
@@ -33,7 +32,7 @@ def give_feedback(state: State, c: cmd.GiveFeedback, actor: str, seat_id: str | 
         went_well=c.went_well.strip(),
         to_improve=c.to_improve.strip(),
     )
-    return (ev.FeedbackGiven(seat=seat_id or "", form=form),)
+    return (ev.FeedbackGiven(seat=seat_id, form=form),)
 
 
 def feedback_given(state: State, e: ev.FeedbackGiven) -> None:

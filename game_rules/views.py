@@ -33,6 +33,11 @@ class Viewer(Frozen):
     def omniscient(self) -> bool:
         return self.role in ("facilitator", "umpire")
 
+    @property
+    def knows_the_adversary(self) -> bool:
+        """The red cell plays the adversary: it reads the ladder it climbs and its brief, as the white cell does."""
+        return self.omniscient or self.role == "red_cell"
+
     def key(self) -> str:
         """Viewers with equal keys see exactly the same thing."""
         return f"{self.role}:{self.member or ''}"
@@ -79,12 +84,14 @@ def shown(viewer: Viewer, event: Event, state: State) -> Event | None:
                 m if m.code == viewer.member and viewer.role == "delegation" else m.public() for m in event.members
             )
             adversary = event.exercise.adversary
+            if not viewer.knows_the_adversary:
+                adversary = adversary.model_copy(update={"brief": ""})
             exercise = event.exercise.model_copy(
                 update={
                     "catalogue": (),
                     "msel": (),
                     "contingencies": (),
-                    "adversary": adversary if viewer.role == "red_cell" else adversary.model_copy(update={"brief": ""}),
+                    "adversary": adversary,
                 }
             )
             return event.model_copy(update={"members": members, "exercise": exercise})
@@ -269,8 +276,8 @@ def own_view(state: State, viewer: Viewer, records: MemberRecords | None = None)
         else state.exercise.repertoire()
         if viewer.role == "red_cell"
         else (),
-        "ladder": state.exercise.adversary.ladder if everything or viewer.role == "red_cell" else (),
-        "adversary_brief": state.exercise.adversary.brief if everything or viewer.role == "red_cell" else "",
+        "ladder": state.exercise.adversary.ladder if viewer.knows_the_adversary else (),
+        "adversary_brief": state.exercise.adversary.brief if viewer.knows_the_adversary else "",
         "msel": state.exercise.msel if everything else (),
         "feedback": state.feedback if everything else {},
         "msel_status": control.msel_status(state) if everything else {},

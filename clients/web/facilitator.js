@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import qrcode from "qrcode-generator";
 import { api, credentials, serverNow } from "./api.js";
-import { clearedUnlessEdited, doneInTheRoom, duration, html, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
+import { clearedUnlessEdited, doneInTheRoom, duration, html, meanRating, memberList, memberName, number, words, ActButton, MemberPicker, Refusal, ROLE_NAMES } from "./ui.js";
 import { ActionText, Announcements, Feedback, Injects, Metrics, Notes, Paragraphs, Reports, Situation } from "./panels.js";
 import { download } from "./review.js";
 import { partyList, partyName } from "./messages.js";
@@ -500,7 +500,7 @@ function FeedbackSoFar({ view }) {
   if (view.status !== "ended") return null;
   const people = Object.entries(view.seats).filter(([, s]) => !s.bot);
   const forms = Object.values(view.feedback || {});
-  const mean = forms.length ? forms.reduce((sum, f) => sum + f.rating, 0) / forms.length : null;
+  const mean = meanRating(forms);
   const missing = people.filter(([id]) => !(id in (view.feedback || {}))).map(([, s]) => s.player);
   return html`<section class="panel" aria-labelledby="feedback-so-far-h">
     <h2 id="feedback-so-far-h">Feedback</h2>

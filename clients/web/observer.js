@@ -1,6 +1,6 @@
 // The public record, read-only (observers, umpires); the red cell also gets its move on the ladder here.
 import { useEffect, useState } from "preact/hooks";
-import { html, memberList, memberName, words, ActButton, PhaseHint } from "./ui.js";
+import { consultationLine, html, invocationLine, words, ActButton, PhaseHint } from "./ui.js";
 import { Announcements, Brief, Feedback, Injects, Metrics, Notes, Outcomes, Situation } from "./panels.js";
 
 /** The red cell's move: up, down or hold on the adversary's ladder, and an inject from its repertoire, those the
@@ -37,10 +37,9 @@ function Council({ view }) {
   return html`<section class="panel" aria-labelledby="rec-council-h">
     <h2 id="rec-council-h">Council</h2>
     <ul class="plain">
-      ${view.consultations.map((c) => html`<li key=${c.requested_by}>Consultation requested by ${memberName(view, c.requested_by)}${
-        c.joined_by.length ? `, joined by ${memberList(view, c.joined_by)}` : ""}</li>`)}
+      ${view.consultations.map((c) => html`<li key=${c.requested_by}>${consultationLine(view, c)}</li>`)}
       ${view.proposals.filter((p) => p.outcome === "pending").map((p) => html`<li key=${p.id}>${p.id} under discussion (${p.procedure})</li>`)}
-      ${view.invocations.map((i) => html`<li key=${i.key}>Collective defence for ${memberName(view, i.victim)}: ${i.status}</li>`)}
+      ${view.invocations.map((i) => html`<li key=${i.key}>${invocationLine(view, i)}</li>`)}
     </ul>
   </section>`;
 }

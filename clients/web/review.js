@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, credentials } from "./api.js";
 import { MetricCharts } from "./charts.js";
 import { Evaluation } from "./evaluation.js";
-import { html, number, words, ROLE_NAMES } from "./ui.js";
+import { html, meanRating, number, words, ROLE_NAMES } from "./ui.js";
 
 async function get(gameId, token, path, params = []) {
   const query = new URLSearchParams(params).toString();
@@ -273,7 +273,7 @@ function Proposals({ summary, names }) {
 function FeedbackForms({ summary, names }) {
   const forms = summary.feedback || [];
   const from = (f) => (f.member ? `${names[f.member] || f.member} delegation` : ROLE_NAMES[f.role] || words(f.role));
-  const mean = forms.length ? forms.reduce((sum, f) => sum + f.rating, 0) / forms.length : null;
+  const mean = meanRating(forms);
   return html`<section class="panel wide" aria-labelledby="feedback-h">
     <h2 id="feedback-h">Participant feedback</h2>
     ${!forms.length

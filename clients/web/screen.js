@@ -1,7 +1,7 @@
 // The room's screen, for the projector: the clock, how to join, and the public record, large. It is an observer's
 // seat (nothing secret reaches it, unlike the console, whose MSEL, briefs and notes must stay off the wall), and
 // its credential lives in its address only, so the facilitator's browser can show it in a window beside the console.
-import { html, memberList, memberName, words, Countdown, doneInTheRoom } from "./ui.js";
+import { consultationLine, html, invocationLine, memberList, memberName, words, Countdown, doneInTheRoom } from "./ui.js";
 import { Injects, Metrics, Outcomes, Situation } from "./panels.js";
 import { JoinCode } from "./facilitator.js";
 
@@ -22,14 +22,13 @@ function OnTheTable({ view }) {
   return html`<section class="panel" aria-labelledby="table-h">
     <h2 id="table-h">Before the council</h2>
     <ul class="plain on-the-table">
-      ${consultations.map((c) => html`<li key=${c.requested_by}>Consultation requested by ${memberName(view, c.requested_by)}${
-        c.joined_by.length ? `, joined by ${memberList(view, c.joined_by)}` : ""}</li>`)}
+      ${consultations.map((c) => html`<li key=${c.requested_by}>${consultationLine(view, c)}</li>`)}
       ${open.map((p) => {
         const said = Object.entries(p.positions);
         const voted = Object.entries(p.votes || {});
         // Under the silence procedure saying nothing is consent: nobody is waited for, only who broke it counts.
         const silence = p.procedure === "silence";
-        const quiet = silence ? [] : members.filter((m) => !(m in p.positions) && !(m in (p.votes || {})));
+        const quiet = silence ? [] : members.filter((m) => !(m in p.positions) && !voted.some(([v]) => v === m));
         return html`<li key=${p.id} data-testid="screen-proposal"><b>${p.id} · ${words(p.kind)}</b> (${words(p.procedure)}),
           tabled by ${memberName(view, p.tabled_by)}
           ${Object.keys(STANCES).map((stance) => {
@@ -41,7 +40,7 @@ function OnTheTable({ view }) {
             ? `silence broken by ${memberList(view, p.silence_broken_by)}` : "silence holds so far"}</span>`}
           ${quiet.length > 0 && html`<br /><span class="hint">yet to speak: ${memberList(view, quiet)}</span>`}</li>`;
       })}
-      ${view.invocations.map((i) => html`<li key=${i.key}>Collective defence for ${memberName(view, i.victim)}: ${i.status}</li>`)}
+      ${view.invocations.map((i) => html`<li key=${i.key}>${invocationLine(view, i)}</li>`)}
     </ul>
   </section>`;
 }

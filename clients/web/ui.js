@@ -32,6 +32,20 @@ export function duration(minutes) {
   return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ""}`;
 }
 
+/** The average rating of feedback forms, or null with none. */
+export function meanRating(forms) {
+  return forms.length ? forms.reduce((sum, f) => sum + f.rating, 0) / forms.length : null;
+}
+
+/** How the council's business reads in a list: a consultation, with who joined it; a collective-defence invocation. */
+export function consultationLine(view, c) {
+  return `Consultation requested by ${memberName(view, c.requested_by)}${c.joined_by.length ? `, joined by ${memberList(view, c.joined_by)}` : ""}`;
+}
+
+export function invocationLine(view, i) {
+  return `Collective defence for ${memberName(view, i.victim)}: ${i.status}`;
+}
+
 export function memberName(view, code) {
   return view?.members?.[code]?.name || code;
 }
