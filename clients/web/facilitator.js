@@ -473,9 +473,13 @@ function RoomScreenLink({ game, seat }) {
   async function make() {
     setProblem("");
     try {
-      const body = { join_code: seat.join_code, role: "observer", member: null, player: "Room screen" };
-      const made = await api.claimSeat(game.gameId, body);
-      credentials.save(game.gameId, { ...credentials.get(game.gameId), screen: made.token });
+      // A new link for the screen's seat, not another seat: the old link stops working, and a window still open
+      // with it (a projector left on in another room) is shown out.
+      const held = credentials.get(game.gameId)?.screenSeat;
+      const made = held && game.view?.seats?.[held]
+        ? await api.reassign(game.gameId, held, "Room screen", seat.token)
+        : await api.claimSeat(game.gameId, { join_code: seat.join_code, role: "observer", member: null, player: "Room screen" });
+      credentials.save(game.gameId, { ...credentials.get(game.gameId), screen: made.token, screenSeat: made.seat.seat_id });
       setToken(made.token);
     } catch (e) {
       setProblem(e.message);
@@ -489,7 +493,8 @@ function RoomScreenLink({ game, seat }) {
       ? html`<input readonly value=${link} aria-label="Room screen link" onFocus=${(e) => e.target.select()}
           data-testid="screen-link" />
         <p class="buttons"><a href=${link} target="_blank" rel="noopener" class="button">Open the room screen</a>
-          <button type="button" class="ghost" onClick=${make}>Make a new link</button></p>`
+          <button type="button" class="ghost" onClick=${make}>Make a new link</button></p>
+        <p class="hint">A new link stops the old one working.</p>`
       : html`<button type="button" onClick=${make} disabled=${!seat.join_code}>Make the room screen's link</button>`}
     ${problem && html`<p class="refusal" role="alert">${problem}</p>`}
   </details>`;

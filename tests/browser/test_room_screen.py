@@ -79,5 +79,15 @@ def test_the_room_screen_shows_the_room_what_is_public_and_nothing_else(players:
     expect(tabled).to_contain_text("P1 · joint statement")
     expect(tabled).to_contain_text("silence holds so far")
     expect(tabled).not_to_contain_text("yet to speak")
+
+    # A new link for the screen's seat: the old window is shown out, and the seats hold one room screen still.
+    console.get_by_text("Room screen for the projector…").click()  # folded again since the reload
+    console.get_by_role("button", name="Make a new link").click()
+    expect(console.get_by_test_id("screen-link")).not_to_have_value(link)
+    expect(screen.locator(".refusal")).to_contain_text("This browser no longer holds the seat")
+    again = console.get_by_test_id("screen-link").input_value()
+    expect(seats.get_by_text("Room screen")).to_have_count(1)
+    wall.page.goto(again)
+    expect(wall.page.get_by_test_id("screen-proposal")).to_contain_text("P1 · joint statement")
     for p in (white, est, wall):
         assert p.errors == [], (p.name, p.errors)
