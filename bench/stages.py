@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server import rooms, store
+from server.frames import Shown
 
 EVERY = float(os.environ.get("STAGES_EVERY", "10"))
 """Seconds between the log's lines (`STAGES_EVERY`: the tests ask for shorter)."""
@@ -33,7 +34,7 @@ STAGES: dict[str, tuple[Any, str]] = {
     "submit": (rooms.Room, "submit"),  # the whole command: each stage below is part of it
     "decide": (rooms, "decide"),  # the rules
     "append": (store.EventStore, "append"),  # the durable write
-    "updates": (rooms.Room, "_update_one"),  # what changed in a viewer's view, made and written
+    "updates": (Shown, "update_frames"),  # what changed in each viewer's view
     "writes": (rooms.Room, "_send"),  # every frame to every socket: framing and the transport's write
 }
 

@@ -9,7 +9,7 @@ every message its seat may read, and a seminar's runs to hundreds.  `updated` is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
 from typing import Any
 
@@ -76,41 +76,32 @@ class Shown:
     def update_frames(
         self, state: State, viewers: Iterable[Viewer], since: Mapping[str, int], batch: Sequence[Event] = ()
     ) -> dict[str, str]:
-        """An update frame per viewer key, from what was shown to `state` (see `updates`)."""
-        return dict(self.updates(state, viewers, since, batch))
-
-    def updates(
-        self, state: State, viewers: Iterable[Viewer], since: Mapping[str, int], batch: Sequence[Event] = ()
-    ) -> Iterator[tuple[str, str]]:
-        """Each viewer's key and update frame, from what was shown to `state`, one viewer at a time (so that a
-        room can answer a command between two of them); `since` is the log lengths before the batch, `batch` its
-        events.  Viewers not named are forgotten (no socket of theirs is left).  What was shown is recorded as each
-        frame is made: until the last, the others' updates must be taken before the state changes again."""
+        """An update frame per viewer key, from what was shown to `state`; `since` is the log lengths before the
+        batch, `batch` its events.  Viewers not named are forgotten (no socket of theirs is left)."""
         viewers = list(viewers)
-        keys = {v.key() for v in viewers}
-        if batch and all(isinstance(e, LOG_ONLY) for e in batch) and keys <= self._own.keys():
+        if batch and all(isinstance(e, LOG_ONLY) for e in batch) and all(v.key() in self._own for v in viewers):
             # Only logs grew, and every viewer was shown the rest: its sections need not be made again to be
             # compared, nor its members' scores worked out.
             self._common["seq"] = seq = str(state.seq)
-            self._own = {key: self._own[key] for key in keys}
-            for viewer in viewers:
-                yield viewer.key(), self._frame(state, viewer, since, [("seq", seq)])
-            return
+            self._own = {v.key(): self._own[v.key()] for v in viewers}
+            return {v.key(): self._frame(state, v, since, [("seq", seq)]) for v in viewers}
         common = _serialised(common_view(state))
         changed = [(name, text) for name, text in common.items() if self._common.get(name) != text]
         self._common = common
-        shown_before = self._own
-        self._own = {}
+        frames: dict[str, str] = {}
+        own_shown: dict[str, dict[str, str]] = {}
         records = MemberRecords(state)
         for viewer in viewers:
             key = viewer.key()
-            own = self._own[key] = _serialised(own_view(state, viewer, records))
-            before = shown_before.get(key)
+            own = own_shown[key] = _serialised(own_view(state, viewer, records))
+            before = self._own.get(key)
             if before is None:  # it joined since the last batch, shown a state now gone: every section
                 new = chain(common.items(), own.items())
             else:
                 new = chain(changed, ((name, text) for name, text in own.items() if before.get(name) != text))
-            yield key, self._frame(state, viewer, since, new)
+            frames[key] = self._frame(state, viewer, since, new)
+        self._own = own_shown
+        return frames
 
     @staticmethod
     def _frame(state: State, viewer: Viewer, since: Mapping[str, int], new: Iterable[tuple[str, str]]) -> str:

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeGuard
@@ -133,11 +133,6 @@ class Room:
         self._told: frozenset[str] | None = None
         """The connected seats this room's sockets were last told of."""
         self._shown = Shown()
-        self._updating: Iterator[tuple[str, str]] | None = None
-        """The last batch's updates not yet sent: one viewer's at a time, so that a command that arrives meanwhile
-        waits for one viewer's update rather than for every viewer's (`_update_next`)."""
-        self._updated: dict[str, list[Connection]] = {}
-        """The sockets, by viewer key, that `_updating` is for."""
         self._status_unrecorded = False
         """The store refused the game's last change of status: the next batch written here records it."""
         self._refused: str | None = None
@@ -231,7 +226,7 @@ class Room:
                     carried = [(e.seq, e.type, e.payload, e.recorded_at.isoformat()) for e in stored]
                     self._bus.publish(self.game_id, stored[-1].seq, carried)
                 try:
-                    await self._take(list(zip(stored, decision, strict=True)), written_here=True, sender=seat)
+                    await self._take(list(zip(stored, decision, strict=True)), written_here=True)
                 except Exception as failed:
                     self.heard(stored[-1].seq)
                     raise PlayedNotShown(stored[-1].seq) from failed
@@ -321,15 +316,11 @@ class Room:
             self._carried = {s: e for s, e in self._carried.items() if s > seq}
         return run
 
-    async def _take(
-        self, batch: list[tuple[StoredEvent, Event]], written_here: bool = False, sender: str | None = None
-    ) -> None:
+    async def _take(self, batch: list[tuple[StoredEvent, Event]], written_here: bool = False) -> None:
         """Fold and fan out.  Only the process that wrote the batch records its status and snapshot: the
-        others fold the same events, and two writers of one snapshot row would collide.  `sender` is the seat
-        whose command brought the batch: its view is brought up to date before it is answered."""
+        others fold the same events, and two writers of one snapshot row would collide."""
         if not batch:
             return
-        self._finish_updates()  # every seat's view is at the state this batch follows
         self._tell_storage(None)  # stored, here or by another process: the database writes the game's events
         status_before = self.state.status
         logs_before = log_lengths(self.state)
@@ -345,12 +336,18 @@ class Room:
         for _, event in batch:  # in every process, whichever wrote the event
             if isinstance(event, SeatReassigned | SeatReleased):
                 self.show_out(SHOWN_OUT[type(event)], event.seat)
-        # One update per viewer, shared by its sockets.  After a rewind the logs may be shorter: each viewer's
-        # whole view.
+        # One update per viewer, shared by its sockets: those still here (one that fell behind is gone, and with
+        # the last of them what was shown).  After a rewind the logs may be shorter: each viewer's whole view.
         if moments:
             self._show_whole()
         else:
-            self._start_updates(logs_before, [event for _, event in batch], sender)
+            try:
+                self._show_updates(logs_before, [event for _, event in batch])
+            except Exception:
+                # A fault of ours in working out what changed: the batch is folded, so without it the seats would
+                # miss its news until they join again.  Each is shown its whole view, and updates go on from there.
+                log.exception("the seats' updates failed; sending whole views", extra={"game_id": self.game_id})
+                self._show_whole()
         if not written_here:
             return
         # The events are stored and shown: what follows only derives from them, and a refusal of the database here
@@ -367,60 +364,18 @@ class Room:
         except StoreUnavailable as refused:
             log.error("the game's status or snapshot was not stored: %s", refused, extra={"game_id": self.game_id})
 
-    def _start_updates(self, logs_before: Mapping[str, int], batch: list[Event], sender: str | None) -> None:
-        """Send the sender's viewer its update now, and the other viewers theirs one at a time as the event loop
-        comes round (every event frame of the batch is already out)."""
+    def _show_updates(self, logs_before: Mapping[str, int], batch: list[Event]) -> None:
         audiences = self._audiences()
         if not audiences:
             return
-        first = [key for key, (_, conns) in audiences.items() if any(conn.seat_id == sender for conn in conns)]
-        self._updated = {key: audiences[key][1] for key in [*first, *(key for key in audiences if key not in first)]}
-        viewers = [audiences[key][0] for key in self._updated]
-        self._updating = self._shown.updates(self.state, viewers, logs_before, batch)
-        for _ in first:
-            self._update_one()
-        if self._updating is not None:
-            asyncio.get_running_loop().call_soon(self._update_next)
-
-    async def shown(self) -> None:
-        """Return once every socket here has been sent the last batch's update."""
-        while self._updating is not None:
-            await asyncio.sleep(0)
-
-    def _update_next(self) -> None:
-        # Called back by the event loop, which polls the sockets between two calls: a command that came in
-        # meanwhile is read before the next viewer's update is made.
-        if self._update_one():
-            asyncio.get_running_loop().call_soon(self._update_next)
-
-    def _finish_updates(self) -> None:
-        """Send every update of the last batch still to be sent, before the state or what was shown changes."""
-        while self._update_one():
-            pass
-
-    def _update_one(self) -> bool:
-        """Send the next viewer its update; whether any remain."""
-        if self._updating is None:
-            return False
-        try:
-            key, frame = next(self._updating)
-        except StopIteration:
-            self._updating = None
-            return False
-        except Exception:
-            # A fault of ours in working out what changed: the batch is folded, so without it the seats would miss
-            # its news until they join again.  Each is shown its whole view, and updates go on from there.
-            log.exception("the seats' updates failed; sending whole views", extra={"game_id": self.game_id})
-            self._show_whole()
-            return False
-        for conn in self._updated[key]:
-            if conn in self._connections:  # one that fell behind is gone, and with the last of them what was shown
-                self._send(conn, frame)
-        return True
+        viewers = [viewer for viewer, _ in audiences.values()]
+        updates = self._shown.update_frames(self.state, viewers, logs_before, batch)
+        for key, (_, conns) in audiences.items():
+            for conn in conns:
+                self._send(conn, updates[key])
 
     def _show_whole(self) -> None:
         """Every socket's whole view, from which its next update starts."""
-        self._updating = None
         self._shown.forget()
         for viewer, conns in self._audiences().values():
             whole = view_frame(self.state, viewer)
@@ -499,7 +454,6 @@ class Room:
             # The backlog goes out whole (the log bounds it); only live pushes drop a socket that does not read.
             for stored in missed:
                 conn.wire.write(self._frame_for(conn.viewer, stored, EVENT_ADAPTER.validate_json(stored.payload), {}))
-            self._finish_updates()
             conn.wire.write(view_frame(self.state, conn.viewer))
             if self._refused is not None:
                 conn.wire.write(storage_frame(self._refused))
@@ -522,7 +476,6 @@ class Room:
         if conn in self._connections:
             self._connections.discard(conn)
             if not self._connections:
-                self._updating = None
                 self._shown.forget()
             if conn.seat_id not in self.present():
                 self._presence_changed()

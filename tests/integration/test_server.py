@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,15 +34,7 @@ from websockets.uri import parse_uri
 
 import server.app as app_module
 from game_rules import CHAIR, EVENT_ADAPTER, State, state_hash
-from game_rules.commands import (
-    AdvancePhase,
-    Broadcast,
-    EndGame,
-    RaiseObjection,
-    SendMessage,
-    StartGame,
-    TableProposal,
-)
+from game_rules.commands import AdvancePhase, Broadcast, EndGame, RaiseObjection, StartGame, TableProposal
 from game_rules.views import FACILITATOR, Viewer
 from game_rules.views import view as view_of
 from server import api, deadlines, scenarios, wire
@@ -1252,51 +1244,11 @@ async def test_every_pushed_view_is_exactly_the_viewers_view(migrated_url: str, 
             AdvancePhase(from_round=1, from_phase="briefing"),
         ):
             assert isinstance(await room.submit(command, CHAIR), Accepted)
-            await room.shown()
         for conn in conns:
             pushed = [f for f in _frames(conn) if f["type"] == "view"]
             assert len(pushed) == 4  # on joining, then one a command
             assert pushed[-1]["seq"] == room.state.seq
             assert pushed[-1]["view"] == json.loads(to_json(view_of(room.state, conn.viewer))), conn.viewer
-
-
-async def test_a_command_is_played_between_two_viewers_updates(migrated_url: str, anyio_backend: str) -> None:
-    """After a batch's event frames, its sender's view is brought up to date before the command is answered, and
-    the other viewers' one at a time, the event loop coming round between two: a command that arrives meanwhile
-    waits for one viewer's update, not for all of them.  Each socket still gets every event and update in order."""
-    viewers = [FACILITATOR, Viewer(role="observer"), *(Viewer(role="delegation", member=m) for m in ALL_MEMBERS)]
-    async with _in_process_game(migrated_url) as (_, (room,), _stores):
-        conns = [Connection(seat_id=f"s{i}", viewer=v, wire=Tap(), credential="") for i, v in enumerate(viewers)]
-        for conn in conns:
-            await room.join(conn, None)
-        assert isinstance(await room.submit(StartGame(), CHAIR), Accepted)
-        await room.shown()
-        for conn in conns:
-            _frames(conn)
-        estonia = next(conn for conn in conns if conn.viewer.member == "EST")
-
-        def updated() -> list[Connection]:
-            return [conn for conn in conns if isinstance(conn.wire, Tap) and '"type":"update"' in conn.wire.written[-1]]
-
-        first = await room.submit(SendMessage(text="one"), "EST", seat=estonia.seat_id)
-        assert isinstance(first, Accepted)
-        assert updated() == [estonia], "only the sender's view is brought up to date before it is answered"
-        await asyncio.sleep(0)
-        assert len(updated()) == 2, "one more viewer's update at each turn of the event loop"
-        # A command decided now: the updates still owed are sent before its events, so no socket sees them out of
-        # order, and the room is ready for the next batch.
-        second = await room.submit(Broadcast(text="two"), CHAIR)
-        assert isinstance(second, Accepted)
-        await room.shown()
-        for conn in conns:
-            frames = [(f["type"], f["seq"]) for f in _frames(conn)]
-            assert frames == [
-                ("event", first.seq),
-                ("view", first.seq),
-                ("event", second.seq),
-                ("view", second.seq),
-            ], conn.viewer
-            assert conn.wire.views.view == json.loads(to_json(view_of(room.state, conn.viewer))), conn.viewer
 
 
 async def test_joining_a_room_behind_the_store_repeats_nothing(migrated_url: str, anyio_backend: str) -> None:
@@ -1425,16 +1377,16 @@ async def test_a_fault_in_working_out_the_updates_sends_every_seat_its_whole_vie
     await table.start()
     est = table.seat("EST")
     await est.ack({"type": "send_message", "text": "before"})
-    made = Shown.updates
+    made = Shown.update_frames
     faults: list[int] = []
 
-    def fails_once(self: Shown, state: State, *args: Any, **kwargs: Any) -> Iterator[tuple[str, str]]:
+    def fails_once(self: Shown, state: State, *args: Any, **kwargs: Any) -> dict[str, str]:
         if not faults:
             faults.append(state.seq)
             raise RuntimeError("a bug in the updates")
-        yield from made(self, state, *args, **kwargs)
+        return made(self, state, *args, **kwargs)
 
-    monkeypatch.setattr(Shown, "updates", fails_once)
+    monkeypatch.setattr(Shown, "update_frames", fails_once)
     during = await est.ack({"type": "send_message", "to": ["POL"], "text": "during"})
     assert faults == [during]
     await table.at(during)
