@@ -462,9 +462,11 @@ function ConsoleElsewhere({ game, seat }) {
   </details>`;
 }
 
+const SCREEN = "Room screen";
+
 /** A link for the room's screen on the projector: an observer's seat ("Room screen"), which shows the clock, how
- * to join and the public record, and none of what the console holds for the white cell alone.  Its credential is
- * kept with the facilitator's seat in this browser, so the same link comes back after a reload. */
+ * to join and the public record, and none of what the console holds for the white cell alone.  Its credential and
+ * seat are kept with the facilitator's seat in this browser, so the same link comes back after a reload. */
 function RoomScreenLink({ game, seat }) {
   const { origins } = useOrigins();
   const [token, setToken] = useState(seat.screen || null);
@@ -475,11 +477,12 @@ function RoomScreenLink({ game, seat }) {
     try {
       // A new link for the screen's seat, not another seat: the old link stops working, and a window still open
       // with it (a projector left on in another room) is shown out.
-      const held = credentials.get(game.gameId)?.screenSeat;
+      const kept = credentials.get(game.gameId);
+      const held = kept?.screenSeat;
       const made = held && game.view?.seats?.[held]
-        ? await api.reassign(game.gameId, held, "Room screen", seat.token)
-        : await api.claimSeat(game.gameId, { join_code: seat.join_code, role: "observer", member: null, player: "Room screen" });
-      credentials.save(game.gameId, { ...credentials.get(game.gameId), screen: made.token, screenSeat: made.seat.seat_id });
+        ? await api.reassign(game.gameId, held, SCREEN, seat.token)
+        : await api.claimSeat(game.gameId, { join_code: seat.join_code, role: "observer", member: null, player: SCREEN });
+      credentials.save(game.gameId, { ...kept, screen: made.token, screenSeat: made.seat.seat_id });
       setToken(made.token);
     } catch (e) {
       setProblem(e.message);
